@@ -1,0 +1,20 @@
+//! The data API: the simulated source systems behind one HTTP router.
+//!
+//! The same [`router`] runs on Lambda (through `lambda_http`) and on localhost
+//! (through [`serve`]), so tests and the local pipeline exercise the exact
+//! handler code that is deployed.
+
+mod errors;
+mod paging;
+mod routes;
+mod settings;
+
+pub use errors::ApiError;
+pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
+pub use routes::router;
+pub use settings::{ApiSettings, SettingsError};
+
+/// Serves the API on an already bound listener until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, settings: ApiSettings) -> std::io::Result<()> {
+    axum::serve(listener, router(settings)).await
+}
