@@ -1,0 +1,11 @@
+//! Test harness for the real stand-ins (SYSTEM.md §4): each is a real process or
+//! server started on a free port and stopped when its handle drops. A missing
+//! stand-in fails the test with the command that installs it; nothing is skipped.
+
+mod moto;
+mod runtime_api;
+mod tools;
+
+pub use moto::MotoServer;
+pub use runtime_api::{Invocation, Outcome, RuntimeApi};
+pub use tools::{free_port, tool, workspace_root};

@@ -45,6 +45,13 @@ impl Day {
         self.0.to_julian_day() - date!(1970 - 01 - 01).to_julian_day()
     }
 
+    /// The inverse of [`Day::days_since_unix_epoch`] (e.g. a Parquet DATE).
+    pub fn from_days_since_unix_epoch(days: i32) -> Result<Day, DayError> {
+        let julian = date!(1970 - 01 - 01).to_julian_day() + days;
+        let date = Date::from_julian_day(julian).map_err(|_| DayError::OutOfRange(format!("day {days} after 1970-01-01")))?;
+        Day::from_date(date)
+    }
+
     /// The next day, or `None` past [`LATEST`].
     pub fn next(self) -> Option<Day> {
         self.0.next_day().and_then(|d| Day::from_date(d).ok())
@@ -135,6 +142,9 @@ mod tests {
     fn unix_day_numbers_match_parquet_dates() {
         assert_eq!("1970-01-02".parse::<Day>().map(|_| ()), Err(DayError::OutOfRange("1970-01-02".into())));
         assert_eq!("2000-01-01".parse::<Day>().unwrap().days_since_unix_epoch(), 10_957);
+        let day: Day = "2024-02-29".parse().unwrap();
+        assert_eq!(Day::from_days_since_unix_epoch(day.days_since_unix_epoch()), Ok(day));
+        assert!(Day::from_days_since_unix_epoch(0).is_err());
     }
 
     #[test]

@@ -33,10 +33,17 @@ const PRODUCT_HEADER: [&str; 4] = ["product_id", "product_name", "category", "pr
 const CUSTOMER_HEADER: [&str; 4] = ["customer_id", "company_name", "industry", "customer_satisfaction_rating"];
 
 impl Extractor {
+    /// An extractor whose S3 client (if any) comes from the standard AWS chain.
     pub async fn new(settings: ExtractorSettings) -> Extractor {
+        let lake = Lake::open(&settings.lake).await;
+        Extractor::with_lake(settings, lake)
+    }
+
+    /// An extractor writing to an already opened lake (e.g. with a custom S3 client).
+    pub fn with_lake(settings: ExtractorSettings, lake: Lake) -> Extractor {
         Extractor {
             api: ApiClient::new(&settings.api_base_url, settings.api_key, settings.page_size, settings.retry),
-            lake: Lake::open(&settings.lake).await,
+            lake,
             location: settings.lake,
             layout: settings.layout,
         }

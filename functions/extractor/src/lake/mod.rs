@@ -13,7 +13,8 @@ pub use s3::{PART_SIZE, S3Upload, s3_client_from_env};
 
 #[derive(Debug, Clone)]
 pub enum Lake {
-    S3 { client: aws_sdk_s3::Client, bucket: String, prefix: String },
+    /// `part_size` must be at least 5 MiB on AWS (S3's minimum for all but the last part).
+    S3 { client: aws_sdk_s3::Client, bucket: String, prefix: String, part_size: usize },
     Directory { root: std::path::PathBuf },
 }
 
@@ -22,7 +23,7 @@ impl Lake {
     pub async fn open(location: &LakeLocation) -> Lake {
         match location {
             LakeLocation::S3 { bucket, prefix } => {
-                Lake::S3 { client: s3_client_from_env().await, bucket: bucket.clone(), prefix: prefix.clone() }
+                Lake::S3 { client: s3_client_from_env().await, bucket: bucket.clone(), prefix: prefix.clone(), part_size: PART_SIZE }
             }
             LakeLocation::Directory(root) => Lake::Directory { root: root.clone() },
         }
@@ -31,8 +32,9 @@ impl Lake {
     /// Starts writing `key`, replacing any object of that name once finished.
     pub async fn create(&self, key: &str, content_type: &'static str) -> Result<ObjectWriter, ExtractError> {
         Ok(match self {
-            Lake::S3 { client, bucket, prefix } => {
-                ObjectWriter::S3(S3Upload::new(client.clone(), bucket.clone(), format!("{prefix}{key}"), content_type))
+            Lake::S3 { client, bucket, prefix, part_size } => {
+                let key = format!("{prefix}{key}");
+                ObjectWriter::S3(S3Upload::new(client.clone(), bucket.clone(), key, content_type, *part_size))
             }
             Lake::Directory { root } => ObjectWriter::File(FileUpload::create(&root.join(key)).await?),
         })

@@ -26,6 +26,7 @@ pub struct S3Upload {
     bucket: String,
     key: String,
     content_type: &'static str,
+    part_size: usize,
     buffer: Vec<u8>,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
@@ -33,8 +34,8 @@ pub struct S3Upload {
 }
 
 impl S3Upload {
-    pub fn new(client: Client, bucket: String, key: String, content_type: &'static str) -> S3Upload {
-        S3Upload { client, bucket, key, content_type, buffer: Vec::new(), upload_id: None, parts: Vec::new(), bytes: 0 }
+    pub fn new(client: Client, bucket: String, key: String, content_type: &'static str, part_size: usize) -> S3Upload {
+        S3Upload { client, bucket, key, content_type, part_size, buffer: Vec::new(), upload_id: None, parts: Vec::new(), bytes: 0 }
     }
 
     fn error(&self, detail: impl std::fmt::Display) -> ExtractError {
@@ -48,7 +49,7 @@ impl S3Upload {
         } else {
             self.buffer.extend_from_slice(&bytes);
         }
-        if self.buffer.len() >= PART_SIZE {
+        if self.buffer.len() >= self.part_size {
             self.upload_part().await?;
         }
         Ok(())

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests run against, idempotently, and prints the PATH to use:
+#   - moto's standalone server (the AWS control plane) and cargo-zigbuild + zig
+#     (Lambda builds for Amazon Linux 2023) into ./.venv;
+#   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing.
+# Safe to rerun: each step checks first.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.venv"
+log() { echo "stand-ins: $*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v objdump >/dev/null || ! { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+  log "installing postgresql and binutils (apt)"
+  as_root apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql binutils >&2
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  log "creating $venv"
+  python3 -m venv "$venv" >&2
+fi
+want() { "$venv/bin/python" -m pip show "$1" 2>/dev/null | awk '/^Version:/{print $2}'; }
+# Pinned: zig and cargo-zigbuild are part of what makes Lambda zips byte-reproducible.
+if [ "$(want moto)" != "5.2.5" ] || [ "$(want cargo-zigbuild)" != "0.24.0" ] || [ "$(want ziglang)" != "0.14.1" ] || [ "$(want sqlfluff)" != "4.5.0" ]; then
+  log "installing moto[server], cargo-zigbuild, ziglang, sqlfluff into .venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    'moto[server]==5.2.5' 'cargo-zigbuild==0.24.0' 'ziglang==0.14.1' 'sqlfluff==4.5.0' >&2
+fi
+echo "$venv/bin"

@@ -1,0 +1,82 @@
+//! moto's standalone server: the AWS control plane (S3, IAM, Lambda, API
+//! Gateway, Redshift, STS) on one local port.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::tools::{free_port, tool};
+
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl MotoServer {
+    /// Starts a fresh server and waits until it answers.
+    pub fn start() -> MotoServer {
+        MotoServer::start_with_env(&[])
+    }
+
+    /// Starts a fresh server with extra moto settings (e.g. `S3_UPLOAD_PART_MIN_SIZE`).
+    pub fn start_with_env(settings: &[(&str, &str)]) -> MotoServer {
+        let log = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("temp file for moto's log: {e}"));
+        let output = log.reopen().unwrap_or_else(|e| panic!("moto log: {e}"));
+        let errors = log.reopen().unwrap_or_else(|e| panic!("moto log: {e}"));
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(tool("moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .envs(settings.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(output.try_clone().unwrap_or_else(|e| panic!("moto log: {e}")))
+                .stderr(errors.try_clone().unwrap_or_else(|e| panic!("moto log: {e}")))
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return MotoServer { child, port, log };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // lost the port race: try another
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+        }
+        panic!("moto_server did not start; its log:\n{}", std::fs::read_to_string(log.path()).unwrap_or_default())
+    }
+
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment a child process needs to talk to this server as AWS.
+    pub fn aws_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// What moto logged: the real reason behind an SDK parse error is here.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
