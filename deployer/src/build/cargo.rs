@@ -11,9 +11,9 @@ use super::{Architecture, BuildError, BuildOptions, FUNCTIONS};
 pub fn build_binaries(options: &BuildOptions) -> Result<Vec<PathBuf>, BuildError> {
     let target = options.architecture.rust_target();
     ensure_target_installed(options.architecture)?;
-    let path = search_path(&options.workspace);
-    let zigbuild_present = Command::new("cargo")
-        .args(["zigbuild", "--version"])
+    let path = search_path(&options.tools_dir);
+    let zigbuild_present = Command::new("cargo-zigbuild")
+        .arg("--version")
         .env("PATH", &path)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -59,10 +59,9 @@ fn remap_flags(target_dir: &Path) -> String {
     )
 }
 
-/// `PATH` with the project's `.venv/bin` (where scripts/stand-ins.sh puts
-/// cargo-zigbuild and zig) in front.
-fn search_path(workspace: &Path) -> std::ffi::OsString {
-    let venv = workspace.join(".venv/bin");
+/// `PATH` with the tools directory in front.
+fn search_path(tools_dir: &Path) -> std::ffi::OsString {
+    let venv = tools_dir.to_owned();
     let existing = std::env::var_os("PATH").unwrap_or_default();
     let paths = std::iter::once(venv).chain(std::env::split_paths(&existing));
     std::env::join_paths(paths).unwrap_or(existing)

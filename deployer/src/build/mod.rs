@@ -69,6 +69,8 @@ pub struct BuildOptions {
     pub architecture: Architecture,
     /// Print cargo's own progress (on stderr).
     pub verbose: bool,
+    /// Searched first for cargo-zigbuild and zig (scripts/stand-ins.sh installs them there).
+    pub tools_dir: PathBuf,
 }
 
 impl BuildOptions {
@@ -80,6 +82,7 @@ impl BuildOptions {
             target_dir,
             architecture,
             verbose: false,
+            tools_dir: workspace.join(".venv/bin"),
         }
     }
 }

@@ -41,7 +41,7 @@ mod tests {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(first.clone())).unwrap();
         assert_eq!(archive.len(), 1);
         let entry = archive.by_index(0).unwrap();
-        assert_eq!(entry.name(), "bootstrap");
+        assert_eq!(entry.name().unwrap(), "bootstrap");
         assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
         assert_eq!(entry.last_modified().map(|t| (t.year(), t.month(), t.day())), Some((1980, 1, 1)));
         assert_eq!(code_sha256(b"abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
