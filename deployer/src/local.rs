@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use showcase_data_api::ApiSettings;
 use showcase_dataset::Day;
-use showcase_extractor::{Entity, ExtractError, ExtractRequest, Extractor, ExtractorSettings, KeyLayout, LakeLocation, RetryPolicy};
+use showcase_extractor::{
+    Entity, ExtractError, ExtractRequest, Extractor, ExtractorSettings, KeyLayout, LakeLocation,
+    RetryPolicy,
+};
 
 pub struct LocalRun {
     pub first: Day,
@@ -28,9 +31,13 @@ pub enum LocalRunError {
 
 /// Runs every day from `first` to `last` in date order; reports a line per day.
 pub async fn run(plan: &LocalRun, report: &mut impl Write) -> Result<(), LocalRunError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(LocalRunError::Api)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(LocalRunError::Api)?;
     let address = listener.local_addr().map_err(LocalRunError::Api)?;
-    let settings = ApiSettings { sales_per_day: plan.sales_per_day };
+    let settings = ApiSettings {
+        sales_per_day: plan.sales_per_day,
+    };
     let server = tokio::spawn(showcase_data_api::serve(listener, settings));
     let extractor = Extractor::new(ExtractorSettings {
         api_base_url: format!("http://{address}"),
@@ -41,7 +48,12 @@ pub async fn run(plan: &LocalRun, report: &mut impl Write) -> Result<(), LocalRu
         retry: RetryPolicy::default(),
     })
     .await;
-    writeln!(report, "data API on http://{address}, lake in {}", plan.lake.display()).map_err(LocalRunError::Report)?;
+    writeln!(
+        report,
+        "data API on http://{address}, lake in {}",
+        plan.lake.display()
+    )
+    .map_err(LocalRunError::Report)?;
     let outcome = async {
         for day in plan.first.through(plan.last) {
             // The three extracts are independent, as in the DAG.
@@ -52,7 +64,11 @@ pub async fn run(plan: &LocalRun, report: &mut impl Write) -> Result<(), LocalRu
             let [sales, products, customers] = runs;
             let (sales, products, customers) = tokio::join!(sales, products, customers);
             let error = |source| LocalRunError::Extract { day, source };
-            let (sales, products, customers) = (sales.map_err(error)?, products.map_err(error)?, customers.map_err(error)?);
+            let (sales, products, customers) = (
+                sales.map_err(error)?,
+                products.map_err(error)?,
+                customers.map_err(error)?,
+            );
             writeln!(
                 report,
                 "{day}  extracted {} sales, {} products, {} customers",

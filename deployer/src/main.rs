@@ -68,7 +68,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Build { arch, out, output } => run_build(arch, out, output),
-        Command::Run { local: _, date, from, to, rows, lake } => run_local(date, from, to, rows, lake),
+        Command::Run {
+            local: _,
+            date,
+            from,
+            to,
+            rows,
+            lake,
+        } => run_local(date, from, to, rows, lake),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,7 +98,10 @@ fn run_build(arch: Architecture, out: Option<PathBuf>, output: Output) -> Result
     }
     let artifacts = build::build(&options).map_err(|e| e.to_string())?;
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&artifacts).map_err(|e| e.to_string())?),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&artifacts).map_err(|e| e.to_string())?
+        ),
         Output::Text => {
             for a in &artifacts {
                 println!(
@@ -108,7 +118,13 @@ fn run_build(arch: Architecture, out: Option<PathBuf>, output: Output) -> Result
     Ok(())
 }
 
-fn run_local(date: Option<String>, from: Option<String>, to: Option<String>, rows: u64, lake: PathBuf) -> Result<(), String> {
+fn run_local(
+    date: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    rows: u64,
+    lake: PathBuf,
+) -> Result<(), String> {
     let parse = |flag: &str, text: String| text.parse().map_err(|e| format!("--{flag}: {e}"));
     let (first, last) = match (date, from, to) {
         (Some(date), _, _) => {
@@ -122,5 +138,15 @@ fn run_local(date: Option<String>, from: Option<String>, to: Option<String>, row
         return Err(format!("--from {first} is after --to {last}"));
     }
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(local::run(&LocalRun { first, last, sales_per_day: rows, lake }, &mut std::io::stdout())).map_err(|e| e.to_string())
+    runtime
+        .block_on(local::run(
+            &LocalRun {
+                first,
+                last,
+                sales_per_day: rows,
+                lake,
+            },
+            &mut std::io::stdout(),
+        ))
+        .map_err(|e| e.to_string())
 }

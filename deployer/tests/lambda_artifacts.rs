@@ -44,17 +44,31 @@ fn zips_hold_one_executable_bootstrap_that_runs_on_amazon_linux_2023() {
         let artifact = artifact(function);
         let zip_bytes = std::fs::read(&artifact.zip).unwrap();
         assert_eq!(code_sha256(&zip_bytes), artifact.code_sha256);
-        assert!(zip_bytes.len() <= 10 * 1024 * 1024, "{function}: {} bytes zipped", zip_bytes.len());
+        assert!(
+            zip_bytes.len() <= 10 * 1024 * 1024,
+            "{function}: {} bytes zipped",
+            zip_bytes.len()
+        );
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
         assert_eq!(archive.len(), 1);
-        assert_eq!(archive.by_index(0).unwrap().unix_mode().map(|m| m & 0o777), Some(0o755));
+        assert_eq!(
+            archive.by_index(0).unwrap().unix_mode().map(|m| m & 0o777),
+            Some(0o755)
+        );
         let (_dir, bootstrap) = unpack(function);
         // objdump is the independent judge of what the dynamic linker will ask for.
-        let dump = Command::new("objdump").arg("-T").arg(&bootstrap).output().expect("objdump (binutils) is installed");
+        let dump = Command::new("objdump")
+            .arg("-T")
+            .arg(&bootstrap)
+            .output()
+            .expect("objdump (binutils) is installed");
         let text = String::from_utf8_lossy(&dump.stdout);
         let mut versions: Vec<(u32, u32)> = text
             .split_whitespace()
-            .filter_map(|w| w.strip_prefix("(GLIBC_").or_else(|| w.strip_prefix("GLIBC_")))
+            .filter_map(|w| {
+                w.strip_prefix("(GLIBC_")
+                    .or_else(|| w.strip_prefix("GLIBC_"))
+            })
             .filter_map(|v| {
                 let mut parts = v.trim_end_matches(')').split('.');
                 Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
@@ -62,8 +76,14 @@ fn zips_hold_one_executable_bootstrap_that_runs_on_amazon_linux_2023() {
             .collect();
         versions.sort();
         let highest = versions.last().copied();
-        assert!(highest.is_none_or(|v| v <= (2, 34)), "{function} needs glibc {highest:?}");
-        assert_eq!(artifact.glibc.as_deref(), highest.map(|(a, b)| format!("{a}.{b}")).as_deref());
+        assert!(
+            highest.is_none_or(|v| v <= (2, 34)),
+            "{function} needs glibc {highest:?}"
+        );
+        assert_eq!(
+            artifact.glibc.as_deref(),
+            highest.map(|(a, b)| format!("{a}.{b}")).as_deref()
+        );
     }
 }
 
@@ -73,14 +93,22 @@ fn binaries_carry_no_build_machine_paths() {
     for function in ["data-api", "extractor"] {
         let (_dir, bootstrap) = unpack(function);
         let bytes = std::fs::read(bootstrap).unwrap();
-        assert!(!bytes.windows(root.len()).any(|w| w == root.as_bytes()), "{function} contains {root}");
+        assert!(
+            !bytes.windows(root.len()).any(|w| w == root.as_bytes()),
+            "{function} contains {root}"
+        );
     }
 }
 
 /// Copies the sources (not the build output) to a new directory.
 fn copy_sources(to: &Path) {
     let root = workspace_root();
-    let listed = Command::new("git").arg("-C").arg(&root).args(["ls-files", "-co", "--exclude-standard"]).output().unwrap();
+    let listed = Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["ls-files", "-co", "--exclude-standard"])
+        .output()
+        .unwrap();
     for file in String::from_utf8_lossy(&listed.stdout).lines() {
         let from = root.join(file);
         if from.is_file() {
@@ -98,24 +126,47 @@ fn a_build_elsewhere_is_byte_identical_and_only_changed_functions_change() {
     copy_sources(copy.path());
     let mut options = BuildOptions::for_workspace(copy.path(), Architecture::X86_64);
     // The same target directory (so dependencies are not recompiled), other paths.
-    options.target_dir = BuildOptions::for_workspace(&workspace_root(), Architecture::X86_64).target_dir;
+    options.target_dir =
+        BuildOptions::for_workspace(&workspace_root(), Architecture::X86_64).target_dir;
     options.out_dir = copy.path().join("zips");
     options.tools_dir = workspace_root().join(".venv/bin");
     let rebuilt = build::build(&options).unwrap();
     for (a, b) in original.iter().zip(&rebuilt) {
-        assert_eq!(a.code_sha256, b.code_sha256, "{} differs when built from {}", a.function, copy.path().display());
+        assert_eq!(
+            a.code_sha256,
+            b.code_sha256,
+            "{} differs when built from {}",
+            a.function,
+            copy.path().display()
+        );
     }
     // A change to one function's code changes that function's zip only.
     let main = copy.path().join("functions/data-api/src/main.rs");
     let source = std::fs::read_to_string(&main).unwrap();
-    std::fs::write(&main, source.replace("data API listening on", "data API now listening on")).unwrap();
+    std::fs::write(
+        &main,
+        source.replace("data API listening on", "data API now listening on"),
+    )
+    .unwrap();
     let changed = build::build(&options).unwrap();
-    assert_ne!(changed[0].code_sha256, original[0].code_sha256, "data-api changed");
-    assert_eq!(changed[1].code_sha256, original[1].code_sha256, "extractor did not");
+    assert_ne!(
+        changed[0].code_sha256, original[0].code_sha256,
+        "data-api changed"
+    );
+    assert_eq!(
+        changed[1].code_sha256, original[1].code_sha256,
+        "extractor did not"
+    );
 }
 
 fn start(bootstrap: &Path, env: Vec<(String, String)>) -> Child {
-    Command::new(bootstrap).env_clear().envs(env).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().unwrap()
+    Command::new(bootstrap)
+        .env_clear()
+        .envs(env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
 }
 
 struct KillOnDrop(Child);
@@ -128,8 +179,14 @@ impl Drop for KillOnDrop {
 }
 
 fn rest_proxy_event(path: &str, query: &[(&str, &str)]) -> Value {
-    let single: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-    let multi: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.to_string(), json!([v]))).collect();
+    let single: serde_json::Map<String, Value> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let multi: serde_json::Map<String, Value> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!([v])))
+        .collect();
     json!({
         "resource": path, "path": path, "httpMethod": "GET",
         "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "x-api-key": "k"},
@@ -167,13 +224,18 @@ async fn the_data_api_bootstrap_answers_api_gateway_rest_events() {
     env.push(("SALES_ROWS_PER_DAY".into(), "45".into()));
     let _function = KillOnDrop(start(&bootstrap, env));
     let answered = runtime.answered(4, Duration::from_secs(30)).await;
-    let statuses: Vec<u64> = answered.iter().map(|i| response(&i.outcome)["statusCode"].as_u64().unwrap()).collect();
+    let statuses: Vec<u64> = answered
+        .iter()
+        .map(|i| response(&i.outcome)["statusCode"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, [200, 200, 400, 404]);
-    let sales: Value = serde_json::from_str(response(&answered[0].outcome)["body"].as_str().unwrap()).unwrap();
+    let sales: Value =
+        serde_json::from_str(response(&answered[0].outcome)["body"].as_str().unwrap()).unwrap();
     assert_eq!(sales["total_rows"], 45);
     assert_eq!(sales["rows"].as_array().unwrap().len(), 20);
     assert!(sales["next_page_token"].is_string());
-    let bad: Value = serde_json::from_str(response(&answered[2].outcome)["body"].as_str().unwrap()).unwrap();
+    let bad: Value =
+        serde_json::from_str(response(&answered[2].outcome)["body"].as_str().unwrap()).unwrap();
     assert_eq!(bad["parameter"], "date");
 }
 
@@ -193,12 +255,17 @@ async fn the_extractor_bootstrap_writes_to_s3_and_reports_errors_as_function_err
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .endpoint_url(moto.endpoint())
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
             .force_path_style(true)
             .build(),
     );
     s3.create_bucket().bucket("lake").send().await.unwrap();
-    let api = serve(showcase_data_api::router(showcase_data_api::ApiSettings { sales_per_day: 1234 })).await;
+    let api = serve(showcase_data_api::router(showcase_data_api::ApiSettings {
+        sales_per_day: 1234,
+    }))
+    .await;
 
     let runtime = RuntimeApi::start(vec![
         json!({"date": "2024-01-05", "entity": "sales"}),
@@ -214,21 +281,40 @@ async fn the_extractor_bootstrap_writes_to_s3_and_reports_errors_as_function_err
     let answered = runtime.answered(3, Duration::from_secs(60)).await;
     let summary = response(&answered[0].outcome);
     assert_eq!(summary["rows"], 1234);
-    assert_eq!(summary["keys"], json!(["s3://lake/raw/2024-01-05/sales.parquet"]));
-    let object = s3.get_object().bucket("lake").key("raw/2024-01-05/sales.parquet").send().await.unwrap();
+    assert_eq!(
+        summary["keys"],
+        json!(["s3://lake/raw/2024-01-05/sales.parquet"])
+    );
+    let object = s3
+        .get_object()
+        .bucket("lake")
+        .key("raw/2024-01-05/sales.parquet")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(object.content_length(), summary["bytes"].as_i64());
     assert_eq!(response(&answered[1].outcome)["entity"], "customers");
     match &answered[2].outcome {
-        Outcome::Error(error) => assert!(error["errorMessage"].as_str().unwrap().contains("YYYY-MM-DD"), "{error}"),
+        Outcome::Error(error) => assert!(
+            error["errorMessage"]
+                .as_str()
+                .unwrap()
+                .contains("YYYY-MM-DD"),
+            "{error}"
+        ),
         other => panic!("a bad event must be a function error, got {other:?}"),
     }
 
     // An API that refuses the request (e.g. a missing API key) fails the invocation.
     async fn forbidden() -> (axum::http::StatusCode, &'static str) {
-        (axum::http::StatusCode::FORBIDDEN, "{\"message\":\"Forbidden\"}")
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            "{\"message\":\"Forbidden\"}",
+        )
     }
     let refusing = serve(axum::Router::new().fallback(forbidden)).await;
-    let runtime = RuntimeApi::start(vec![json!({"date": "2024-01-06", "entity": "products"})]).await;
+    let runtime =
+        RuntimeApi::start(vec![json!({"date": "2024-01-06", "entity": "products"})]).await;
     let mut env = runtime.lambda_env("extractor");
     env.extend(moto.aws_env());
     env.push(("API_BASE_URL".into(), refusing));
@@ -236,9 +322,21 @@ async fn the_extractor_bootstrap_writes_to_s3_and_reports_errors_as_function_err
     let _function = KillOnDrop(start(&bootstrap, env));
     let answered = runtime.answered(1, Duration::from_secs(60)).await;
     match &answered[0].outcome {
-        Outcome::Error(error) => assert!(error["errorMessage"].as_str().unwrap().contains("403"), "{error}"),
+        Outcome::Error(error) => assert!(
+            error["errorMessage"].as_str().unwrap().contains("403"),
+            "{error}"
+        ),
         other => panic!("expected a function error, got {other:?}"),
     }
-    let listed = s3.list_objects_v2().bucket("lake").prefix("raw/2024-01-06/").send().await.unwrap();
-    assert!(listed.contents().is_empty(), "a failed extraction writes nothing");
+    let listed = s3
+        .list_objects_v2()
+        .bucket("lake")
+        .prefix("raw/2024-01-06/")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        listed.contents().is_empty(),
+        "a failed extraction writes nothing"
+    );
 }

@@ -20,7 +20,8 @@ impl MotoServer {
 
     /// Starts a fresh server with extra moto settings (e.g. `S3_UPLOAD_PART_MIN_SIZE`).
     pub fn start_with_env(settings: &[(&str, &str)]) -> MotoServer {
-        let log = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("temp file for moto's log: {e}"));
+        let log = tempfile::NamedTempFile::new()
+            .unwrap_or_else(|e| panic!("temp file for moto's log: {e}"));
         let output = log.reopen().unwrap_or_else(|e| panic!("moto log: {e}"));
         let errors = log.reopen().unwrap_or_else(|e| panic!("moto log: {e}"));
         for _ in 0..5 {
@@ -30,8 +31,16 @@ impl MotoServer {
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .envs(settings.iter().copied())
                 .stdin(Stdio::null())
-                .stdout(output.try_clone().unwrap_or_else(|e| panic!("moto log: {e}")))
-                .stderr(errors.try_clone().unwrap_or_else(|e| panic!("moto log: {e}")))
+                .stdout(
+                    output
+                        .try_clone()
+                        .unwrap_or_else(|e| panic!("moto log: {e}")),
+                )
+                .stderr(
+                    errors
+                        .try_clone()
+                        .unwrap_or_else(|e| panic!("moto log: {e}")),
+                )
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
             let deadline = Instant::now() + Duration::from_secs(30);
@@ -45,8 +54,12 @@ impl MotoServer {
                 std::thread::sleep(Duration::from_millis(50));
             }
             let _ = child.kill();
+            let _ = child.wait();
         }
-        panic!("moto_server did not start; its log:\n{}", std::fs::read_to_string(log.path()).unwrap_or_default())
+        panic!(
+            "moto_server did not start; its log:\n{}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        )
     }
 
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.

@@ -50,19 +50,35 @@ impl RuntimeApi {
     /// Serves `events` in order; once they are used up, `next` waits forever, as Lambda does.
     pub async fn start(events: Vec<Value>) -> RuntimeApi {
         let shared = Arc::new(Shared::default());
-        lock(&shared.queue).extend(events.into_iter().enumerate().map(|(i, event)| (format!("request-{i}"), event)));
+        lock(&shared.queue).extend(
+            events
+                .into_iter()
+                .enumerate()
+                .map(|(i, event)| (format!("request-{i}"), event)),
+        );
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind runtime API: {e}"));
-        let address = listener.local_addr().unwrap_or_else(|e| panic!("runtime API address: {e}"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind runtime API: {e}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("runtime API address: {e}"));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        RuntimeApi { address, shared, server }
+        RuntimeApi {
+            address,
+            shared,
+            server,
+        }
     }
 
     /// The environment a `bootstrap` needs to run against this endpoint.
@@ -91,9 +107,15 @@ impl RuntimeApi {
                 }
             }
             let init_errors = lock(&self.shared.init_errors).clone();
-            assert!(init_errors.is_empty(), "the function failed to initialise: {init_errors:?}");
+            assert!(
+                init_errors.is_empty(),
+                "the function failed to initialise: {init_errors:?}"
+            );
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("only {} of {count} invocations answered within {timeout:?}", lock(&self.shared.done).len());
+                panic!(
+                    "only {} of {count} invocations answered within {timeout:?}",
+                    lock(&self.shared.done).len()
+                );
             }
         }
     }
@@ -122,8 +144,14 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
             };
             set("lambda-runtime-aws-request-id", id);
             set("lambda-runtime-deadline-ms", deadline.to_string());
-            set("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:test".into());
-            set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0".into());
+            set(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:test".into(),
+            );
+            set(
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0".into(),
+            );
             return (StatusCode::OK, headers, event.to_string());
         }
         notified.await;
@@ -131,20 +159,33 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
 }
 
 fn record(shared: &Shared, request_id: String, outcome: Outcome) -> StatusCode {
-    lock(&shared.done).push(Invocation { request_id, outcome, answered_at: Instant::now() });
+    lock(&shared.done).push(Invocation {
+        request_id,
+        outcome,
+        answered_at: Instant::now(),
+    });
     shared.changed.notify_waiters();
     StatusCode::ACCEPTED
 }
 
 fn json(body: &Bytes) -> Value {
-    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
-async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+async fn response(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     record(&shared, id, Outcome::Response(json(&body)))
 }
 
-async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+async fn error(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     record(&shared, id, Outcome::Error(json(&body)))
 }
 

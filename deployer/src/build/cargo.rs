@@ -28,7 +28,13 @@ pub fn build_binaries(options: &BuildOptions) -> Result<Vec<PathBuf>, BuildError
         .env("PATH", &path)
         .env("CARGO_TARGET_DIR", &options.target_dir)
         .env("RUSTFLAGS", remap_flags(&options.target_dir))
-        .args(["zigbuild", "--release", "--locked", "--target", &format!("{target}.2.34")]);
+        .args([
+            "zigbuild",
+            "--release",
+            "--locked",
+            "--target",
+            &format!("{target}.2.34"),
+        ]);
     for function in FUNCTIONS {
         command.args(["-p", function.package, "--bin", function.binary]);
     }
@@ -36,9 +42,15 @@ pub fn build_binaries(options: &BuildOptions) -> Result<Vec<PathBuf>, BuildError
         command.arg("--quiet");
     }
     let described = format!("{command:?}");
-    let status = command.status().map_err(|e| BuildError::CargoFailed { command: described.clone(), status: e.to_string() })?;
+    let status = command.status().map_err(|e| BuildError::CargoFailed {
+        command: described.clone(),
+        status: e.to_string(),
+    })?;
     if !status.success() {
-        return Err(BuildError::CargoFailed { command: described, status: status.to_string() });
+        return Err(BuildError::CargoFailed {
+            command: described,
+            status: status.to_string(),
+        });
     }
     let release = options.target_dir.join(target).join("release");
     Ok(FUNCTIONS.iter().map(|f| release.join(f.binary)).collect())
@@ -74,10 +86,14 @@ fn ensure_target_installed(architecture: Architecture) -> Result<(), BuildError>
         .output()
         .ok()
         .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    let installed = sysroot.is_some_and(|root| root.join("lib/rustlib").join(target).join("lib").is_dir());
+    let installed =
+        sysroot.is_some_and(|root| root.join("lib/rustlib").join(target).join("lib").is_dir());
     if installed {
         Ok(())
     } else {
-        Err(BuildError::TargetMissing { target, architecture: architecture.lambda_name() })
+        Err(BuildError::TargetMissing {
+            target,
+            architecture: architecture.lambda_name(),
+        })
     }
 }

@@ -23,14 +23,26 @@ pub fn highest_glibc_requirement(binary: &[u8]) -> Option<GlibcVersion> {
         let start = at + found + MARK.len();
         at = start;
         let digits = |from: usize| {
-            let end = binary[from..].iter().position(|b| !b.is_ascii_digit()).map_or(binary.len(), |n| from + n);
-            (std::str::from_utf8(&binary[from..end]).ok().and_then(|s| s.parse::<u32>().ok()), end)
+            let end = binary[from..]
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .map_or(binary.len(), |n| from + n);
+            (
+                std::str::from_utf8(&binary[from..end])
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok()),
+                end,
+            )
         };
-        let (Some(major), dot) = digits(start) else { continue };
+        let (Some(major), dot) = digits(start) else {
+            continue;
+        };
         if binary.get(dot) != Some(&b'.') {
             continue;
         }
-        let (Some(minor), _) = digits(dot + 1) else { continue };
+        let (Some(minor), _) = digits(dot + 1) else {
+            continue;
+        };
         let version = GlibcVersion(major, minor);
         if highest.is_none_or(|h| version > h) {
             highest = Some(version);

@@ -20,8 +20,16 @@ pub const LAMBDA_GLIBC: GlibcVersion = GlibcVersion(2, 34);
 
 /// The functions of the pipeline and the binaries they are built from.
 pub const FUNCTIONS: [Function; 2] = [
-    Function { name: "data-api", package: "showcase-data-api", binary: "data-api" },
-    Function { name: "extractor", package: "showcase-extractor", binary: "extractor" },
+    Function {
+        name: "data-api",
+        package: "showcase-data-api",
+        binary: "data-api",
+    },
+    Function {
+        name: "extractor",
+        package: "showcase-extractor",
+        binary: "extractor",
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +83,9 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     pub fn for_workspace(workspace: &Path, architecture: Architecture) -> BuildOptions {
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace.join("target"));
         BuildOptions {
             workspace: workspace.to_owned(),
             out_dir: target_dir.join("lambda"),
@@ -107,15 +117,25 @@ pub enum BuildError {
         "the Rust target {target} (for architecture = \"{architecture}\") is not installed.\n  \
          Install it with `rustup target add {target}`, or build for architecture = \"x86_64\"."
     )]
-    TargetMissing { target: &'static str, architecture: &'static str },
-    #[error("cargo-zigbuild is not installed: run scripts/stand-ins.sh, or `pip install cargo-zigbuild==0.24.0`")]
+    TargetMissing {
+        target: &'static str,
+        architecture: &'static str,
+    },
+    #[error(
+        "cargo-zigbuild is not installed: run scripts/stand-ins.sh, or `pip install cargo-zigbuild==0.24.0`"
+    )]
     ZigbuildMissing,
     #[error("`{command}` failed ({status}); its output is above")]
     CargoFailed { command: String, status: String },
-    #[error("{binary} needs glibc {found}, but Lambda's provided.al2023 has {LAMBDA_GLIBC}: it would not start there")]
+    #[error(
+        "{binary} needs glibc {found}, but Lambda's provided.al2023 has {LAMBDA_GLIBC}: it would not start there"
+    )]
     GlibcTooNew { binary: String, found: GlibcVersion },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Builds every function and packages it; see the module docs.
@@ -131,7 +151,10 @@ pub fn build(options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
         let bytes = std::fs::read(&binary).map_err(io(&binary))?;
         let glibc = highest_glibc_requirement(&bytes);
         if let Some(found) = glibc.filter(|v| *v > LAMBDA_GLIBC) {
-            return Err(BuildError::GlibcTooNew { binary: binary.display().to_string(), found });
+            return Err(BuildError::GlibcTooNew {
+                binary: binary.display().to_string(),
+                found,
+            });
         }
         let zip = bootstrap_zip(&bytes).map_err(io(&binary))?;
         let zip_path = options.out_dir.join(format!("{}.zip", function.name));

@@ -18,7 +18,8 @@ pub fn bootstrap_zip(binary: &[u8]) -> std::io::Result<Vec<u8>> {
         .unix_permissions(0o755)
         .large_file(false);
     let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file("bootstrap", options).map_err(std::io::Error::other)?;
+    zip.start_file("bootstrap", options)
+        .map_err(std::io::Error::other)?;
     zip.write_all(binary)?;
     Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
 }
@@ -43,7 +44,15 @@ mod tests {
         let entry = archive.by_index(0).unwrap();
         assert_eq!(entry.name().unwrap(), "bootstrap");
         assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
-        assert_eq!(entry.last_modified().map(|t| (t.year(), t.month(), t.day())), Some((1980, 1, 1)));
-        assert_eq!(code_sha256(b"abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        assert_eq!(
+            entry
+                .last_modified()
+                .map(|t| (t.year(), t.month(), t.day())),
+            Some((1980, 1, 1))
+        );
+        assert_eq!(
+            code_sha256(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
     }
 }

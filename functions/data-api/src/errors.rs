@@ -19,7 +19,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn bad_parameter(parameter: &str, message: impl Into<String>, allowed: impl Into<String>) -> ApiError {
+    pub fn bad_parameter(
+        parameter: &str,
+        message: impl Into<String>,
+        allowed: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             error: "bad_request",
@@ -51,7 +55,8 @@ impl ApiError {
 }
 
 /// What a client may call, quoted in every 404.
-pub const ROUTES: &str = "GET /sales?date=YYYY-MM-DD, GET /products[?date=YYYY-MM-DD], GET /customers[?date=YYYY-MM-DD]";
+pub const ROUTES: &str =
+    "GET /sales?date=YYYY-MM-DD, GET /products[?date=YYYY-MM-DD], GET /customers[?date=YYYY-MM-DD]";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -15,6 +15,9 @@ pub use routes::router;
 pub use settings::{ApiSettings, SettingsError};
 
 /// Serves the API on an already bound listener until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, settings: ApiSettings) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    settings: ApiSettings,
+) -> std::io::Result<()> {
     axum::serve(listener, router(settings)).await
 }

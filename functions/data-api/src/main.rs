@@ -22,7 +22,10 @@ fn main() -> ExitCode {
         // stage-independent. Set before any thread exists, so this is sound.
         unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("data-api: cannot start the async runtime: {error}");
@@ -30,7 +33,9 @@ fn main() -> ExitCode {
         }
     };
     let outcome = if on_lambda {
-        runtime.block_on(lambda_http::run(router(settings))).map_err(|e| e.to_string())
+        runtime
+            .block_on(lambda_http::run(router(settings)))
+            .map_err(|e| e.to_string())
     } else {
         let listen = match parse_listen(std::env::args().skip(1).collect()) {
             Ok(listen) => listen,
@@ -40,7 +45,9 @@ fn main() -> ExitCode {
             }
         };
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
             println!("data API listening on http://{address}");
             serve(listener, settings).await.map_err(|e| e.to_string())

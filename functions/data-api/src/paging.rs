@@ -35,7 +35,12 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    pub fn parse(entity: &str, day: Day, limit: Option<&str>, token: Option<&str>) -> Result<PageRequest, ApiError> {
+    pub fn parse(
+        entity: &str,
+        day: Day,
+        limit: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<PageRequest, ApiError> {
         let limit = match limit {
             None => DEFAULT_PAGE_SIZE,
             Some(text) => match text.parse::<u64>() {
@@ -44,7 +49,9 @@ impl PageRequest {
                     return Err(ApiError::bad_parameter(
                         "limit",
                         format!("'{text}' is not a valid page size"),
-                        format!("an integer from 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})"),
+                        format!(
+                            "an integer from 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})"
+                        ),
                     ));
                 }
             },
@@ -71,10 +78,14 @@ fn decode_token(entity: &str, day: Day, token: &str) -> Result<u64, ApiError> {
             "the next_page_token of the previous page of the same query, unchanged",
         )
     };
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("is not a page token"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad("is not a page token"))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("is not a page token"))?;
     let mut parts = text.split('|');
-    let (Some(token_entity), Some(token_day), Some(offset), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(token_entity), Some(token_day), Some(offset), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad("is not a page token"));
     };
     if token_entity != entity || token_day != day.to_string() {
@@ -93,11 +104,20 @@ mod tests {
         let first = PageRequest::parse("sales", day, Some("100"), None).unwrap();
         let token = first.next_token("sales", day, 250).unwrap();
         let second = PageRequest::parse("sales", day, Some("100"), Some(&token)).unwrap();
-        assert_eq!(second, PageRequest { offset: 100, limit: 100 });
+        assert_eq!(
+            second,
+            PageRequest {
+                offset: 100,
+                limit: 100
+            }
+        );
         assert!(PageRequest::parse("products", day, None, Some(&token)).is_err());
         let other_day: Day = "2024-01-06".parse().unwrap();
         assert!(PageRequest::parse("sales", other_day, None, Some(&token)).is_err());
-        let last = PageRequest { offset: 200, limit: 100 };
+        let last = PageRequest {
+            offset: 200,
+            limit: 100,
+        };
         assert_eq!(last.next_token("sales", day, 250), None);
     }
 }

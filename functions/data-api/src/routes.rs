@@ -27,7 +27,10 @@ pub fn router(settings: ApiSettings) -> Router {
 
 type Params = Query<Vec<(String, String)>>;
 
-async fn sales(State(settings): State<ApiSettings>, Query(params): Params) -> Result<Response, ApiError> {
+async fn sales(
+    State(settings): State<ApiSettings>,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
     let query = EntityQuery::parse("sales", &params, DateParameter::Required)?;
     let day = SalesDay::new(query.day, settings.sales_per_day)
         .map_err(|e| ApiError::bad_parameter("date", e.to_string(), "a smaller daily volume"))?;
@@ -44,18 +47,38 @@ async fn customers(Query(params): Params) -> Result<Response, ApiError> {
     dimension::<Customer>("customers", &params)
 }
 
-fn dimension<R: Dimension + Serialize>(entity: &'static str, params: &[(String, String)]) -> Result<Response, ApiError> {
+fn dimension<R: Dimension + Serialize>(
+    entity: &'static str,
+    params: &[(String, String)],
+) -> Result<Response, ApiError> {
     let query = EntityQuery::parse(entity, params, DateParameter::DefaultsToToday)?;
     let all = R::as_of(query.day);
     let total = all.len() as u64;
     let page = query.page;
-    let rows = all.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
+    let rows = all
+        .into_iter()
+        .skip(page.offset as usize)
+        .take(page.limit as usize)
+        .collect();
     Ok(page_response(entity, query.day, total, page, rows))
 }
 
-fn page_response<R: Serialize>(entity: &'static str, day: Day, total_rows: u64, page: PageRequest, rows: Vec<R>) -> Response {
+fn page_response<R: Serialize>(
+    entity: &'static str,
+    day: Day,
+    total_rows: u64,
+    page: PageRequest,
+    rows: Vec<R>,
+) -> Response {
     let next_page_token = page.next_token(entity, day, total_rows);
-    Json(Page { entity, date: day, total_rows, rows, next_page_token }).into_response()
+    Json(Page {
+        entity,
+        date: day,
+        total_rows,
+        rows,
+        next_page_token,
+    })
+    .into_response()
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> ApiError {
@@ -80,20 +103,43 @@ struct EntityQuery {
 const ALLOWED_PARAMETERS: &str = "date, limit, page_token";
 
 impl EntityQuery {
-    fn parse(entity: &'static str, params: &[(String, String)], date: DateParameter) -> Result<EntityQuery, ApiError> {
+    fn parse(
+        entity: &'static str,
+        params: &[(String, String)],
+        date: DateParameter,
+    ) -> Result<EntityQuery, ApiError> {
         for (index, (name, _)) in params.iter().enumerate() {
             if !["date", "limit", "page_token"].contains(&name.as_str()) {
-                return Err(ApiError::bad_parameter(name, format!("unknown parameter '{name}'"), ALLOWED_PARAMETERS));
+                return Err(ApiError::bad_parameter(
+                    name,
+                    format!("unknown parameter '{name}'"),
+                    ALLOWED_PARAMETERS,
+                ));
             }
             if params[..index].iter().any(|(earlier, _)| earlier == name) {
-                return Err(ApiError::bad_parameter(name, format!("'{name}' is given more than once"), "each parameter at most once"));
+                return Err(ApiError::bad_parameter(
+                    name,
+                    format!("'{name}' is given more than once"),
+                    "each parameter at most once",
+                ));
             }
         }
-        let value = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let value = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
         let day = match (value("date"), date) {
-            (Some(text), _) => text.parse::<Day>().map_err(|e| ApiError::bad_parameter("date", e.to_string(), DATE_ALLOWED))?,
+            (Some(text), _) => text
+                .parse::<Day>()
+                .map_err(|e| ApiError::bad_parameter("date", e.to_string(), DATE_ALLOWED))?,
             (None, DateParameter::Required) => {
-                return Err(ApiError::bad_parameter("date", format!("/{entity} needs the day to return"), DATE_ALLOWED));
+                return Err(ApiError::bad_parameter(
+                    "date",
+                    format!("/{entity} needs the day to return"),
+                    DATE_ALLOWED,
+                ));
             }
             (None, DateParameter::DefaultsToToday) => today(),
         };

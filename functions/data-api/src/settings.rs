@@ -18,7 +18,9 @@ pub struct SettingsError(#[from] showcase_dataset::SalesVolumeError);
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        ApiSettings { sales_per_day: DEFAULT_SALES_PER_DAY }
+        ApiSettings {
+            sales_per_day: DEFAULT_SALES_PER_DAY,
+        }
     }
 }
 
@@ -26,7 +28,9 @@ impl ApiSettings {
     /// Reads [`SALES_ROWS_PER_DAY`] (default 50, like the seed).
     pub fn from_env() -> Result<ApiSettings, SettingsError> {
         match std::env::var(SALES_ROWS_PER_DAY) {
-            Ok(text) => Ok(ApiSettings { sales_per_day: parse_volume(&text)? }),
+            Ok(text) => Ok(ApiSettings {
+                sales_per_day: parse_volume(&text)?,
+            }),
             Err(_) => Ok(ApiSettings::default()),
         }
     }

@@ -7,11 +7,21 @@ use showcase_data_api::{ApiSettings, MAX_PAGE_SIZE, router};
 use tower::ServiceExt;
 
 async fn call(settings: ApiSettings, method: &str, uri: &str) -> (StatusCode, Vec<u8>) {
-    let request = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
     let response = router(settings).oneshot(request).await.unwrap();
     let status = response.status();
-    assert_eq!(response.headers()["content-type"], "application/json", "{uri}");
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "{uri}"
+    );
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
     (status, body.to_vec())
 }
 
@@ -54,7 +64,12 @@ async fn sales_for_a_day_have_the_documented_shape() {
     assert_eq!(rows.len(), 50);
     let mut codes = std::collections::BTreeSet::new();
     for row in rows {
-        let fields: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+        let fields: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(fields.len(), 6, "{row}");
         assert_eq!(row["date"], "2024-03-05");
         assert!(row["product_id"].as_u64().unwrap() >= 1);
@@ -95,16 +110,32 @@ async fn pages_concatenate_to_the_whole_day() {
 
 #[tokio::test]
 async fn a_million_row_day_pages_under_five_megabytes() {
-    let settings = ApiSettings { sales_per_day: 1_000_000 };
-    let (status, body) = call(settings.clone(), "GET", &format!("/sales?date=2025-01-01&limit={MAX_PAGE_SIZE}")).await;
+    let settings = ApiSettings {
+        sales_per_day: 1_000_000,
+    };
+    let (status, body) = call(
+        settings.clone(),
+        "GET",
+        &format!("/sales?date=2025-01-01&limit={MAX_PAGE_SIZE}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.len() < 5 * 1024 * 1024, "a full page is {} bytes", body.len());
+    assert!(
+        body.len() < 5 * 1024 * 1024,
+        "a full page is {} bytes",
+        body.len()
+    );
     let page: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(page["total_rows"], 1_000_000);
     assert!(page["next_page_token"].is_string());
     let last_token = page["next_page_token"].as_str().unwrap();
     // The last row of the day is reachable by offset, without generating the rows before it.
-    let (_, default_page) = call(settings, "GET", &format!("/sales?date=2025-01-01&limit={MAX_PAGE_SIZE}&page_token={last_token}")).await;
+    let (_, default_page) = call(
+        settings,
+        "GET",
+        &format!("/sales?date=2025-01-01&limit={MAX_PAGE_SIZE}&page_token={last_token}"),
+    )
+    .await;
     let second: Value = serde_json::from_slice(&default_page).unwrap();
     assert_eq!(second["rows"][0]["transaction_code"], "TX20250101-0020001");
 }
@@ -142,10 +173,18 @@ async fn client_mistakes_are_400_naming_the_parameter() {
     assert_bad_request("/sales?date=1999-12-31", "date").await;
     assert_bad_request("/products?date=tomorrow", "date").await;
     assert_bad_request("/sales?date=2024-01-01&limit=0", "limit").await;
-    assert_bad_request(&format!("/sales?date=2024-01-01&limit={}", MAX_PAGE_SIZE + 1), "limit").await;
+    assert_bad_request(
+        &format!("/sales?date=2024-01-01&limit={}", MAX_PAGE_SIZE + 1),
+        "limit",
+    )
+    .await;
     assert_bad_request("/sales?date=2024-01-01&limit=ten", "limit").await;
     assert_bad_request("/sales?date=2024-01-01&limit=-5", "limit").await;
-    assert_bad_request("/sales?date=2024-01-01&page_token=not-a-token", "page_token").await;
+    assert_bad_request(
+        "/sales?date=2024-01-01&page_token=not-a-token",
+        "page_token",
+    )
+    .await;
     assert_bad_request("/sales?date=2024-01-01&page_token=%FF%FE", "page_token").await;
     assert_bad_request("/customers?colour=red", "colour").await;
     assert_bad_request("/sales?date=2024-01-01&date=2024-01-02", "date").await;
@@ -155,11 +194,20 @@ async fn client_mistakes_are_400_naming_the_parameter() {
 async fn a_page_token_cannot_be_reused_for_another_query() {
     let settings = ApiSettings { sales_per_day: 30 };
     let (_, body) = call(settings.clone(), "GET", "/sales?date=2024-01-01&limit=10").await;
-    let token = serde_json::from_slice::<Value>(&body).unwrap()["next_page_token"].as_str().unwrap().to_owned();
-    for uri in [format!("/sales?date=2024-01-02&page_token={token}"), format!("/products?date=2024-01-01&page_token={token}")] {
+    let token = serde_json::from_slice::<Value>(&body).unwrap()["next_page_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for uri in [
+        format!("/sales?date=2024-01-02&page_token={token}"),
+        format!("/products?date=2024-01-01&page_token={token}"),
+    ] {
         let (status, body) = call(settings.clone(), "GET", &uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
-        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["parameter"], "page_token");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["parameter"],
+            "page_token"
+        );
     }
 }
 
@@ -171,5 +219,8 @@ async fn unknown_routes_and_methods_are_json_errors() {
     assert!(body["allowed"].as_str().unwrap().contains("/sales"));
     let (status, body) = call(ApiSettings::default(), "POST", "/sales?date=2024-01-01").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["error"], "method_not_allowed");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"],
+        "method_not_allowed"
+    );
 }

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use time::macros::{date, format_description};
 use time::Date;
+use time::macros::{date, format_description};
 
 /// The first day the simulated sources have history for. Dimension changes
 /// accumulate from the day after; earlier days see the base lists.
@@ -48,7 +48,8 @@ impl Day {
     /// The inverse of [`Day::days_since_unix_epoch`] (e.g. a Parquet DATE).
     pub fn from_days_since_unix_epoch(days: i32) -> Result<Day, DayError> {
         let julian = date!(1970 - 01 - 01).to_julian_day() + days;
-        let date = Date::from_julian_day(julian).map_err(|_| DayError::OutOfRange(format!("day {days} after 1970-01-01")))?;
+        let date = Date::from_julian_day(julian)
+            .map_err(|_| DayError::OutOfRange(format!("day {days} after 1970-01-01")))?;
         Day::from_date(date)
     }
 
@@ -131,19 +132,44 @@ mod tests {
 
     #[test]
     fn rejects_malformed_and_impossible_dates() {
-        for bad in ["2024-2-01", "2024-02-30", "20240201", "2024-02-01T00:00", "", "yesterday"] {
-            assert!(matches!(bad.parse::<Day>(), Err(DayError::Malformed(_))), "{bad}");
+        for bad in [
+            "2024-2-01",
+            "2024-02-30",
+            "20240201",
+            "2024-02-01T00:00",
+            "",
+            "yesterday",
+        ] {
+            assert!(
+                matches!(bad.parse::<Day>(), Err(DayError::Malformed(_))),
+                "{bad}"
+            );
         }
-        assert!(matches!("1999-12-31".parse::<Day>(), Err(DayError::OutOfRange(_))));
-        assert!(matches!("2100-01-01".parse::<Day>(), Err(DayError::OutOfRange(_))));
+        assert!(matches!(
+            "1999-12-31".parse::<Day>(),
+            Err(DayError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            "2100-01-01".parse::<Day>(),
+            Err(DayError::OutOfRange(_))
+        ));
     }
 
     #[test]
     fn unix_day_numbers_match_parquet_dates() {
-        assert_eq!("1970-01-02".parse::<Day>().map(|_| ()), Err(DayError::OutOfRange("1970-01-02".into())));
-        assert_eq!("2000-01-01".parse::<Day>().unwrap().days_since_unix_epoch(), 10_957);
+        assert_eq!(
+            "1970-01-02".parse::<Day>().map(|_| ()),
+            Err(DayError::OutOfRange("1970-01-02".into()))
+        );
+        assert_eq!(
+            "2000-01-01".parse::<Day>().unwrap().days_since_unix_epoch(),
+            10_957
+        );
         let day: Day = "2024-02-29".parse().unwrap();
-        assert_eq!(Day::from_days_since_unix_epoch(day.days_since_unix_epoch()), Ok(day));
+        assert_eq!(
+            Day::from_days_since_unix_epoch(day.days_since_unix_epoch()),
+            Ok(day)
+        );
         assert!(Day::from_days_since_unix_epoch(0).is_err());
     }
 
@@ -152,6 +178,9 @@ mod tests {
         let first: Day = "2024-01-30".parse().unwrap();
         let last: Day = "2024-02-02".parse().unwrap();
         let days: Vec<String> = first.through(last).map(|d| d.to_string()).collect();
-        assert_eq!(days, ["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02"]);
+        assert_eq!(
+            days,
+            ["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02"]
+        );
     }
 }

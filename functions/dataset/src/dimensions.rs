@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::day::{Day, HISTORY_START};
-use crate::mix::{between, below, hash, stream};
+use crate::mix::{below, between, hash, stream};
 
 const PRODUCT_SEED: &str = include_str!("../seed/product_data.csv");
 const CUSTOMER_SEED: &str = include_str!("../seed/customer_data.csv");
@@ -92,9 +92,30 @@ fn pick<'a>(h: u64, words: &[&'a str]) -> &'a str {
 }
 
 const NAME_STARTS: &[&str] = &[
-    "Quantum", "Nebula", "Aero", "Zenith", "Celestial", "Nimbus", "Solar", "Gravity", "Terra",
-    "Sonic", "Aqua", "Nova", "Ember", "Vortex", "Pixel", "Galaxy", "Infinity", "Zephyr", "Astro",
-    "Mystic", "Titan", "Frost", "Hyper", "Bio",
+    "Quantum",
+    "Nebula",
+    "Aero",
+    "Zenith",
+    "Celestial",
+    "Nimbus",
+    "Solar",
+    "Gravity",
+    "Terra",
+    "Sonic",
+    "Aqua",
+    "Nova",
+    "Ember",
+    "Vortex",
+    "Pixel",
+    "Galaxy",
+    "Infinity",
+    "Zephyr",
+    "Astro",
+    "Mystic",
+    "Titan",
+    "Frost",
+    "Hyper",
+    "Bio",
 ];
 const NAME_ENDS: &[&str] = &[
     "Blaze", "Glow", "Fusion", "Flare", "Echo", "Jet", "Spectra", "Strike", "Tron", "Pulse",
@@ -106,8 +127,16 @@ const CITIES: &[&str] = &[
     "Porto", "Krakow", "Osaka", "Quito", "Tallinn", "Perth",
 ];
 const COMPANY_KINDS: &[&str] = &[
-    "Analytics", "Robotics", "Motors", "Logistics", "Software", "Energy", "Foods", "Textiles",
-    "Systems", "Labs",
+    "Analytics",
+    "Robotics",
+    "Motors",
+    "Logistics",
+    "Software",
+    "Energy",
+    "Foods",
+    "Textiles",
+    "Systems",
+    "Labs",
 ];
 const COMPANY_FORMS: &[&str] = &["Inc.", "Ltd.", "Co.", "Group", "GmbH", "S.A."];
 
@@ -198,7 +227,11 @@ impl Dimension for Customer {
 /// A value in `low..=high` that differs from `current`, so a change is always visible.
 fn next_value(current: u32, h: u64, low: u32, high: u32) -> u32 {
     let candidate = between(h, u64::from(low), u64::from(high) - 1) as u32;
-    if candidate >= current { candidate + 1 } else { candidate }
+    if candidate >= current {
+        candidate + 1
+    } else {
+        candidate
+    }
 }
 
 /// The seed files are compiled in; a malformed one is a build defect caught by the
@@ -259,8 +292,14 @@ mod tests {
 
     #[test]
     fn same_day_gives_same_rows_and_days_differ() {
-        assert_eq!(Product::as_of(day("2024-05-05")), Product::as_of(day("2024-05-05")));
-        assert_ne!(Product::as_of(day("2024-05-05")), Product::as_of(day("2024-05-06")));
+        assert_eq!(
+            Product::as_of(day("2024-05-05")),
+            Product::as_of(day("2024-05-05"))
+        );
+        assert_ne!(
+            Product::as_of(day("2024-05-05")),
+            Product::as_of(day("2024-05-06"))
+        );
     }
 
     #[test]

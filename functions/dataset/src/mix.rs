@@ -15,7 +15,7 @@ pub(crate) fn splitmix64(mut z: u64) -> u64 {
 pub(crate) fn hash(parts: &[u64]) -> u64 {
     parts
         .iter()
-        .fold(0x5EED_0F_5A1E5_u64, |acc, part| splitmix64(acc ^ part))
+        .fold(0x05EE_D0F5_A1E5_u64, |acc, part| splitmix64(acc ^ part))
 }
 
 /// A value in `0..n` drawn from `h` (n > 0). The modulo bias is below 2^-40 for
@@ -48,10 +48,7 @@ mod tests {
         // First outputs of the reference SplitMix64 generator seeded with 0:
         // the generator adds the constant before mixing, as `splitmix64` does.
         assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(
-            splitmix64(0x9E37_79B9_7F4A_7C15),
-            0x6E78_9E6A_A1B9_65F4
-        );
+        assert_eq!(splitmix64(0x9E37_79B9_7F4A_7C15), 0x6E78_9E6A_A1B9_65F4);
     }
 
     #[test]

@@ -28,7 +28,12 @@ impl FromStr for Cents {
         };
         let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || whole.len() > 10 || !all_digits(whole) || fraction.len() > 2 || !all_digits(fraction) {
+        if whole.is_empty()
+            || whole.len() > 10
+            || !all_digits(whole)
+            || fraction.len() > 2
+            || !all_digits(fraction)
+        {
             return Err(error());
         }
         if unsigned.ends_with('.') {
@@ -96,7 +101,17 @@ mod tests {
 
     #[test]
     fn refuses_inexact_or_oversized_amounts() {
-        for bad in ["1.234", "1e3", "", ".5", "5.", "abc", "10000000000.00", "1,5", "+1"] {
+        for bad in [
+            "1.234",
+            "1e3",
+            "",
+            ".5",
+            "5.",
+            "abc",
+            "10000000000.00",
+            "1,5",
+            "+1",
+        ] {
             assert!(bad.parse::<Cents>().is_err(), "{bad}");
         }
     }

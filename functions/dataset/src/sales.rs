@@ -90,8 +90,16 @@ impl SalesDay {
     fn row(&self, index: u64) -> Sale {
         let day_key = self.day.days_since_unix_epoch() as u64;
         let h = hash(&[stream::SALES, day_key, index]);
-        let product_id = reference(hash(&[h, 1]), self.known_products, self.products_within_late_window);
-        let customer_id = reference(hash(&[h, 2]), self.known_customers, self.customers_within_late_window);
+        let product_id = reference(
+            hash(&[h, 1]),
+            self.known_products,
+            self.products_within_late_window,
+        );
+        let customer_id = reference(
+            hash(&[h, 2]),
+            self.known_customers,
+            self.customers_within_late_window,
+        );
         let quantity_sold = between(hash(&[h, 3]), 1, 20) as u32;
         Sale {
             transaction_code: format!("TX{}-{:07}", self.day.compact(), index + 1),
@@ -116,7 +124,11 @@ fn reference(h: u64, known: u32, within_late_window: u32) -> u32 {
 
 /// A product's list price: fixed per product, 5.00 to 500.00.
 pub fn unit_price(product_id: u32) -> Cents {
-    Cents(between(hash(&[stream::SALES, u64::MAX, u64::from(product_id)]), 500, 50_000) as i64)
+    Cents(between(
+        hash(&[stream::SALES, u64::MAX, u64::from(product_id)]),
+        500,
+        50_000,
+    ) as i64)
 }
 
 #[cfg(test)]
@@ -140,16 +152,32 @@ mod tests {
 
     #[test]
     fn different_days_give_different_sales() {
-        let a: Vec<Sale> = SalesDay::new(day("2024-03-10"), 50).unwrap().rows(0..50).collect();
-        let b: Vec<Sale> = SalesDay::new(day("2024-03-11"), 50).unwrap().rows(0..50).collect();
-        let same = a.iter().zip(&b).filter(|(x, y)| (x.product_id, x.customer_id, x.quantity_sold) == (y.product_id, y.customer_id, y.quantity_sold)).count();
+        let a: Vec<Sale> = SalesDay::new(day("2024-03-10"), 50)
+            .unwrap()
+            .rows(0..50)
+            .collect();
+        let b: Vec<Sale> = SalesDay::new(day("2024-03-11"), 50)
+            .unwrap()
+            .rows(0..50)
+            .collect();
+        let same = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| {
+                (x.product_id, x.customer_id, x.quantity_sold)
+                    == (y.product_id, y.customer_id, y.quantity_sold)
+            })
+            .count();
         assert!(same < 5, "{same} of 50 rows coincide");
     }
 
     #[test]
     fn revenue_is_quantity_times_list_price() {
         for sale in SalesDay::new(day("2024-06-01"), 200).unwrap().rows(0..200) {
-            assert_eq!(sale.revenue.0, i64::from(sale.quantity_sold) * unit_price(sale.product_id).0);
+            assert_eq!(
+                sale.revenue.0,
+                i64::from(sale.quantity_sold) * unit_price(sale.product_id).0
+            );
             assert!((1..=20).contains(&sale.quantity_sold));
         }
     }
@@ -160,7 +188,11 @@ mod tests {
         let sales = SalesDay::new(d, 5000).unwrap();
         let known = Product::count_as_of(d);
         let horizon = Product::count_as_of(d.plus_days(LATE_ARRIVAL_DAYS));
-        let late: Vec<u32> = sales.rows(0..5000).map(|s| s.product_id).filter(|id| *id > known).collect();
+        let late: Vec<u32> = sales
+            .rows(0..5000)
+            .map(|s| s.product_id)
+            .filter(|id| *id > known)
+            .collect();
         assert!(!late.is_empty());
         assert!(late.len() < 250);
         assert!(late.iter().all(|id| *id <= horizon));

@@ -30,7 +30,12 @@ pub struct Extractor {
 }
 
 const PRODUCT_HEADER: [&str; 4] = ["product_id", "product_name", "category", "product_rating"];
-const CUSTOMER_HEADER: [&str; 4] = ["customer_id", "company_name", "industry", "customer_satisfaction_rating"];
+const CUSTOMER_HEADER: [&str; 4] = [
+    "customer_id",
+    "company_name",
+    "industry",
+    "customer_satisfaction_rating",
+];
 
 impl Extractor {
     /// An extractor whose S3 client (if any) comes from the standard AWS chain.
@@ -42,7 +47,12 @@ impl Extractor {
     /// An extractor writing to an already opened lake (e.g. with a custom S3 client).
     pub fn with_lake(settings: ExtractorSettings, lake: Lake) -> Extractor {
         Extractor {
-            api: ApiClient::new(&settings.api_base_url, settings.api_key, settings.page_size, settings.retry),
+            api: ApiClient::new(
+                &settings.api_base_url,
+                settings.api_key,
+                settings.page_size,
+                settings.retry,
+            ),
             lake,
             location: settings.lake,
             layout: settings.layout,
@@ -64,10 +74,20 @@ impl Extractor {
             }
         };
         let bytes = writer.finish().await?;
-        Ok(ExtractSummary { date: request.date, entity: request.entity, rows, bytes, keys: vec![self.location.display_key(&key)] })
+        Ok(ExtractSummary {
+            date: request.date,
+            entity: request.entity,
+            rows,
+            bytes,
+            keys: vec![self.location.display_key(&key)],
+        })
     }
 
-    async fn copy_entity(&self, request: &ExtractRequest, writer: &mut ObjectWriter) -> Result<u64, ExtractError> {
+    async fn copy_entity(
+        &self,
+        request: &ExtractRequest,
+        writer: &mut ObjectWriter,
+    ) -> Result<u64, ExtractError> {
         let entity = request.entity.as_str();
         let encode_error = |detail| ExtractError::Encode { entity, detail };
         match request.entity {
@@ -87,7 +107,12 @@ impl Extractor {
     }
 
     /// Streams every page through `encoder` into `writer`; returns the row count.
-    async fn copy<R, E>(&self, request: &ExtractRequest, mut encoder: E, writer: &mut ObjectWriter) -> Result<u64, ExtractError>
+    async fn copy<R, E>(
+        &self,
+        request: &ExtractRequest,
+        mut encoder: E,
+        writer: &mut ObjectWriter,
+    ) -> Result<u64, ExtractError>
     where
         R: DeserializeOwned + Send + 'static,
         E: RowEncoder<R>,
@@ -106,7 +131,9 @@ impl Extractor {
                 writer.write(ready).await?;
             }
         }
-        writer.write(encoder.finish().map_err(encode_error)?).await?;
+        writer
+            .write(encoder.finish().map_err(encode_error)?)
+            .await?;
         Ok(rows)
     }
 }

@@ -13,7 +13,10 @@ environment: API_BASE_URL (required), LAKE_URL (required: s3://bucket/prefix/ or
              API_KEY, LAKE_KEY_LAYOUT (default {date}/{entity}.{ext}), PAGE_SIZE (default 10000)";
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("extractor: cannot start the async runtime: {error}");
@@ -80,10 +83,21 @@ fn parse_args(args: Vec<String>) -> Result<ExtractRequest, String> {
     let mut entity = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
-        let value = || rest.clone().next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+        let value = || {
+            rest.clone()
+                .next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--date" => date = Some(value()?.parse().map_err(|e| format!("--date: {e}"))?),
-            "--entity" => entity = Some(value()?.parse::<Entity>().map_err(|e| format!("--entity: {e}"))?),
+            "--entity" => {
+                entity = Some(
+                    value()?
+                        .parse::<Entity>()
+                        .map_err(|e| format!("--entity: {e}"))?,
+                )
+            }
             "--help" | "-h" => return Err("help".into()),
             other => return Err(format!("unexpected argument '{other}'")),
         }

@@ -47,7 +47,9 @@ impl FromStr for Entity {
         Entity::ALL
             .into_iter()
             .find(|e| e.as_str() == text)
-            .ok_or_else(|| format!("unknown entity '{text}': expected sales, products or customers"))
+            .ok_or_else(|| {
+                format!("unknown entity '{text}': expected sales, products or customers")
+            })
     }
 }
 
@@ -74,13 +76,20 @@ mod tests {
 
     #[test]
     fn events_are_validated_with_a_clear_message() {
-        let ok = ExtractRequest::from_event(json!({"date": "2024-01-05", "entity": "sales"})).unwrap();
+        let ok =
+            ExtractRequest::from_event(json!({"date": "2024-01-05", "entity": "sales"})).unwrap();
         assert_eq!(ok.entity, Entity::Sales);
         for (event, hint) in [
-            (json!({"date": "2024-13-05", "entity": "sales"}), "YYYY-MM-DD"),
+            (
+                json!({"date": "2024-13-05", "entity": "sales"}),
+                "YYYY-MM-DD",
+            ),
             (json!({"date": "2024-01-05", "entity": "orders"}), "orders"),
             (json!({"date": "2024-01-05"}), "entity"),
-            (json!({"date": "2024-01-05", "entity": "sales", "extra": 1}), "extra"),
+            (
+                json!({"date": "2024-01-05", "entity": "sales", "extra": 1}),
+                "extra",
+            ),
             (json!("2024-01-05"), "expected"),
         ] {
             let message = ExtractRequest::from_event(event).unwrap_err();

@@ -40,14 +40,25 @@ pub enum LakeLocation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
     #[error("{name} is not set: {hint}")]
-    Missing { name: &'static str, hint: &'static str },
+    Missing {
+        name: &'static str,
+        hint: &'static str,
+    },
     #[error("{name}='{value}' is invalid: {why}")]
-    Invalid { name: &'static str, value: String, why: String },
+    Invalid {
+        name: &'static str,
+        value: String,
+        why: String,
+    },
 }
 
 impl LakeLocation {
     pub fn parse(text: &str) -> Result<LakeLocation, SettingsError> {
-        let invalid = |why: &str| SettingsError::Invalid { name: env::LAKE_URL, value: text.to_owned(), why: why.to_owned() };
+        let invalid = |why: &str| SettingsError::Invalid {
+            name: env::LAKE_URL,
+            value: text.to_owned(),
+            why: why.to_owned(),
+        };
         if let Some(rest) = text.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -57,11 +68,16 @@ impl LakeLocation {
                 "" => String::new(),
                 p => format!("{p}/"),
             };
-            return Ok(LakeLocation::S3 { bucket: bucket.to_owned(), prefix });
+            return Ok(LakeLocation::S3 {
+                bucket: bucket.to_owned(),
+                prefix,
+            });
         }
         let path = text.strip_prefix("file://").unwrap_or(text);
         if path.is_empty() || text.contains("://") && !text.starts_with("file://") {
-            return Err(invalid("expected s3://BUCKET/prefix/, file:///path or a directory path"));
+            return Err(invalid(
+                "expected s3://BUCKET/prefix/, file:///path or a directory path",
+            ));
         }
         Ok(LakeLocation::Directory(PathBuf::from(path)))
     }
@@ -90,17 +106,26 @@ impl KeyLayout {
     pub const SEED: &'static str = "{date}/{entity}.{ext}";
 
     pub fn parse(template: &str) -> Result<KeyLayout, SettingsError> {
-        let invalid = |why: &str| SettingsError::Invalid { name: env::LAKE_KEY_LAYOUT, value: template.to_owned(), why: why.to_owned() };
+        let invalid = |why: &str| SettingsError::Invalid {
+            name: env::LAKE_KEY_LAYOUT,
+            value: template.to_owned(),
+            why: why.to_owned(),
+        };
         // Each day and entity needs its own key, or one run would overwrite another's data.
         if !template.contains("{date}") || !template.contains("{entity}") {
             return Err(invalid("it must contain {date} and {entity}"));
         }
-        let rest = template.replace("{date}", "").replace("{entity}", "").replace("{ext}", "");
+        let rest = template
+            .replace("{date}", "")
+            .replace("{entity}", "")
+            .replace("{ext}", "");
         if rest.contains('{') || rest.contains('}') {
             return Err(invalid("only {date}, {entity} and {ext} are known"));
         }
         if template.starts_with('/') || template.split('/').any(|part| part == "..") {
-            return Err(invalid("keys are relative to the lake: no leading / and no .."));
+            return Err(invalid(
+                "keys are relative to the lake: no leading / and no ..",
+            ));
         }
         Ok(KeyLayout(template.to_owned()))
     }
@@ -121,7 +146,11 @@ impl ExtractorSettings {
             hint: "the data API's base URL, e.g. https://ID.execute-api.REGION.amazonaws.com/prod",
         })?;
         if !(api_base_url.starts_with("http://") || api_base_url.starts_with("https://")) {
-            return Err(SettingsError::Invalid { name: env::API_BASE_URL, value: api_base_url, why: "it must start with http:// or https://".into() });
+            return Err(SettingsError::Invalid {
+                name: env::API_BASE_URL,
+                value: api_base_url,
+                why: "it must start with http:// or https://".into(),
+            });
         }
         let lake = LakeLocation::parse(&var(env::LAKE_URL).ok_or(SettingsError::Missing {
             name: env::LAKE_URL,
@@ -135,7 +164,13 @@ impl ExtractorSettings {
             None => 10_000,
             Some(text) => match text.parse::<u64>() {
                 Ok(n) if (1..=20_000).contains(&n) => n,
-                _ => return Err(SettingsError::Invalid { name: env::PAGE_SIZE, value: text, why: "an integer from 1 to 20000".into() }),
+                _ => {
+                    return Err(SettingsError::Invalid {
+                        name: env::PAGE_SIZE,
+                        value: text,
+                        why: "an integer from 1 to 20000".into(),
+                    });
+                }
             },
         };
         Ok(ExtractorSettings {
@@ -157,11 +192,26 @@ mod tests {
     fn lake_urls() {
         assert_eq!(
             LakeLocation::parse("s3://lake/raw").unwrap(),
-            LakeLocation::S3 { bucket: "lake".into(), prefix: "raw/".into() }
+            LakeLocation::S3 {
+                bucket: "lake".into(),
+                prefix: "raw/".into()
+            }
         );
-        assert_eq!(LakeLocation::parse("s3://lake").unwrap(), LakeLocation::S3 { bucket: "lake".into(), prefix: String::new() });
-        assert_eq!(LakeLocation::parse("file:///tmp/lake").unwrap(), LakeLocation::Directory("/tmp/lake".into()));
-        assert_eq!(LakeLocation::parse("./lake").unwrap(), LakeLocation::Directory("./lake".into()));
+        assert_eq!(
+            LakeLocation::parse("s3://lake").unwrap(),
+            LakeLocation::S3 {
+                bucket: "lake".into(),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            LakeLocation::parse("file:///tmp/lake").unwrap(),
+            LakeLocation::Directory("/tmp/lake".into())
+        );
+        assert_eq!(
+            LakeLocation::parse("./lake").unwrap(),
+            LakeLocation::Directory("./lake".into())
+        );
         assert!(LakeLocation::parse("s3:///x").is_err());
         assert!(LakeLocation::parse("gs://bucket").is_err());
     }
@@ -169,9 +219,23 @@ mod tests {
     #[test]
     fn layouts() {
         let day: Day = "2024-01-05".parse().unwrap();
-        assert_eq!(KeyLayout::default().key(day, Entity::Sales), "2024-01-05/sales.parquet");
-        assert_eq!(KeyLayout::parse("dt={date}/{entity}.{ext}").unwrap().key(day, Entity::Products), "dt=2024-01-05/products.csv");
-        for bad in ["{entity}.{ext}", "{date}/{ext}", "{date}/{entity}/{hour}", "/{date}/{entity}", "../{date}/{entity}"] {
+        assert_eq!(
+            KeyLayout::default().key(day, Entity::Sales),
+            "2024-01-05/sales.parquet"
+        );
+        assert_eq!(
+            KeyLayout::parse("dt={date}/{entity}.{ext}")
+                .unwrap()
+                .key(day, Entity::Products),
+            "dt=2024-01-05/products.csv"
+        );
+        for bad in [
+            "{entity}.{ext}",
+            "{date}/{ext}",
+            "{date}/{entity}/{hour}",
+            "/{date}/{entity}",
+            "../{date}/{entity}",
+        ] {
             assert!(KeyLayout::parse(bad).is_err(), "{bad}");
         }
     }

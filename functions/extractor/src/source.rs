@@ -23,7 +23,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { retries: 5, first_delay: Duration::from_millis(200), max_delay: Duration::from_secs(5) }
+        RetryPolicy {
+            retries: 5,
+            first_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
     }
 }
 
@@ -58,7 +62,12 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    pub fn new(base_url: &str, api_key: Option<String>, page_size: u64, retry: RetryPolicy) -> ApiClient {
+    pub fn new(
+        base_url: &str,
+        api_key: Option<String>,
+        page_size: u64,
+        retry: RetryPolicy,
+    ) -> ApiClient {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
@@ -66,7 +75,13 @@ impl ApiClient {
             // Building fails only when the TLS backend cannot initialise, a broken
             // build rather than a runtime condition; a default client still works for http.
             .unwrap_or_default();
-        ApiClient { http, base_url: base_url.trim_end_matches('/').to_owned(), api_key, page_size, retry }
+        ApiClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            page_size,
+            retry,
+        }
     }
 
     /// All rows of `entity` for `day`, page by page. The next page is fetched while
@@ -97,15 +112,27 @@ impl ApiClient {
         loop {
             let url = self.page_url(entity, day, token.as_deref());
             let page: PageEnvelope<R> = self.fetch(&url).await?;
-            let malformed = |detail: String| ExtractError::MalformedResponse { url: url.clone(), detail };
+            let malformed = |detail: String| ExtractError::MalformedResponse {
+                url: url.clone(),
+                detail,
+            };
             if page.entity != entity.as_str() || page.date != day {
-                return Err(malformed(format!("asked for {entity} of {day}, got {} of {}", page.entity, page.date)));
+                return Err(malformed(format!(
+                    "asked for {entity} of {day}, got {} of {}",
+                    page.entity, page.date
+                )));
             }
             if *announced.get_or_insert(page.total_rows) != page.total_rows {
                 return Err(malformed("total_rows changed between pages".into()));
             }
-            if page.rows.len() as u64 > self.page_size || (page.rows.is_empty() && page.next_page_token.is_some()) {
-                return Err(malformed(format!("a page of {} rows with limit {}", page.rows.len(), self.page_size)));
+            if page.rows.len() as u64 > self.page_size
+                || (page.rows.is_empty() && page.next_page_token.is_some())
+            {
+                return Err(malformed(format!(
+                    "a page of {} rows with limit {}",
+                    page.rows.len(),
+                    self.page_size
+                )));
             }
             received += page.rows.len() as u64;
             if sender.send(Ok(page.rows)).await.is_err() {
@@ -115,18 +142,26 @@ impl ApiClient {
                 Some(next) => token = Some(next),
                 None if received == page.total_rows => return Ok(()),
                 None => {
-                    return Err(malformed(format!("the API announced {} rows but sent {received}", page.total_rows)));
+                    return Err(malformed(format!(
+                        "the API announced {} rows but sent {received}",
+                        page.total_rows
+                    )));
                 }
             }
         }
     }
 
     fn page_url(&self, entity: Entity, day: Day, token: Option<&str>) -> String {
-        let mut url = format!("{}/{entity}?date={day}&limit={}", self.base_url, self.page_size);
+        let mut url = format!(
+            "{}/{entity}?date={day}&limit={}",
+            self.base_url, self.page_size
+        );
         if let Some(token) = token {
             url.push_str("&page_token=");
             url.extend(token.bytes().map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
                 other => format!("%{other:02X}"),
             }));
         }
@@ -141,8 +176,12 @@ impl ApiClient {
             attempts += 1;
             let failure = match self.fetch_once(url).await {
                 Ok(body) => {
-                    return serde_json::from_slice(&body)
-                        .map_err(|e| ExtractError::MalformedResponse { url: url.to_owned(), detail: e.to_string() });
+                    return serde_json::from_slice(&body).map_err(|e| {
+                        ExtractError::MalformedResponse {
+                            url: url.to_owned(),
+                            detail: e.to_string(),
+                        }
+                    });
                 }
                 Err(failure) => failure,
             };
@@ -158,9 +197,15 @@ impl ApiClient {
         if let Some(key) = &self.api_key {
             request = request.header("x-api-key", key);
         }
-        let response = request.send().await.map_err(|e| Failure::Unreachable(error_chain(&e)))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Unreachable(error_chain(&e)))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| Failure::Unreachable(error_chain(&e)))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Failure::Unreachable(error_chain(&e)))?;
         if status.is_success() {
             Ok(body)
         } else {
@@ -186,8 +231,17 @@ impl Failure {
     fn into_error(self, url: &str, attempts: usize) -> ExtractError {
         let url = url.to_owned();
         match self {
-            Failure::Unreachable(detail) => ExtractError::ApiUnreachable { url, attempts, detail },
-            Failure::Status(status, body) => ExtractError::ApiStatus { url, status, attempts, body },
+            Failure::Unreachable(detail) => ExtractError::ApiUnreachable {
+                url,
+                attempts,
+                detail,
+            },
+            Failure::Status(status, body) => ExtractError::ApiStatus {
+                url,
+                status,
+                attempts,
+                body,
+            },
         }
     }
 }

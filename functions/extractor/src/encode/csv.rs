@@ -15,7 +15,9 @@ impl CsvEncoder {
     /// The header is written up front, so a day with no rows still gives a valid file.
     pub fn new(header: &[&str]) -> Result<CsvEncoder, String> {
         let output = SharedBuffer::default();
-        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(output.clone());
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(output.clone());
         writer.write_record(header).map_err(|e| e.to_string())?;
         Ok(CsvEncoder { writer, output })
     }

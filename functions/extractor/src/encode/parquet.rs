@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use parquet::basic::{Compression, DecimalType, LogicalType, Repetition, Type as PhysicalType};
-use parquet::data_type::{ByteArray, ByteArrayType, FixedLenByteArray, FixedLenByteArrayType, Int32Type};
+use parquet::data_type::{
+    ByteArray, ByteArrayType, FixedLenByteArray, FixedLenByteArrayType, Int32Type,
+};
 use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{ColumnPath, Type};
@@ -45,24 +47,42 @@ pub struct SalesParquetEncoder {
 }
 
 fn schema() -> Result<Type, parquet::errors::ParquetError> {
-    fn column(name: &str, physical: PhysicalType, logical: Option<LogicalType>) -> parquet::schema::types::PrimitiveTypeBuilder<'_> {
+    fn column(
+        name: &str,
+        physical: PhysicalType,
+        logical: Option<LogicalType>,
+    ) -> parquet::schema::types::PrimitiveTypeBuilder<'_> {
         Type::primitive_type_builder(name, physical)
             .with_repetition(Repetition::REQUIRED)
             .with_logical_type(logical)
     }
     let fields = vec![
-        column("transaction_code", PhysicalType::BYTE_ARRAY, Some(LogicalType::String)).build()?,
+        column(
+            "transaction_code",
+            PhysicalType::BYTE_ARRAY,
+            Some(LogicalType::String),
+        )
+        .build()?,
         column("sale_date", PhysicalType::INT32, Some(LogicalType::Date)).build()?,
         column("product_id", PhysicalType::INT32, None).build()?,
         column("customer_id", PhysicalType::INT32, None).build()?,
         column("quantity_sold", PhysicalType::INT32, None).build()?,
-        column("revenue", PhysicalType::FIXED_LEN_BYTE_ARRAY, Some(LogicalType::Decimal(DecimalType { scale: 2, precision: 12 })))
-            .with_length(DECIMAL_BYTES as i32)
-            .with_precision(12)
-            .with_scale(2)
-            .build()?,
+        column(
+            "revenue",
+            PhysicalType::FIXED_LEN_BYTE_ARRAY,
+            Some(LogicalType::Decimal(DecimalType {
+                scale: 2,
+                precision: 12,
+            })),
+        )
+        .with_length(DECIMAL_BYTES as i32)
+        .with_precision(12)
+        .with_scale(2)
+        .build()?,
     ];
-    Type::group_type_builder("sales").with_fields(fields.into_iter().map(Arc::new).collect()).build()
+    Type::group_type_builder("sales")
+        .with_fields(fields.into_iter().map(Arc::new).collect())
+        .build()
 }
 
 impl SalesParquetEncoder {
@@ -75,8 +95,14 @@ impl SalesParquetEncoder {
             .build();
         let output = SharedBuffer::default();
         let schema = schema().map_err(|e| e.to_string())?;
-        let writer = SerializedFileWriter::new(output.clone(), Arc::new(schema), Arc::new(properties)).map_err(|e| e.to_string())?;
-        Ok(SalesParquetEncoder { writer, output, columns: Columns::default() })
+        let writer =
+            SerializedFileWriter::new(output.clone(), Arc::new(schema), Arc::new(properties))
+                .map_err(|e| e.to_string())?;
+        Ok(SalesParquetEncoder {
+            writer,
+            output,
+            columns: Columns::default(),
+        })
     }
 
     fn write_row_group(&mut self) -> Result<(), parquet::errors::ParquetError> {
@@ -87,7 +113,11 @@ impl SalesParquetEncoder {
         let mut group = self.writer.next_row_group()?;
         macro_rules! write_column {
             ($kind:ty, $values:expr) => {{
-                let mut column = group.next_column()?.ok_or_else(|| parquet::errors::ParquetError::General("schema has fewer columns than rows".into()))?;
+                let mut column = group.next_column()?.ok_or_else(|| {
+                    parquet::errors::ParquetError::General(
+                        "schema has fewer columns than rows".into(),
+                    )
+                })?;
                 column.typed::<$kind>().write_batch(&$values, None, None)?;
                 column.close()?;
             }};
@@ -117,15 +147,24 @@ fn int(value: u32, field: &str) -> Result<i32, String> {
 impl RowEncoder<Sale> for SalesParquetEncoder {
     fn push(&mut self, sale: Sale) -> Result<(), String> {
         if sale.revenue.0.abs() > showcase_dataset::money::DECIMAL_12_2_MAX {
-            return Err(format!("revenue {} of {} does not fit DECIMAL(12,2)", sale.revenue, sale.transaction_code));
+            return Err(format!(
+                "revenue {} of {} does not fit DECIMAL(12,2)",
+                sale.revenue, sale.transaction_code
+            ));
         }
         let columns = &mut self.columns;
         columns.product_id.push(int(sale.product_id, "product_id")?);
-        columns.customer_id.push(int(sale.customer_id, "customer_id")?);
-        columns.quantity_sold.push(int(sale.quantity_sold, "quantity_sold")?);
+        columns
+            .customer_id
+            .push(int(sale.customer_id, "customer_id")?);
+        columns
+            .quantity_sold
+            .push(int(sale.quantity_sold, "quantity_sold")?);
         columns.revenue.push(decimal_bytes(sale.revenue.0));
         columns.sale_date.push(sale.date.days_since_unix_epoch());
-        columns.transaction_code.push(ByteArray::from(sale.transaction_code.trim().as_bytes().to_vec()));
+        columns.transaction_code.push(ByteArray::from(
+            sale.transaction_code.trim().as_bytes().to_vec(),
+        ));
         if columns.len() >= ROW_GROUP_ROWS {
             self.write_row_group().map_err(|e| e.to_string())?;
         }
@@ -151,6 +190,9 @@ mod tests {
     fn decimals_are_six_byte_twos_complement() {
         assert_eq!(decimal_bytes(1).data(), &[0, 0, 0, 0, 0, 1]);
         assert_eq!(decimal_bytes(-1).data(), &[0xFF; 6]);
-        assert_eq!(decimal_bytes(999_999_999_999).data(), &[0x00, 0xE8, 0xD4, 0xA5, 0x0F, 0xFF]);
+        assert_eq!(
+            decimal_bytes(999_999_999_999).data(),
+            &[0x00, 0xE8, 0xD4, 0xA5, 0x0F, 0xFF]
+        );
     }
 }

@@ -17,12 +17,22 @@ pub struct FileUpload {
 impl FileUpload {
     pub async fn create(target: &Path) -> Result<FileUpload, ExtractError> {
         let error = |e: std::io::Error| ExtractError::lake(&target.display().to_string(), e);
-        let parent = target.parent().ok_or_else(|| ExtractError::lake(&target.display().to_string(), "has no parent directory"))?;
+        let parent = target.parent().ok_or_else(|| {
+            ExtractError::lake(&target.display().to_string(), "has no parent directory")
+        })?;
         tokio::fs::create_dir_all(parent).await.map_err(error)?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temporary = parent.join(format!(".{name}.partial-{}", std::process::id()));
         let file = tokio::fs::File::create(&temporary).await.map_err(error)?;
-        Ok(FileUpload { file, temporary, target: target.to_owned(), bytes: 0 })
+        Ok(FileUpload {
+            file,
+            temporary,
+            target: target.to_owned(),
+            bytes: 0,
+        })
     }
 
     fn error(&self, e: std::io::Error) -> ExtractError {
@@ -30,7 +40,10 @@ impl FileUpload {
     }
 
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), ExtractError> {
-        self.file.write_all(bytes).await.map_err(|e| self.error(e))?;
+        self.file
+            .write_all(bytes)
+            .await
+            .map_err(|e| self.error(e))?;
         self.bytes += bytes.len() as u64;
         Ok(())
     }

@@ -14,29 +14,56 @@ pub use s3::{PART_SIZE, S3Upload, s3_client_from_env};
 #[derive(Debug, Clone)]
 pub enum Lake {
     /// `part_size` must be at least 5 MiB on AWS (S3's minimum for all but the last part).
-    S3 { client: aws_sdk_s3::Client, bucket: String, prefix: String, part_size: usize },
-    Directory { root: std::path::PathBuf },
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        prefix: String,
+        part_size: usize,
+    },
+    Directory {
+        root: std::path::PathBuf,
+    },
 }
 
 impl Lake {
     /// Opens the lake; for S3 the client comes from the standard AWS chain.
     pub async fn open(location: &LakeLocation) -> Lake {
         match location {
-            LakeLocation::S3 { bucket, prefix } => {
-                Lake::S3 { client: s3_client_from_env().await, bucket: bucket.clone(), prefix: prefix.clone(), part_size: PART_SIZE }
-            }
+            LakeLocation::S3 { bucket, prefix } => Lake::S3 {
+                client: s3_client_from_env().await,
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                part_size: PART_SIZE,
+            },
             LakeLocation::Directory(root) => Lake::Directory { root: root.clone() },
         }
     }
 
     /// Starts writing `key`, replacing any object of that name once finished.
-    pub async fn create(&self, key: &str, content_type: &'static str) -> Result<ObjectWriter, ExtractError> {
+    pub async fn create(
+        &self,
+        key: &str,
+        content_type: &'static str,
+    ) -> Result<ObjectWriter, ExtractError> {
         Ok(match self {
-            Lake::S3 { client, bucket, prefix, part_size } => {
+            Lake::S3 {
+                client,
+                bucket,
+                prefix,
+                part_size,
+            } => {
                 let key = format!("{prefix}{key}");
-                ObjectWriter::S3(S3Upload::new(client.clone(), bucket.clone(), key, content_type, *part_size))
+                ObjectWriter::S3(S3Upload::new(
+                    client.clone(),
+                    bucket.clone(),
+                    key,
+                    content_type,
+                    *part_size,
+                ))
             }
-            Lake::Directory { root } => ObjectWriter::File(FileUpload::create(&root.join(key)).await?),
+            Lake::Directory { root } => {
+                ObjectWriter::File(FileUpload::create(&root.join(key)).await?)
+            }
         })
     }
 }

@@ -17,7 +17,9 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 pub async fn s3_client_from_env() -> Client {
     let shared = aws_config::load_from_env().await;
     let custom_endpoint = shared.endpoint_url().is_some();
-    let config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(custom_endpoint).build();
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(custom_endpoint)
+        .build();
     Client::from_conf(config)
 }
 
@@ -34,8 +36,24 @@ pub struct S3Upload {
 }
 
 impl S3Upload {
-    pub fn new(client: Client, bucket: String, key: String, content_type: &'static str, part_size: usize) -> S3Upload {
-        S3Upload { client, bucket, key, content_type, part_size, buffer: Vec::new(), upload_id: None, parts: Vec::new(), bytes: 0 }
+    pub fn new(
+        client: Client,
+        bucket: String,
+        key: String,
+        content_type: &'static str,
+        part_size: usize,
+    ) -> S3Upload {
+        S3Upload {
+            client,
+            bucket,
+            key,
+            content_type,
+            part_size,
+            buffer: Vec::new(),
+            upload_id: None,
+            parts: Vec::new(),
+            bytes: 0,
+        }
     }
 
     fn error(&self, detail: impl std::fmt::Display) -> ExtractError {
@@ -68,7 +86,10 @@ impl S3Upload {
                     .send()
                     .await
                     .map_err(|e| self.error(aws_error(&e)))?;
-                let id = started.upload_id().ok_or_else(|| self.error("S3 returned no upload id"))?.to_owned();
+                let id = started
+                    .upload_id()
+                    .ok_or_else(|| self.error("S3 returned no upload id"))?
+                    .to_owned();
                 self.upload_id = Some(id.clone());
                 id
             }
@@ -86,7 +107,12 @@ impl S3Upload {
             .send()
             .await
             .map_err(|e| self.error(aws_error(&e)))?;
-        self.parts.push(CompletedPart::builder().part_number(part_number).set_e_tag(uploaded.e_tag().map(str::to_owned)).build());
+        self.parts.push(
+            CompletedPart::builder()
+                .part_number(part_number)
+                .set_e_tag(uploaded.e_tag().map(str::to_owned))
+                .build(),
+        );
         Ok(())
     }
 
@@ -115,7 +141,9 @@ impl S3Upload {
         if !self.buffer.is_empty() {
             self.upload_part().await?;
         }
-        let parts = CompletedMultipartUpload::builder().set_parts(Some(self.parts.clone())).build();
+        let parts = CompletedMultipartUpload::builder()
+            .set_parts(Some(self.parts.clone()))
+            .build();
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
@@ -136,7 +164,14 @@ impl S3Upload {
         if let Some(upload_id) = self.upload_id.take() {
             // Best effort: a leftover upload is invisible, and a lifecycle rule
             // (AbortIncompleteMultipartUpload) on the lake bucket removes it.
-            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(&self.key).upload_id(upload_id).send().await;
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(upload_id)
+                .send()
+                .await;
         }
     }
 }

@@ -17,7 +17,10 @@ use showcase_extractor::{ExtractorSettings, KeyLayout, LakeLocation, RetryPolicy
 pub const TEST_PART_SIZE: usize = 256 * 1024;
 
 pub fn moto() -> showcase_testkit::MotoServer {
-    showcase_testkit::MotoServer::start_with_env(&[("S3_UPLOAD_PART_MIN_SIZE", &TEST_PART_SIZE.to_string())])
+    showcase_testkit::MotoServer::start_with_env(&[(
+        "S3_UPLOAD_PART_MIN_SIZE",
+        &TEST_PART_SIZE.to_string(),
+    )])
 }
 
 /// Serves `router` on a free local port; returns its base URL.
@@ -50,18 +53,33 @@ pub fn settings(api: &str, lake: LakeLocation) -> ExtractorSettings {
         lake,
         layout: KeyLayout::default(),
         page_size: 10_000,
-        retry: RetryPolicy { retries: 3, first_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) },
+        retry: RetryPolicy {
+            retries: 3,
+            first_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
     }
 }
 
 pub fn s3_lake(client: &aws_sdk_s3::Client, bucket: &str) -> Lake {
     // Small parts (moto is started with a matching minimum) so that a few MB
     // of test data exercise the multipart path: several parts, complete, abort.
-    Lake::S3 { client: client.clone(), bucket: bucket.to_owned(), prefix: "raw/".to_owned(), part_size: TEST_PART_SIZE }
+    Lake::S3 {
+        client: client.clone(),
+        bucket: bucket.to_owned(),
+        prefix: "raw/".to_owned(),
+        part_size: TEST_PART_SIZE,
+    }
 }
 
 pub async fn get_object(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Bytes> {
-    let object = client.get_object().bucket(bucket).key(key).send().await.ok()?;
+    let object = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .ok()?;
     Some(object.body.collect().await.unwrap().into_bytes())
 }
 
@@ -81,7 +99,8 @@ pub async fn api_rows<R: serde::de::DeserializeOwned>(api: &str, entity: &str, d
     }
 }
 
-fn reqwest_like_get() -> impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Future<Output = serde_json::Value> + Send>> {
+fn reqwest_like_get()
+-> impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Future<Output = serde_json::Value> + Send>> {
     |url: &str| {
         let url = url.to_owned();
         Box::pin(async move {
@@ -91,7 +110,10 @@ fn reqwest_like_get() -> impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Fut
             let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             stream
-                .write_all(format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+                .write_all(
+                    format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
                 .await
                 .unwrap();
             let mut response = Vec::new();
@@ -107,7 +129,18 @@ fn reqwest_like_get() -> impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Fut
 pub fn read_sales_parquet(bytes: Bytes) -> Vec<Sale> {
     let reader = SerializedFileReader::new(bytes).unwrap();
     let schema = reader.metadata().file_metadata().schema_descr();
-    let columns: Vec<String> = schema.columns().iter().map(|c| format!("{} {:?} {:?}", c.name(), c.physical_type(), c.logical_type_ref())).collect();
+    let columns: Vec<String> = schema
+        .columns()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {:?} {:?}",
+                c.name(),
+                c.physical_type(),
+                c.logical_type_ref()
+            )
+        })
+        .collect();
     assert_eq!(
         columns,
         [
@@ -148,12 +181,23 @@ pub fn read_sales_parquet(bytes: Bytes) -> Vec<Sale> {
 
 pub fn read_products_csv(bytes: &[u8]) -> Vec<Product> {
     let mut reader = csv::Reader::from_reader(bytes);
-    assert_eq!(reader.headers().unwrap(), vec!["product_id", "product_name", "category", "product_rating"]);
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["product_id", "product_name", "category", "product_rating"]
+    );
     reader.deserialize().map(Result::unwrap).collect()
 }
 
 pub fn read_customers_csv(bytes: &[u8]) -> Vec<Customer> {
     let mut reader = csv::Reader::from_reader(bytes);
-    assert_eq!(reader.headers().unwrap(), vec!["customer_id", "company_name", "industry", "customer_satisfaction_rating"]);
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "customer_id",
+            "company_name",
+            "industry",
+            "customer_satisfaction_rating"
+        ]
+    );
     reader.deserialize().map(Result::unwrap).collect()
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the stand-ins the tests
+# run against (moto, PostgreSQL, cargo-zigbuild + zig, sqlfluff), then checks
+# formatting and lints, then runs every test. Exit code 0 means all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools=$(scripts/stand-ins.sh)
+export PATH="$tools:$PATH"
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
