@@ -17,7 +17,10 @@ pub struct ChildCost {
 
 /// Runs `command` to completion and measures it with `wait4`, which reports
 /// the child's own peak RSS (not the maximum over every child ever waited).
-#[allow(clippy::zombie_processes, reason = "reaped by wait4 below, which std cannot do")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "reaped by wait4 below, which std cannot do"
+)]
 pub fn measure(command: &mut Command) -> ChildCost {
     let started = Instant::now();
     let child = command

@@ -2,3 +2,5 @@
 
 pub mod build;
 pub mod local;
+pub mod pipeline;
+pub mod report;

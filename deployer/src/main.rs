@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod commands;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use showcase_deploy::build::{self, Architecture, BuildOptions};
-use showcase_deploy::local::{self, LocalRun};
 
 /// Build, run and deploy the showcase data pipeline.
 ///
@@ -34,8 +35,13 @@ enum Command {
     },
     /// Run the pipeline on this machine: no AWS account needed.
     ///
-    /// Serves the data API on localhost and extracts each day into a local lake
-    /// directory, partitioned by date.
+    /// Serves the data API on localhost, extracts each day into a local lake
+    /// directory, loads and transforms it on PostgreSQL (Redshift's stand-in),
+    /// in the order of the pipeline's task graph. Days run in date order.
+    ///
+    /// PostgreSQL: DATABASE_URL if set, otherwise a throwaway cluster of the
+    /// installed PostgreSQL under --state-dir, stopped at the end unless --keep.
+    #[command(verbatim_doc_comment)]
     Run {
         /// Run locally (the only mode so far).
         #[arg(long, required = true)]
@@ -52,9 +58,17 @@ enum Command {
         /// Sales rows per day.
         #[arg(long, default_value_t = 50)]
         rows: u64,
-        /// The local lake directory.
-        #[arg(long, default_value = ".showcase/lake")]
-        lake: PathBuf,
+        /// Where local state lives: the lake and the throwaway PostgreSQL cluster.
+        #[arg(long, default_value = ".showcase")]
+        state_dir: PathBuf,
+        /// The warehouse schema.
+        #[arg(long, default_value = "showcase_data_pipeline")]
+        schema: String,
+        /// Leave the throwaway PostgreSQL running at the end and print how to connect.
+        #[arg(long)]
+        keep: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
     },
 }
 
@@ -74,8 +88,20 @@ fn main() -> ExitCode {
             from,
             to,
             rows,
-            lake,
-        } => run_local(date, from, to, rows, lake),
+            state_dir,
+            schema,
+            keep,
+            output,
+        } => commands::run_local(commands::RunArgs {
+            date,
+            from,
+            to,
+            rows,
+            state_dir,
+            schema,
+            keep,
+            json: matches!(output, Output::Json),
+        }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,37 +142,4 @@ fn run_build(arch: Architecture, out: Option<PathBuf>, output: Output) -> Result
         }
     }
     Ok(())
-}
-
-fn run_local(
-    date: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    rows: u64,
-    lake: PathBuf,
-) -> Result<(), String> {
-    let parse = |flag: &str, text: String| text.parse().map_err(|e| format!("--{flag}: {e}"));
-    let (first, last) = match (date, from, to) {
-        (Some(date), _, _) => {
-            let day = parse("date", date)?;
-            (day, day)
-        }
-        (None, Some(from), Some(to)) => (parse("from", from)?, parse("to", to)?),
-        _ => return Err("give --date, or --from and --to".into()),
-    };
-    if first > last {
-        return Err(format!("--from {first} is after --to {last}"));
-    }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime
-        .block_on(local::run(
-            &LocalRun {
-                first,
-                last,
-                sales_per_day: rows,
-                lake,
-            },
-            &mut std::io::stdout(),
-        ))
-        .map_err(|e| e.to_string())
 }

@@ -3,10 +3,12 @@
 
 mod csv;
 mod parquet;
+mod sales_reader;
 mod shared_buffer;
 
 pub use self::csv::CsvEncoder;
 pub use self::parquet::{ROW_GROUP_ROWS, SalesParquetEncoder};
+pub use self::sales_reader::read_sales;
 
 /// An encoder of one lake file.
 pub trait RowEncoder<R> {

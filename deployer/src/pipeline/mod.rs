@@ -1,0 +1,8 @@
+//! The pipeline's task graph and its SQL, defined once: the local runner
+//! executes them, and the MWAA DAG is rendered from them.
+
+mod graph;
+mod sql;
+
+pub use graph::{GraphError, Step, TASKS, Task, execution_layers};
+pub use sql::{RenderError, SqlFile, SqlParams, check_schema_name, files, render};

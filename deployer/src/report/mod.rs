@@ -1,0 +1,16 @@
+//! Everything the user sees: progress, lines, JSON. Commands produce values;
+//! this layer decides how to show them (a bar on a terminal, plain lines in
+//! CI or a pipe, no colour under NO_COLOR).
+
+mod local_run;
+mod progress;
+
+pub use local_run::day_line;
+pub use progress::Progress;
+
+/// Whether output goes to a person at a terminal (not CI, not a pipe).
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false")
+}
