@@ -247,7 +247,7 @@ fn sales_as_csv(parquet: Bytes) -> Result<impl Iterator<Item = Result<Bytes, Str
     Ok(std::iter::from_fn(move || {
         rows.peek()?;
         let mut writer = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
-        while let Some(row) = rows.next() {
+        for row in rows.by_ref() {
             let sale = match row {
                 Ok(sale) => sale,
                 Err(error) => return Some(Err(error)),
