@@ -103,14 +103,9 @@ pub fn run_local(args: RunArgs) -> Result<(), String> {
         }
         Ok::<(), String>(())
     });
-    if let Some(cluster) = cluster.as_mut() {
-        if args.keep {
-            cluster.keep();
-            eprintln!(
-                "PostgreSQL kept running; inspect it with: {}",
-                cluster.psql_command()
-            );
-        }
+    if let Some(cluster) = cluster.as_mut().filter(|_| args.keep) {
+        cluster.keep();
+        eprintln!("PostgreSQL kept running; inspect it with: {}", cluster.psql_command());
     }
     outcome
 }
