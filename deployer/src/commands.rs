@@ -105,7 +105,10 @@ pub fn run_local(args: RunArgs) -> Result<(), String> {
     });
     if let Some(cluster) = cluster.as_mut().filter(|_| args.keep) {
         cluster.keep();
-        eprintln!("PostgreSQL kept running; inspect it with: {}", cluster.psql_command());
+        eprintln!(
+            "PostgreSQL kept running; inspect it with: {}",
+            cluster.psql_command()
+        );
     }
     outcome
 }
