@@ -1,0 +1,76 @@
+//! The local pipeline's benchmark (issue: warehouse and local run): a 30-day
+//! backfill at 100,000 sales rows per day, on a throwaway PostgreSQL, with the
+//! time split between extract, load and transform.
+//!
+//! Run: `cargo run --release -p showcase-bench --bin pipeline-bench`.
+//! Results: bench/results/pipeline.md.
+
+use std::time::Instant;
+
+use showcase_dataset::Day;
+use showcase_deploy::local::postgres::LocalPostgres;
+use showcase_deploy::local::warehouse::Warehouse;
+use showcase_deploy::local::{PhaseTimes, Pipeline};
+use showcase_testkit::workspace_root;
+
+const DAYS: u32 = 30;
+const ROWS: u64 = 100_000;
+
+fn main() {
+    let work = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let cluster = LocalPostgres::start(&work.path().join("pg")).unwrap_or_else(|e| panic!("{e}"));
+    let cluster_start = started.elapsed();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let first: Day = "2024-06-01".parse().unwrap();
+    let last = first.plus_days(DAYS - 1);
+    let (times, slowest) = runtime.block_on(async {
+        let warehouse = Warehouse::connect(&cluster.url(), "bench").await.unwrap();
+        let mut pipeline = Pipeline::start(ROWS, &work.path().join("lake"), warehouse).await.unwrap();
+        let mut times = PhaseTimes::default();
+        let mut slowest = (first, std::time::Duration::ZERO);
+        for day in first.through(last) {
+            let day_started = Instant::now();
+            let outcome = pipeline.run_day(day).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(outcome.figures.facts_loaded, ROWS);
+            times += outcome.times;
+            if day_started.elapsed() > slowest.1 {
+                slowest = (day, day_started.elapsed());
+            }
+            eprintln!("{day}: {:.2}s", day_started.elapsed().as_secs_f64());
+        }
+        (times, slowest)
+    });
+    let total = started.elapsed();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
+    let report = format!(
+        "# Local pipeline benchmark\n\n\
+         A {DAYS}-day backfill ({first} to {last}) at {ROWS} sales rows per day, `run --local` code path: \
+         data API on localhost, lake on local disk, warehouse on a throwaway PostgreSQL 15 \
+         (fsync off). Release build, {cores} cores.\n\n\
+         Rerun: `cargo run --release -p showcase-bench --bin pipeline-bench`\n\n\
+         | phase | time | share |\n|---|---|---|\n\
+         | PostgreSQL initdb + start | {:.1} s | {:.0}% |\n\
+         | extract (API → Parquet/CSV in the lake) | {:.1} s | {:.0}% |\n\
+         | load (lake → staging, COPY FROM STDIN) | {:.1} s | {:.0}% |\n\
+         | transform (quality, checks, dims, facts, aggregate) | {:.1} s | {:.0}% |\n\
+         | **total** | **{:.1} s** (goal: under 60 s) | |\n\n\
+         {} rows in all, {:.0} rows/s end to end. Slowest day: {} ({:.2} s).\n",
+        cluster_start.as_secs_f64(),
+        pct(cluster_start),
+        times.extract.as_secs_f64(),
+        pct(times.extract),
+        times.load.as_secs_f64(),
+        pct(times.load),
+        times.transform.as_secs_f64(),
+        pct(times.transform),
+        total.as_secs_f64(),
+        u64::from(DAYS) * ROWS,
+        (u64::from(DAYS) * ROWS) as f64 / total.as_secs_f64(),
+        slowest.0,
+        slowest.1.as_secs_f64(),
+    );
+    println!("{report}");
+    std::fs::write(workspace_root().join("bench/results/pipeline.md"), report).unwrap();
+}
