@@ -10,7 +10,7 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
 
 /// Build, run and deploy the showcase data pipeline.
 ///
-/// Exit codes: 0 success, 1 error, 2 bad usage.
+/// Exit codes: 0 success, 1 error, 64 bad usage (unknown flag, missing value).
 #[derive(Parser)]
 #[command(name = "showcase-deploy", version, about, long_about = None)]
 struct Cli {
@@ -72,6 +72,9 @@ enum Command {
     },
 }
 
+/// sysexits.h EX_USAGE.
+const EXIT_USAGE: u8 = 64;
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Output {
     Text,
@@ -79,7 +82,19 @@ enum Output {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let usage_error = error.use_stderr();
+            let _ = error.print();
+            // 2 is kept for "changes pending" (plan, drift), as in terraform.
+            return if usage_error {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let outcome = match cli.command {
         Command::Build { arch, out, output } => run_build(arch, out, output),
         Command::Run {

@@ -26,12 +26,17 @@ fn main() {
     let last = first.plus_days(DAYS - 1);
     let (times, slowest) = runtime.block_on(async {
         let warehouse = Warehouse::connect(&cluster.url(), "bench").await.unwrap();
-        let mut pipeline = Pipeline::start(ROWS, &work.path().join("lake"), warehouse).await.unwrap();
+        let mut pipeline = Pipeline::start(ROWS, &work.path().join("lake"), warehouse)
+            .await
+            .unwrap();
         let mut times = PhaseTimes::default();
         let mut slowest = (first, std::time::Duration::ZERO);
         for day in first.through(last) {
             let day_started = Instant::now();
-            let outcome = pipeline.run_day(day).await.unwrap_or_else(|e| panic!("{e}"));
+            let outcome = pipeline
+                .run_day(day)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(outcome.figures.facts_loaded, ROWS);
             times += outcome.times;
             if day_started.elapsed() > slowest.1 {
@@ -42,7 +47,9 @@ fn main() {
         (times, slowest)
     });
     let total = started.elapsed();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
     let report = format!(
         "# Local pipeline benchmark\n\n\
