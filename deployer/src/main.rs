@@ -33,6 +33,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
     },
+    /// Check a stack file without calling AWS: every mistake with file:line:column.
+    Validate {
+        /// The stack file.
+        #[arg(long, default_value = "stack.toml")]
+        stack: PathBuf,
+        /// A value for ${var.NAME} in the stack file (repeatable); SHOWCASE_VAR_NAME works too.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+    },
     /// Run the pipeline on this machine: no AWS account needed.
     ///
     /// Serves the data API on localhost, extracts each day into a local lake
@@ -97,6 +106,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Build { arch, out, output } => run_build(arch, out, output),
+        Command::Validate { stack, vars } => commands::validate(&stack, &vars),
         Command::Run {
             local: _,
             date,

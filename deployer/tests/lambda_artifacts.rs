@@ -340,3 +340,30 @@ async fn the_extractor_bootstrap_writes_to_s3_and_reports_errors_as_function_err
         "a failed extraction writes nothing"
     );
 }
+
+#[test]
+fn arm64_is_selectable_and_fails_clearly_without_its_rust_target() {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot
+        .join("lib/rustlib/aarch64-unknown-linux-gnu/lib")
+        .is_dir()
+    {
+        return; // the target is installed here: the arm64 build is a normal build
+    }
+    let mut options = BuildOptions::for_workspace(&workspace_root(), Architecture::Arm64);
+    options.out_dir = tempfile::tempdir().unwrap().path().to_owned();
+    let error = build::build(&options).unwrap_err().to_string();
+    assert!(error.contains("aarch64-unknown-linux-gnu"), "{error}");
+    assert!(
+        error.contains("rustup target add aarch64-unknown-linux-gnu"),
+        "{error}"
+    );
+    assert!(
+        error.contains("x86_64"),
+        "the message offers the working alternative: {error}"
+    );
+}

@@ -1,0 +1,170 @@
+//! The stack model: `raw` mirrors the file (with spans, for messages); the
+//! public types are what the rest of the tool works with, fully validated.
+
+use std::collections::BTreeMap;
+
+pub use crate::build::Architecture;
+
+/// A validated stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    /// Prefix of every resource name, and the value of the `showcase:stack` tag.
+    pub name: String,
+    pub region: String,
+    /// User tags, added to every resource next to `showcase:stack`.
+    pub tags: BTreeMap<String, String>,
+    pub lake: LakeConfig,
+    pub functions: BTreeMap<FunctionName, FunctionConfig>,
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FunctionName {
+    DataApi,
+    Extractor,
+}
+
+impl FunctionName {
+    pub const ALL: [FunctionName; 2] = [FunctionName::DataApi, FunctionName::Extractor];
+
+    /// The name in stack.toml and in the build (`functions.data-api`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunctionName::DataApi => "data-api",
+            FunctionName::Extractor => "extractor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionConfig {
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub architecture: Architecture,
+    pub reserved_concurrency: Option<u32>,
+    pub log_retention_days: u32,
+    pub environment: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LakeConfig {
+    pub bucket: String,
+    /// Key prefix of the lake inside the bucket: empty or ending in `/`.
+    pub prefix: String,
+    pub versioning: bool,
+    pub lifecycle: Vec<LifecycleRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRule {
+    pub prefix: String,
+    pub expire_days: Option<u32>,
+    pub noncurrent_expire_days: Option<u32>,
+    pub abort_incomplete_upload_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiConfig {
+    pub stage: String,
+    /// Paths served, each one of the data API's routes.
+    pub routes: Vec<String>,
+    /// Requests per second, steady state (stage and usage plan).
+    pub rate_limit: f64,
+    pub burst_limit: i32,
+    pub quota: Option<(i32, QuotaPeriod)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaPeriod {
+    Day,
+    Week,
+    Month,
+}
+
+impl QuotaPeriod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaPeriod::Day => "DAY",
+            QuotaPeriod::Week => "WEEK",
+            QuotaPeriod::Month => "MONTH",
+        }
+    }
+}
+
+/// The file as written, with the position of every value.
+pub(crate) mod raw {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+    use toml::Spanned;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct StackFile {
+        pub stack: StackSection,
+        pub lake: LakeSection,
+        #[serde(default)]
+        pub functions: FunctionsSection,
+        #[serde(default)]
+        pub api: ApiSection,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct StackSection {
+        pub name: Spanned<String>,
+        pub region: Spanned<String>,
+        #[serde(default)]
+        pub tags: BTreeMap<Spanned<String>, Spanned<String>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct LakeSection {
+        pub bucket: Spanned<String>,
+        pub prefix: Option<Spanned<String>>,
+        pub versioning: Option<bool>,
+        #[serde(default)]
+        pub lifecycle: Vec<Spanned<LifecycleSection>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct LifecycleSection {
+        pub prefix: Option<Spanned<String>>,
+        pub expire_days: Option<Spanned<i64>>,
+        pub noncurrent_expire_days: Option<Spanned<i64>>,
+        pub abort_incomplete_upload_days: Option<Spanned<i64>>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct FunctionsSection {
+        #[serde(rename = "data-api")]
+        pub data_api: Option<FunctionSection>,
+        pub extractor: Option<FunctionSection>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct FunctionSection {
+        pub memory_mb: Option<Spanned<i64>>,
+        pub timeout_s: Option<Spanned<i64>>,
+        pub architecture: Option<Spanned<String>>,
+        pub reserved_concurrency: Option<Spanned<i64>>,
+        pub log_retention_days: Option<Spanned<i64>>,
+        #[serde(default)]
+        pub environment: BTreeMap<Spanned<String>, Spanned<String>>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ApiSection {
+        pub stage: Option<Spanned<String>>,
+        pub routes: Option<Spanned<Vec<Spanned<String>>>>,
+        pub rate_limit: Option<Spanned<f64>>,
+        pub burst_limit: Option<Spanned<i64>>,
+        pub quota_limit: Option<Spanned<i64>>,
+        pub quota_period: Option<Spanned<String>>,
+    }
+}
