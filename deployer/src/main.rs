@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 mod commands;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use showcase_deploy::build::{self, Architecture, BuildOptions};
 
 /// Build, run and deploy the showcase data pipeline.
 ///
-/// Exit codes: 0 success, 1 error, 64 bad usage (unknown flag, missing value).
+/// Exit codes: 0 success, 1 error, 2 changes pending or drift found (plan, drift),
+/// 64 bad usage (unknown flag, missing value).
 #[derive(Parser)]
 #[command(name = "showcase-deploy", version, about, long_about = None)]
 struct Cli {
@@ -34,13 +35,34 @@ enum Command {
         output: Output,
     },
     /// Check a stack file without calling AWS: every mistake with file:line:column.
-    Validate {
-        /// The stack file.
-        #[arg(long, default_value = "stack.toml")]
-        stack: PathBuf,
-        /// A value for ${var.NAME} in the stack file (repeatable); SHOWCASE_VAR_NAME works too.
-        #[arg(long = "var", value_name = "NAME=VALUE")]
-        vars: Vec<String>,
+    Validate(StackOpts),
+    /// Show what `up` would change: per resource and per field. Exit 0: no changes, 2: changes pending.
+    Plan(StackOpts),
+    /// Create or update the stack so that AWS matches stack.toml. Safe to rerun.
+    Up(StackOpts),
+    /// Compare the live resources with stack.toml, field by field. Exit 0: in sync, 2: drifted.
+    ///
+    /// Meant for a scheduled CI job: `--output json` gives a machine-readable report.
+    Drift(StackOpts),
+    /// Delete what the stack owns (and nothing else). The lake bucket and its
+    /// data are kept unless --delete-data.
+    Down {
+        #[command(flatten)]
+        stack: StackOpts,
+        /// Do not ask for confirmation (needed when not at a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Also empty and delete the lake bucket, every object version included.
+        #[arg(long)]
+        delete_data: bool,
+    },
+    /// Print the names and endpoints a user needs (bucket, API URL, functions).
+    Outputs {
+        #[command(flatten)]
+        stack: StackOpts,
+        /// Also print secret values (the API key).
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Run the pipeline on this machine: no AWS account needed.
     ///
@@ -84,6 +106,29 @@ enum Command {
 /// sysexits.h EX_USAGE.
 const EXIT_USAGE: u8 = 64;
 
+/// Which stack, with which values.
+#[derive(Args)]
+struct StackOpts {
+    /// The stack file.
+    #[arg(long, default_value = "stack.toml")]
+    stack: PathBuf,
+    /// A value for ${var.NAME} in the stack file (repeatable); SHOWCASE_VAR_NAME works too.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
+}
+
+impl StackOpts {
+    fn args(self) -> commands::StackArgs {
+        commands::StackArgs {
+            stack: self.stack,
+            vars: self.vars,
+            json: matches!(self.output, Output::Json),
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Output {
     Text,
@@ -105,8 +150,20 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Build { arch, out, output } => run_build(arch, out, output),
-        Command::Validate { stack, vars } => commands::validate(&stack, &vars),
+        Command::Build { arch, out, output } => run_build(arch, out, output).map(|()| 0),
+        Command::Validate(stack) => commands::validate(&stack.args()),
+        Command::Plan(stack) => commands::plan(&stack.args()),
+        Command::Up(stack) => commands::up(&stack.args()),
+        Command::Drift(stack) => commands::drift(&stack.args()),
+        Command::Down {
+            stack,
+            yes,
+            delete_data,
+        } => commands::down(&stack.args(), yes, delete_data),
+        Command::Outputs {
+            stack,
+            show_secrets,
+        } => commands::outputs(&stack.args(), show_secrets),
         Command::Run {
             local: _,
             date,
@@ -126,10 +183,11 @@ fn main() -> ExitCode {
             schema,
             keep,
             json: matches!(output, Output::Json),
-        }),
+        })
+        .map(|()| 0),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status),
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE

@@ -3,6 +3,7 @@
 //! stand-in fails the test with the command that installs it; nothing is skipped.
 
 mod moto;
+mod moto_proxy;
 mod runtime_api;
 mod tools;
 

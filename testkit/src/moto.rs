@@ -8,7 +8,8 @@ use crate::tools::{free_port, tool};
 
 pub struct MotoServer {
     child: Child,
-    port: u16,
+    /// The proxy in front of moto (see `moto_proxy`): what clients talk to.
+    front: std::net::SocketAddr,
     log: tempfile::NamedTempFile,
 }
 
@@ -20,6 +21,15 @@ impl MotoServer {
 
     /// Starts a fresh server with extra moto settings (e.g. `S3_UPLOAD_PART_MIN_SIZE`).
     pub fn start_with_env(settings: &[(&str, &str)]) -> MotoServer {
+        MotoServer::start_with(settings, Duration::ZERO)
+    }
+
+    /// Starts a server whose every request is delayed by `latency` (a real region's round trip).
+    pub fn start_with_latency(latency: Duration) -> MotoServer {
+        MotoServer::start_with(&[], latency)
+    }
+
+    fn start_with(settings: &[(&str, &str)], latency: Duration) -> MotoServer {
         let log = tempfile::NamedTempFile::new()
             .unwrap_or_else(|e| panic!("temp file for moto's log: {e}"));
         let output = log.reopen().unwrap_or_else(|e| panic!("moto log: {e}"));
@@ -46,7 +56,8 @@ impl MotoServer {
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return MotoServer { child, port, log };
+                    let front = crate::moto_proxy::start(port, latency);
+                    return MotoServer { child, front, log };
                 }
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // lost the port race: try another
@@ -64,7 +75,7 @@ impl MotoServer {
 
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}", self.front)
     }
 
     /// The environment a child process needs to talk to this server as AWS.

@@ -2,8 +2,6 @@
 //! parallel → per entity stage load → quality → hard check → dim_date →
 //! dim_products → dim_customers → fact_sales → fact_sales_aggregate.
 
-use petgraph::algo::toposort;
-use petgraph::graphmap::DiGraphMap;
 use showcase_extractor::Entity;
 
 use super::sql::{SqlFile, files};
@@ -134,50 +132,27 @@ pub const TASKS: [Task; 18] = [
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GraphError {
-    #[error("task {task} depends on unknown task {upstream}")]
-    UnknownUpstream {
-        task: &'static str,
-        upstream: &'static str,
-    },
-    #[error("the task graph has a cycle through {0}")]
-    Cycle(&'static str),
-}
+#[error("the task graph is broken: {0}")]
+pub struct GraphError(String);
 
 /// Tasks in layers: every task's upstream tasks are in earlier layers, and the
 /// tasks of one layer are independent of each other (they may run in parallel).
 pub fn execution_layers() -> Result<Vec<Vec<&'static Task>>, GraphError> {
-    let mut graph = DiGraphMap::<&'static str, ()>::new();
-    for task in TASKS.iter() {
-        graph.add_node(task.id);
-    }
-    for task in TASKS.iter() {
-        for upstream in task.upstream {
-            if !graph.contains_node(upstream) {
-                return Err(GraphError::UnknownUpstream {
-                    task: task.id,
-                    upstream,
-                });
-            }
-            graph.add_edge(upstream, task.id, ());
-        }
-    }
-    let order = toposort(&graph, None).map_err(|cycle| GraphError::Cycle(cycle.node_id()))?;
-    let mut depth = std::collections::HashMap::new();
-    for id in &order {
-        let level = graph
-            .neighbors_directed(id, petgraph::Direction::Incoming)
-            .map(|up| depth.get(up).copied().unwrap_or(0) + 1)
-            .max()
-            .unwrap_or(0);
-        depth.insert(*id, level);
-    }
-    let layers = depth.values().copied().max().map_or(0, |d| d + 1);
-    let mut result: Vec<Vec<&'static Task>> = vec![Vec::new(); layers];
-    for task in TASKS.iter() {
-        result[depth[task.id]].push(task);
-    }
-    Ok(result)
+    let ids: Vec<&'static str> = TASKS.iter().map(|t| t.id).collect();
+    let edges: Vec<(&'static str, &'static str)> = TASKS
+        .iter()
+        .flat_map(|t| t.upstream.iter().map(move |up| (*up, t.id)))
+        .collect();
+    let layered = crate::layers::layers(&ids, &edges).map_err(|e| GraphError(e.to_string()))?;
+    Ok(layered
+        .into_iter()
+        .map(|layer| {
+            layer
+                .into_iter()
+                .filter_map(|id| TASKS.iter().find(|t| t.id == id))
+                .collect()
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 //! CI or a pipe, no colour under NO_COLOR).
 
 mod local_run;
+mod plan;
 mod progress;
 
 pub use local_run::day_line;
+pub use plan::{drift_text, plan_text};
 pub use progress::Progress;
 
 /// Whether output goes to a person at a terminal (not CI, not a pipe).

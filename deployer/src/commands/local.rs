@@ -1,4 +1,4 @@
-//! The commands' glue: turn arguments into library calls and results into output.
+//! `run --local`: arguments in, the local pipeline run, lines or JSON out.
 
 use std::path::PathBuf;
 
@@ -111,19 +111,4 @@ pub fn run_local(args: RunArgs) -> Result<(), String> {
         );
     }
     outcome
-}
-
-pub fn validate(stack: &std::path::Path, vars: &[String]) -> Result<(), String> {
-    let vars = showcase_deploy::config::Vars::from_args_and_env(vars)?;
-    let parsed =
-        showcase_deploy::config::load(stack, &vars).map_err(|errors| errors.to_string())?;
-    println!(
-        "{} is valid: stack {} in {}, lake s3://{}/{}",
-        stack.display(),
-        parsed.name,
-        parsed.region,
-        parsed.lake.bucket,
-        parsed.lake.prefix
-    );
-    Ok(())
 }

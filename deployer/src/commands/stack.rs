@@ -1,0 +1,214 @@
+//! validate, plan, up, drift, down, outputs: the stack commands.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use showcase_deploy::aws::Aws;
+use showcase_deploy::config::{self, Stack, Vars};
+use showcase_deploy::engine::{self, DestroyOutcome, Event, Plan};
+use showcase_deploy::report::{drift_text, interactive, plan_text};
+use showcase_deploy::resources::Resource;
+
+use super::{CHANGES_PENDING, Status};
+
+pub struct StackArgs {
+    pub stack: PathBuf,
+    pub vars: Vec<String>,
+    pub json: bool,
+}
+
+fn load(args: &StackArgs) -> Result<Stack, String> {
+    let vars = Vars::from_args_and_env(&args.vars)?;
+    config::load(&args.stack, &vars).map_err(|errors| errors.to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+pub fn validate(args: &StackArgs) -> Result<Status, String> {
+    let stack = load(args)?;
+    println!(
+        "{} is valid: stack {} in {}, lake s3://{}/{}",
+        args.stack.display(),
+        stack.name,
+        stack.region,
+        stack.lake.bucket,
+        stack.lake.prefix
+    );
+    Ok(0)
+}
+
+async fn read_plan(stack: &Stack) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan), String> {
+    let aws = Aws::connect(&stack.region).await;
+    let resources = showcase_deploy::stack::resources(stack);
+    let plan = engine::plan(&aws, &resources)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((aws, resources, plan))
+}
+
+/// Exit 0: nothing to do; 2: changes pending (like `terraform plan -detailed-exitcode`).
+pub fn plan(args: &StackArgs) -> Result<Status, String> {
+    let stack = load(args)?;
+    let (_, _, plan) = runtime()?.block_on(read_plan(&stack))?;
+    if args.json {
+        print_json(&plan)?
+    } else {
+        print!("{}", plan_text(&plan))
+    }
+    Ok(if plan.has_changes() {
+        CHANGES_PENDING
+    } else {
+        0
+    })
+}
+
+/// Exit 0: in sync; 2: drift found.
+pub fn drift(args: &StackArgs) -> Result<Status, String> {
+    let stack = load(args)?;
+    let (_, _, plan) = runtime()?.block_on(read_plan(&stack))?;
+    if args.json {
+        print_json(
+            &serde_json::json!({ "drifted": plan.has_changes(), "resources": plan.changes }),
+        )?;
+    } else {
+        print!("{}", drift_text(&plan));
+    }
+    Ok(if plan.has_changes() {
+        CHANGES_PENDING
+    } else {
+        0
+    })
+}
+
+fn event_line(event: &Event) -> String {
+    match event {
+        Event::Started { address, action } => format!("{address}: {action}…"),
+        Event::Finished { address, action } => format!("{address}: {action} done"),
+    }
+}
+
+pub fn up(args: &StackArgs) -> Result<Status, String> {
+    let stack = load(args)?;
+    runtime()?.block_on(async {
+        let (aws, resources, plan) = read_plan(&stack).await?;
+        if !args.json {
+            print!("{}", plan_text(&plan));
+        }
+        let report = |event: Event| {
+            if !args.json {
+                println!("{}", event_line(&event));
+            }
+        };
+        engine::apply(&aws, &resources, &plan, &report)
+            .await
+            .map_err(|e| e.to_string())?;
+        let outputs = outputs_of(&stack, false);
+        if args.json {
+            print_json(&serde_json::json!({ "plan": plan, "outputs": outputs }))?;
+        } else {
+            print_outputs(&outputs);
+        }
+        Ok(0)
+    })
+}
+
+pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, String> {
+    let stack = load(args)?;
+    if !yes {
+        if !std::io::stdin().is_terminal() || !interactive() {
+            return Err(
+                "down deletes the stack's resources: pass --yes to confirm when not at a terminal"
+                    .into(),
+            );
+        }
+        let data = if delete_data {
+            " AND the data in its lake bucket"
+        } else {
+            ""
+        };
+        print!(
+            "Delete stack {}'s resources in {}{data}? [y/N] ",
+            stack.name, stack.region
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err("cancelled".into());
+        }
+    }
+    runtime()?.block_on(async {
+        let aws = Aws::connect(&stack.region).await;
+        let resources = showcase_deploy::stack::resources(&stack);
+        let report = |event: Event| {
+            if !args.json {
+                println!("{}", event_line(&event));
+            }
+        };
+        let outcomes = engine::destroy(&aws, &resources, delete_data, &report)
+            .await
+            .map_err(|e| e.to_string())?;
+        if args.json {
+            let list: Vec<_> = outcomes
+                .iter()
+                .map(|(a, o)| serde_json::json!({ "address": a, "result": o }))
+                .collect();
+            return print_json(&list).map(|()| 0);
+        }
+        for (address, outcome) in &outcomes {
+            let text = match outcome {
+                DestroyOutcome::Deleted => "deleted",
+                DestroyOutcome::Kept => {
+                    "kept with its data (pass --delete-data to delete it and everything in it)"
+                }
+                DestroyOutcome::Absent => "already gone",
+                DestroyOutcome::NotOurs => "not owned by this stack: untouched",
+            };
+            println!("{address}: {text}");
+        }
+        Ok(0)
+    })
+}
+
+fn outputs_of(stack: &Stack, _show_secrets: bool) -> serde_json::Value {
+    serde_json::json!({
+        "stack": stack.name,
+        "region": stack.region,
+        "lake_bucket": stack.lake.bucket,
+        "lake_url": format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
+    })
+}
+
+fn print_outputs(outputs: &serde_json::Value) {
+    if let Some(map) = outputs.as_object() {
+        for (key, value) in map {
+            println!(
+                "{key:<12} {}",
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned)
+            );
+        }
+    }
+}
+
+pub fn outputs(args: &StackArgs, show_secrets: bool) -> Result<Status, String> {
+    let stack = load(args)?;
+    let outputs = outputs_of(&stack, show_secrets);
+    if args.json {
+        print_json(&outputs)?
+    } else {
+        print_outputs(&outputs)
+    }
+    Ok(0)
+}

@@ -1,0 +1,96 @@
+use futures_util::future::join_all;
+
+use crate::aws::Aws;
+use crate::resources::{Address, FieldChange, Live, Ownership, Resource, ResourceError, diff};
+
+/// What will happen to one resource.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update {
+        fields: Vec<FieldChange>,
+    },
+    /// A field that cannot change in place changed: delete, then create.
+    Replace {
+        fields: Vec<FieldChange>,
+    },
+    NoChange,
+    /// Something of this name exists but is not the stack's: never touched.
+    Refuse {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlannedChange {
+    pub address: Address,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// Every resource of the stack and what will happen to it, in stack order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Plan {
+    pub changes: Vec<PlannedChange>,
+}
+
+impl Plan {
+    /// Whether applying the plan would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoChange))
+    }
+
+    pub fn refusals(&self) -> Vec<&PlannedChange> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Refuse { .. }))
+            .collect()
+    }
+
+    /// Decides one resource's action from its desired and live state (pure).
+    pub fn decide(resource: &dyn Resource, live: Option<&Live>) -> Action {
+        let Some(live) = live else {
+            return Action::Create;
+        };
+        if let Ownership::Foreign { found } = &live.ownership {
+            let whose = match found {
+                Some(other) => format!("it belongs to stack '{other}'"),
+                None => format!("it exists without the {} tag", crate::config::STACK_TAG),
+            };
+            return Action::Refuse {
+                reason: format!(
+                    "{} already exists and {whose}; showcase-deploy will not adopt, change or delete it",
+                    resource.address()
+                ),
+            };
+        }
+        let fields = diff(&resource.desired(), &live.fields);
+        if fields.is_empty() {
+            Action::NoChange
+        } else if fields
+            .iter()
+            .any(|f| resource.replaced_when_changed().contains(&f.field))
+        {
+            Action::Replace { fields }
+        } else {
+            Action::Update { fields }
+        }
+    }
+}
+
+/// Reads every resource concurrently and decides what to do with each.
+pub async fn plan(aws: &Aws, resources: &[Box<dyn Resource>]) -> Result<Plan, ResourceError> {
+    let reads = join_all(resources.iter().map(|r| r.read(aws))).await;
+    let mut changes = Vec::with_capacity(resources.len());
+    for (resource, live) in resources.iter().zip(reads) {
+        let action = Plan::decide(resource.as_ref(), live?.as_ref());
+        changes.push(PlannedChange {
+            address: resource.address(),
+            action,
+        });
+    }
+    Ok(Plan { changes })
+}

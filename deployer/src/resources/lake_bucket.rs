@@ -1,0 +1,495 @@
+//! The lake bucket: private (public access block), encrypted at rest (SSE-S3),
+//! TLS-only (a bucket policy denying `aws:SecureTransport = false`),
+//! versioned, tagged, with optional lifecycle rules.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
+    BucketVersioningStatus, CreateBucketConfiguration, Delete, ExpirationStatus,
+    LifecycleExpiration, LifecycleRule as S3Rule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use futures_util::future::BoxFuture;
+use serde_json::json;
+
+use super::{
+    Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
+};
+use crate::aws::{Aws, describe, error_code};
+use crate::config::{LakeConfig, LifecycleRule};
+
+const KIND: &str = "lake_bucket";
+const ALL_BLOCKED: &str =
+    "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets";
+
+pub struct LakeBucket {
+    pub lake: LakeConfig,
+    pub stack: String,
+    /// `showcase:stack` and the user's tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl LakeBucket {
+    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
+        ResourceError::Aws {
+            address: self.address(),
+            operation,
+            detail,
+        }
+    }
+
+    fn policy(&self) -> serde_json::Value {
+        let bucket = &self.lake.bucket;
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            }]
+        })
+    }
+
+    async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
+        let bucket = &self.lake.bucket;
+        match aws.s3.head_bucket().bucket(bucket).send().await {
+            Ok(_) => {}
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                return Ok(None);
+            }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+                return Err(self.error("HeadBucket", format!("the bucket name {bucket} is taken by another AWS account; choose another lake.bucket")));
+            }
+            Err(e) => return Err(self.error("HeadBucket", describe(&e))),
+        }
+        let tags = match aws.s3.get_bucket_tagging().bucket(bucket).send().await {
+            Ok(out) => out
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+            Err(e) if error_code(&e) == Some("NoSuchTagSet") => BTreeMap::new(),
+            Err(e) => return Err(self.error("GetBucketTagging", describe(&e))),
+        };
+        let owner = tags.get(crate::config::STACK_TAG).cloned();
+        if owner.as_deref() != Some(self.stack.as_str()) {
+            return Ok(Some(Live {
+                ownership: Ownership::Foreign { found: owner },
+                fields: Fields::new(),
+            }));
+        }
+        let s3 = &aws.s3;
+        let (versioning, encryption, access, policy, lifecycle) = tokio::join!(
+            s3.get_bucket_versioning().bucket(bucket).send(),
+            s3.get_bucket_encryption().bucket(bucket).send(),
+            s3.get_public_access_block().bucket(bucket).send(),
+            s3.get_bucket_policy().bucket(bucket).send(),
+            s3.get_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .send(),
+        );
+        let mut fields = Fields::new();
+        fields.insert("tags", FieldValue::Map(tags));
+        let versioning = versioning.map_err(|e| self.error("GetBucketVersioning", describe(&e)))?;
+        fields.insert(
+            "versioning",
+            FieldValue::Text(versioning.status().map_or("Off", |s| s.as_str()).to_owned()),
+        );
+        match encryption {
+            Ok(out) => {
+                let algorithm = out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|r| r.apply_server_side_encryption_by_default())
+                    .map(|d| d.sse_algorithm().as_str().to_owned());
+                if let Some(algorithm) = algorithm {
+                    fields.insert("encryption", FieldValue::Text(algorithm));
+                }
+            }
+            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {}
+            Err(e) => return Err(self.error("GetBucketEncryption", describe(&e))),
+        }
+        match access {
+            Ok(out) => {
+                if let Some(c) = out.public_access_block_configuration() {
+                    let blocked: Vec<&str> = [
+                        (c.block_public_acls(), "BlockPublicAcls"),
+                        (c.ignore_public_acls(), "IgnorePublicAcls"),
+                        (c.block_public_policy(), "BlockPublicPolicy"),
+                        (c.restrict_public_buckets(), "RestrictPublicBuckets"),
+                    ]
+                    .into_iter()
+                    .filter(|(on, _)| *on == Some(true))
+                    .map(|(_, name)| name)
+                    .collect();
+                    fields.insert("public_access_block", FieldValue::Text(blocked.join(", ")));
+                }
+            }
+            Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {}
+            Err(e) => return Err(self.error("GetPublicAccessBlock", describe(&e))),
+        }
+        match policy {
+            Ok(out) => {
+                if let Some(text) = out.policy() {
+                    fields.insert("policy", FieldValue::json(text));
+                }
+            }
+            Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => {}
+            Err(e) => return Err(self.error("GetBucketPolicy", describe(&e))),
+        }
+        let rules = match lifecycle {
+            Ok(out) => out.rules().iter().map(rule_from_s3).collect(),
+            Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => Vec::new(),
+            Err(e) => return Err(self.error("GetBucketLifecycleConfiguration", describe(&e))),
+        };
+        fields.insert("lifecycle", lifecycle_field(&rules));
+        Ok(Some(Live {
+            ownership: Ownership::Ours,
+            fields,
+        }))
+    }
+
+    async fn apply(&self, aws: &Aws, field: &str) -> Result<(), ResourceError> {
+        let bucket = &self.lake.bucket;
+        let s3 = &aws.s3;
+        match field {
+            "tags" => {
+                let tags: Vec<Tag> = self
+                    .tags
+                    .iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect();
+                let tagging = Tagging::builder()
+                    .set_tag_set(Some(tags))
+                    .build()
+                    .map_err(|e| self.error("PutBucketTagging", e.to_string()))?;
+                s3.put_bucket_tagging()
+                    .bucket(bucket)
+                    .tagging(tagging)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutBucketTagging", describe(&e)))?;
+            }
+            "versioning" => {
+                let status = if self.lake.versioning {
+                    BucketVersioningStatus::Enabled
+                } else {
+                    BucketVersioningStatus::Suspended
+                };
+                let configuration = VersioningConfiguration::builder().status(status).build();
+                s3.put_bucket_versioning()
+                    .bucket(bucket)
+                    .versioning_configuration(configuration)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutBucketVersioning", describe(&e)))?;
+            }
+            "encryption" => {
+                let default = ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .build()
+                    .map_err(|e| self.error("PutBucketEncryption", e.to_string()))?;
+                let rule = ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(default)
+                    .bucket_key_enabled(true)
+                    .build();
+                let configuration = ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(|e| self.error("PutBucketEncryption", e.to_string()))?;
+                s3.put_bucket_encryption()
+                    .bucket(bucket)
+                    .server_side_encryption_configuration(configuration)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutBucketEncryption", describe(&e)))?;
+            }
+            "public_access_block" => {
+                let configuration = PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build();
+                s3.put_public_access_block()
+                    .bucket(bucket)
+                    .public_access_block_configuration(configuration)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutPublicAccessBlock", describe(&e)))?;
+            }
+            "policy" => {
+                s3.put_bucket_policy()
+                    .bucket(bucket)
+                    .policy(self.policy().to_string())
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutBucketPolicy", describe(&e)))?;
+            }
+            "lifecycle" if self.lake.lifecycle.is_empty() => {
+                s3.delete_bucket_lifecycle()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("DeleteBucketLifecycle", describe(&e)))?;
+            }
+            "lifecycle" => {
+                let rules: Vec<S3Rule> = self
+                    .lake
+                    .lifecycle
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| rule_to_s3(i, r))
+                    .collect();
+                let configuration = BucketLifecycleConfiguration::builder()
+                    .set_rules(Some(rules))
+                    .build()
+                    .map_err(|e| self.error("PutBucketLifecycleConfiguration", e.to_string()))?;
+                s3.put_bucket_lifecycle_configuration()
+                    .bucket(bucket)
+                    .lifecycle_configuration(configuration)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutBucketLifecycleConfiguration", describe(&e)))?;
+            }
+            other => {
+                return Err(ResourceError::Invalid {
+                    address: self.address(),
+                    detail: format!("no way to update field {other}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every object version and delete marker, 1,000 at a time.
+    async fn empty(&self, aws: &Aws) -> Result<(), ResourceError> {
+        let bucket = &self.lake.bucket;
+        loop {
+            let listed = aws
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| self.error("ListObjectVersions", describe(&e)))?;
+            let mut objects: Vec<ObjectIdentifier> = Vec::new();
+            for (key, version) in listed
+                .versions()
+                .iter()
+                .map(|v| (v.key(), v.version_id()))
+                .chain(
+                    listed
+                        .delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                )
+            {
+                let id = key.and_then(|key| {
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(version.map(str::to_owned))
+                        .build()
+                        .ok()
+                });
+                objects.extend(id);
+            }
+            if objects.is_empty() {
+                return Ok(());
+            }
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| self.error("DeleteObjects", e.to_string()))?;
+            aws.s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteObjects", describe(&e)))?;
+        }
+    }
+}
+
+fn lifecycle_field(rules: &[LifecycleRule]) -> FieldValue {
+    FieldValue::Json(serde_json::Value::Array(
+        rules
+            .iter()
+            .map(|r| {
+                json!({
+                    "prefix": r.prefix,
+                    "expire_days": r.expire_days,
+                    "noncurrent_expire_days": r.noncurrent_expire_days,
+                    "abort_incomplete_upload_days": r.abort_incomplete_upload_days,
+                })
+            })
+            .collect(),
+    ))
+}
+
+fn rule_from_s3(rule: &S3Rule) -> LifecycleRule {
+    let days = |d: Option<i32>| d.and_then(|d| u32::try_from(d).ok());
+    LifecycleRule {
+        prefix: rule
+            .filter()
+            .and_then(|f| f.prefix())
+            .unwrap_or_default()
+            .to_owned(),
+        expire_days: days(rule.expiration().and_then(|e| e.days())),
+        noncurrent_expire_days: days(
+            rule.noncurrent_version_expiration()
+                .and_then(|e| e.noncurrent_days()),
+        ),
+        abort_incomplete_upload_days: days(
+            rule.abort_incomplete_multipart_upload()
+                .and_then(|a| a.days_after_initiation()),
+        ),
+    }
+}
+
+fn rule_to_s3(index: usize, rule: &LifecycleRule) -> Option<S3Rule> {
+    let days = |d: Option<u32>| d.map(|d| d as i32);
+    S3Rule::builder()
+        .id(format!("showcase-{index}"))
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix(&rule.prefix).build())
+        .set_expiration(
+            rule.expire_days
+                .map(|d| LifecycleExpiration::builder().days(d as i32).build()),
+        )
+        .set_noncurrent_version_expiration(days(rule.noncurrent_expire_days).map(|d| {
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(d)
+                .build()
+        }))
+        .set_abort_incomplete_multipart_upload(days(rule.abort_incomplete_upload_days).map(|d| {
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(d)
+                .build()
+        }))
+        .build()
+        .ok()
+}
+
+impl Resource for LakeBucket {
+    fn address(&self) -> Address {
+        Address {
+            kind: KIND,
+            name: self.lake.bucket.clone(),
+        }
+    }
+
+    fn desired(&self) -> Fields {
+        let mut fields = Fields::new();
+        fields.insert("tags", FieldValue::Map(self.tags.clone()));
+        fields.insert(
+            "versioning",
+            FieldValue::Text(
+                if self.lake.versioning {
+                    "Enabled"
+                } else {
+                    "Suspended"
+                }
+                .to_owned(),
+            ),
+        );
+        fields.insert("encryption", FieldValue::Text("AES256".to_owned()));
+        fields.insert(
+            "public_access_block",
+            FieldValue::Text(ALL_BLOCKED.to_owned()),
+        );
+        fields.insert("policy", FieldValue::Json(self.policy()));
+        fields.insert("lifecycle", lifecycle_field(&self.lake.lifecycle));
+        fields
+    }
+
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        Box::pin(self.read_live(aws))
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            // Tagged at creation, so even a crash right after CreateBucket leaves a
+            // bucket the next run recognises as its own.
+            let tags: Vec<Tag> = self
+                .tags
+                .iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                .collect();
+            let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(tags));
+            if aws.region != "us-east-1" {
+                configuration = configuration
+                    .location_constraint(BucketLocationConstraint::from(aws.region.as_str()));
+            }
+            let created = aws
+                .s3
+                .create_bucket()
+                .bucket(&self.lake.bucket)
+                .create_bucket_configuration(configuration.build())
+                .send()
+                .await;
+            match created {
+                Ok(_) => {}
+                // A crashed earlier `up` may have created it; the tag check already passed.
+                Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => {}
+                Err(e) => return Err(self.error("CreateBucket", describe(&e))),
+            }
+            // The tag first: from here on the bucket is recognisably ours.
+            for field in [
+                "tags",
+                "public_access_block",
+                "encryption",
+                "versioning",
+                "policy",
+                "lifecycle",
+            ] {
+                if field == "lifecycle" && self.lake.lifecycle.is_empty() {
+                    continue;
+                }
+                self.apply(aws, field).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            for change in changes {
+                self.apply(aws, change.field).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+        Box::pin(async move {
+            if !delete_data {
+                return Ok(Deleted::KeptData);
+            }
+            self.empty(aws).await?;
+            aws.s3
+                .delete_bucket()
+                .bucket(&self.lake.bucket)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteBucket", describe(&e)))?;
+            Ok(Deleted::Deleted)
+        })
+    }
+}

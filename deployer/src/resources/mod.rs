@@ -1,0 +1,102 @@
+//! The AWS resources a stack owns, one module per kind, all behind one trait:
+//! read the live state, say what the desired state is, create, update, delete.
+//! The diff between the two is generic (see [`diff`]), so a plan is pure data
+//! that can be printed and tested without AWS.
+
+mod diff;
+mod fields;
+pub mod lake_bucket;
+
+use futures_util::future::BoxFuture;
+
+use crate::aws::Aws;
+
+pub use diff::{FieldChange, diff};
+pub use fields::{FieldValue, Fields};
+
+/// `kind.name`, e.g. `lake_bucket.acme-lake`: how plans and reports name a resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Address {
+    pub kind: &'static str,
+    pub name: String,
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.kind, self.name)
+    }
+}
+
+/// Who owns a live resource of the desired name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Ownership {
+    /// Carries `showcase:stack = <this stack>`.
+    Ours,
+    /// Exists without our tag (or with another stack's): never touched.
+    Foreign { found: Option<String> },
+}
+
+/// A resource as it exists in AWS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub ownership: Ownership,
+    pub fields: Fields,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error("{address}: {operation} failed: {detail}")]
+    Aws {
+        address: Address,
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("{address}: {detail}")]
+    Invalid { address: Address, detail: String },
+}
+
+/// One kind of AWS resource, as the engine sees it.
+pub trait Resource: Send + Sync {
+    fn address(&self) -> Address;
+
+    /// Resources that must exist before this one (and be deleted after it).
+    fn depends_on(&self) -> Vec<Address> {
+        Vec::new()
+    }
+
+    /// The settings `stack.toml` asks for.
+    fn desired(&self) -> Fields;
+
+    /// Fields whose change needs the resource replaced rather than updated.
+    fn replaced_when_changed(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The live state, `None` if nothing of that name exists.
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>>;
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>>;
+
+    /// Brings the changed fields (and only those) to their desired values.
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>>;
+
+    /// Removes the resource. `delete_data` is the user's explicit consent to
+    /// lose data (bucket objects); without it, data-holding resources are kept.
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>>;
+}
+
+/// What `delete` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Deleted {
+    Deleted,
+    /// Kept because it holds data and deleting data was not asked for.
+    KeptData,
+}

@@ -1,0 +1,286 @@
+//! The deploy engine against moto's server: up from nothing, a no-op second up
+//! with zero mutating requests, a change to stack.toml, changes made by hand
+//! found by drift and repaired by up, a foreign bucket refused, and down.
+
+use std::path::Path;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use showcase_deploy::aws::Aws;
+use showcase_deploy::config::{self, Stack, Vars};
+use showcase_deploy::engine::{self, Action, DestroyOutcome, EngineError};
+use showcase_deploy::resources::Resource;
+use showcase_testkit::MotoServer;
+
+const STACK: &str = r#"
+[stack]
+name = "lifecycle"
+region = "eu-west-1"
+tags = { team = "data" }
+
+[lake]
+bucket = "${var.bucket}"
+"#;
+
+fn stack(text: &str, bucket: &str) -> Stack {
+    config::parse(
+        text,
+        Path::new("stack.toml"),
+        &Vars::default().with("bucket", bucket),
+    )
+    .unwrap()
+}
+
+async fn aws(moto: &MotoServer) -> Aws {
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+    Aws::connect_with("eu-west-1", loader).await
+}
+
+fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .endpoint_url(moto.endpoint())
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "hand"))
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+fn quiet(_: engine::Event) {}
+
+async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
+    let plan = engine::plan(aws, resources).await.unwrap();
+    engine::apply(aws, resources, &plan, &quiet).await.unwrap();
+    plan
+}
+
+fn changed_fields(plan: &engine::Plan) -> Vec<&'static str> {
+    plan.changes
+        .iter()
+        .flat_map(|c| match &c.action {
+            Action::Update { fields } | Action::Replace { fields } => {
+                fields.iter().map(|f| f.field).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lake_bucket_lifecycle() {
+    let moto = MotoServer::start();
+    let aws = aws(&moto).await;
+    let hand = s3(&moto);
+    let bucket = "lifecycle-lake";
+    let resources = showcase_deploy::stack::resources(&stack(STACK, bucket));
+
+    // Up from nothing creates the bucket with every declared setting.
+    let first = up(&aws, &resources).await;
+    assert!(
+        matches!(first.changes[0].action, Action::Create),
+        "{first:?}"
+    );
+    let versioning = hand
+        .get_bucket_versioning()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    let encryption = hand
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
+        "AES256"
+    );
+    let access = hand
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let access = access.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            access.block_public_acls(),
+            access.ignore_public_acls(),
+            access.block_public_policy(),
+            access.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let policy = hand
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(policy.policy().unwrap().contains("aws:SecureTransport"));
+    let tags = hand
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(&str, &str)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert!(
+        tags.contains(&("showcase:stack", "lifecycle")) && tags.contains(&("team", "data")),
+        "{tags:?}"
+    );
+
+    // A second up changes nothing and sends read requests only.
+    aws.requests.clear();
+    let second = up(&aws, &resources).await;
+    assert!(!second.has_changes(), "{second:?}");
+    assert!(
+        aws.requests.mutating().is_empty(),
+        "mutating requests on a no-op up: {:?}",
+        aws.requests.mutating()
+    );
+    assert!(!aws.requests.all().is_empty());
+
+    // One change in stack.toml gives exactly that diff and that update.
+    let with_rule = format!("{STACK}lifecycle = [{{ abort_incomplete_upload_days = 3 }}]\n");
+    let changed = showcase_deploy::stack::resources(&stack(&with_rule, bucket));
+    let plan = engine::plan(&aws, &changed).await.unwrap();
+    assert_eq!(changed_fields(&plan), ["lifecycle"]);
+    aws.requests.clear();
+    engine::apply(&aws, &changed, &plan, &quiet).await.unwrap();
+    let writes: Vec<String> = aws
+        .requests
+        .mutating()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(writes, ["PutBucketLifecycleConfiguration"]);
+    assert!(!engine::plan(&aws, &changed).await.unwrap().has_changes());
+
+    // Changes made by hand are drift, field by field; up repairs them.
+    hand.delete_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    hand.put_bucket_policy().bucket(bucket).policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::lifecycle-lake"}]}"#).send().await.unwrap();
+    hand.delete_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let drift = engine::plan(&aws, &changed).await.unwrap();
+    assert_eq!(
+        changed_fields(&drift),
+        ["encryption", "policy", "public_access_block"]
+    );
+    up(&aws, &changed).await;
+    assert!(
+        !engine::plan(&aws, &changed).await.unwrap().has_changes(),
+        "up repaired the drift"
+    );
+
+    // Down keeps the data unless asked; with --delete-data it empties every version.
+    let kept = engine::destroy(&aws, &changed, false, &quiet)
+        .await
+        .unwrap();
+    assert_eq!(kept[0].1, DestroyOutcome::Kept);
+    assert!(hand.head_bucket().bucket(bucket).send().await.is_ok());
+    // moto refuses object writes under a Deny policy (a real bucket would take TLS writes).
+    hand.delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    for body in ["one", "two"] {
+        hand.put_object()
+            .bucket(bucket)
+            .key("raw/2024-01-01/sales.parquet")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let deleted = engine::destroy(&aws, &changed, true, &quiet).await.unwrap();
+    assert_eq!(deleted[0].1, DestroyOutcome::Deleted);
+    assert!(
+        hand.head_bucket().bucket(bucket).send().await.is_err(),
+        "the bucket is gone"
+    );
+    let again = engine::destroy(&aws, &changed, true, &quiet).await.unwrap();
+    assert_eq!(
+        again[0].1,
+        DestroyOutcome::Absent,
+        "a second down is a no-op"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
+    let moto = MotoServer::start();
+    let aws = aws(&moto).await;
+    let hand = s3(&moto);
+    let bucket = "someone-elses-lake";
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+        .build();
+    hand.create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(location)
+        .send()
+        .await
+        .unwrap();
+    let resources = showcase_deploy::stack::resources(&stack(STACK, bucket));
+    let plan = engine::plan(&aws, &resources).await.unwrap();
+    assert!(
+        matches!(&plan.changes[0].action, Action::Refuse { reason } if reason.contains("without the showcase:stack tag")),
+        "{plan:?}"
+    );
+    aws.requests.clear();
+    let error = engine::apply(&aws, &resources, &plan, &quiet)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EngineError::Refused(_)), "{error}");
+    assert!(error.to_string().contains(bucket), "{error}");
+    assert!(aws.requests.all().is_empty(), "nothing was sent");
+    let destroyed = engine::destroy(&aws, &resources, true, &quiet)
+        .await
+        .unwrap();
+    assert_eq!(destroyed[0].1, DestroyOutcome::NotOurs);
+    assert!(
+        hand.get_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .is_err(),
+        "still untagged"
+    );
+    assert!(
+        hand.get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .is_err(),
+        "still without our policy"
+    );
+    assert!(
+        hand.head_bucket().bucket(bucket).send().await.is_ok(),
+        "still there"
+    );
+}

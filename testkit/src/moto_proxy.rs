@@ -1,0 +1,132 @@
+//! A small HTTP front for moto's server, used by every test that talks to it:
+//!
+//! - moto 5.2.5 serialises some S3 rest-xml responses with a generic
+//!   `<{Operation}Response>` root where S3 (and the Rust SDK, which checks)
+//!   expects the documented root, e.g. `<VersioningConfiguration>` for
+//!   GetBucketVersioning. boto3 ignores the root, the Rust SDK does not. The
+//!   proxy renames those roots; nothing else is touched. (A test-side
+//!   workaround for the emulator: the product speaks real S3.)
+//! - optionally it delays every request, to measure against a real region's
+//!   round trip.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+
+/// moto's generic roots and the ones S3 documents.
+const ROOT_FIXES: &[(&str, &str)] = &[
+    ("GetBucketVersioningResponse", "VersioningConfiguration"),
+    ("GetBucketTaggingResponse", "Tagging"),
+    ("GetObjectTaggingResponse", "Tagging"),
+    (
+        "GetBucketLifecycleConfigurationResponse",
+        "LifecycleConfiguration",
+    ),
+    ("ListObjectVersionsResponse", "ListVersionsResult"),
+];
+
+#[derive(Clone)]
+struct Upstream {
+    base: String,
+    client: reqwest::Client,
+    latency: Duration,
+}
+
+/// Starts the proxy on its own thread and runtime (so sync and async tests
+/// alike can use it); returns its address.
+pub fn start(upstream_port: u16, latency: Duration) -> SocketAddr {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => panic!("moto proxy runtime: {error}"),
+        };
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap_or_else(|e| panic!("moto proxy: {e}"));
+            let _ = sender.send(
+                listener
+                    .local_addr()
+                    .unwrap_or_else(|e| panic!("moto proxy: {e}")),
+            );
+            let upstream = Upstream {
+                base: format!("http://127.0.0.1:{upstream_port}"),
+                client: reqwest::Client::new(),
+                latency,
+            };
+            let app = Router::new().fallback(forward).with_state(upstream);
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    receiver
+        .recv()
+        .unwrap_or_else(|e| panic!("moto proxy did not start: {e}"))
+}
+
+async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
+    if !upstream.latency.is_zero() {
+        tokio::time::sleep(upstream.latency).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut outgoing = upstream
+        .client
+        .request(parts.method.clone(), format!("{}{path}", upstream.base));
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let answer = match outgoing.body(body).send().await {
+        Ok(answer) => answer,
+        Err(error) => {
+            return Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .body(Body::from(format!("moto proxy: {error}")))
+                .unwrap_or_default();
+        }
+    };
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let bytes = answer.bytes().await.unwrap_or_default();
+    let fixed = fix_root(&bytes);
+    let mut response = Response::builder().status(status);
+    for (name, value) in &headers {
+        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+            response = response.header(name, value);
+        }
+    }
+    let length = HeaderValue::from(fixed.len());
+    response
+        .header("content-length", length)
+        .body(Body::from(fixed))
+        .unwrap_or_default()
+}
+
+fn fix_root(body: &Bytes) -> Bytes {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return body.clone();
+    };
+    for (wrong, right) in ROOT_FIXES {
+        if text.contains(&format!("<{wrong}")) {
+            let fixed = text
+                .replacen(&format!("<{wrong}"), &format!("<{right}"), 1)
+                .replacen(&format!("</{wrong}>"), &format!("</{right}>"), 1);
+            return Bytes::from(fixed);
+        }
+    }
+    body.clone()
+}
