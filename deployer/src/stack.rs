@@ -1,11 +1,15 @@
 //! `stack.toml` → the desired resources, in the user's words. The only place
-//! that knows which resources a stack is made of.
+//! that knows which resources a stack is made of and how they are named.
 
 use std::collections::BTreeMap;
 
-use crate::config::{STACK_TAG, Stack};
+use serde_json::json;
+
+use crate::config::{FunctionName, STACK_TAG, Stack};
 use crate::resources::Resource;
+use crate::resources::function_role::FunctionRole;
 use crate::resources::lake_bucket::LakeBucket;
+use crate::resources::log_group::LogGroup;
 
 /// Tags every resource of the stack carries: the user's, plus ownership.
 pub fn tags(stack: &Stack) -> BTreeMap<String, String> {
@@ -14,11 +18,124 @@ pub fn tags(stack: &Stack) -> BTreeMap<String, String> {
     tags
 }
 
-/// Every resource the stack is made of.
-pub fn resources(stack: &Stack) -> Vec<Box<dyn Resource>> {
-    vec![Box::new(LakeBucket {
+pub fn function_name(stack: &Stack, function: FunctionName) -> String {
+    format!("{}-{}", stack.name, function.as_str())
+}
+
+pub fn role_name(stack: &Stack, function: FunctionName) -> String {
+    format!("{}-role", function_name(stack, function))
+}
+
+pub fn log_group_name(stack: &Stack, function: FunctionName) -> String {
+    format!("/aws/lambda/{}", function_name(stack, function))
+}
+
+/// The least privilege a function needs: its own log group, and for the
+/// extractor writing (not reading, listing or deleting) under the lake prefix.
+pub fn role_policy(stack: &Stack, function: FunctionName, account: &str) -> serde_json::Value {
+    let log_group = format!(
+        "arn:aws:logs:{}:{account}:log-group:{}:*",
+        stack.region,
+        log_group_name(stack, function)
+    );
+    let mut statements = vec![json!({
+        "Sid": "OwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": log_group,
+    })];
+    if function == FunctionName::Extractor {
+        statements.push(json!({
+            "Sid": "WriteLake",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+            "Resource": format!("arn:aws:s3:::{}/{}*", stack.lake.bucket, stack.lake.prefix),
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Every resource the stack is made of, for the account the credentials belong to.
+pub fn resources(stack: &Stack, account: &str) -> Vec<Box<dyn Resource>> {
+    let tags = tags(stack);
+    let mut resources: Vec<Box<dyn Resource>> = vec![Box::new(LakeBucket {
         lake: stack.lake.clone(),
         stack: stack.name.clone(),
-        tags: tags(stack),
-    })]
+        tags: tags.clone(),
+    })];
+    for (function, config) in &stack.functions {
+        resources.push(Box::new(FunctionRole {
+            name: role_name(stack, *function),
+            stack: stack.name.clone(),
+            tags: tags.clone(),
+            policy: role_policy(stack, *function, account),
+        }));
+        resources.push(Box::new(LogGroup {
+            name: log_group_name(stack, *function),
+            stack: stack.name.clone(),
+            retention_days: config.log_retention_days,
+            tags: tags.clone(),
+        }));
+    }
+    resources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> Stack {
+        let text = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\nprefix = \"raw\"\n";
+        crate::config::parse(
+            text,
+            std::path::Path::new("stack.toml"),
+            &crate::config::Vars::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_extractor_may_only_write_under_the_lake_prefix() {
+        let policy = role_policy(&stack(), FunctionName::Extractor, "123456789012");
+        let statements = policy["Statement"].as_array().unwrap();
+        let lake = statements.iter().find(|s| s["Sid"] == "WriteLake").unwrap();
+        assert_eq!(lake["Resource"], "arn:aws:s3:::demo-lake/raw/*");
+        assert_eq!(
+            lake["Action"],
+            json!(["s3:PutObject", "s3:AbortMultipartUpload"])
+        );
+        let logs = statements.iter().find(|s| s["Sid"] == "OwnLogs").unwrap();
+        assert_eq!(
+            logs["Resource"],
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/demo-extractor:*"
+        );
+        assert!(
+            !policy.to_string().contains("s3:GetObject") && !policy.to_string().contains("\"*\"")
+        );
+    }
+
+    #[test]
+    fn the_api_function_may_only_write_its_logs() {
+        let policy = role_policy(&stack(), FunctionName::DataApi, "123456789012");
+        assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
+        assert!(!policy.to_string().contains("s3:"));
+    }
+
+    #[test]
+    fn a_stack_is_a_bucket_and_a_role_and_log_group_per_function() {
+        let addresses: Vec<String> = resources(&stack(), "1")
+            .iter()
+            .map(|r| r.address().to_string())
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                "lake_bucket.demo-lake",
+                "function_role.demo-data-api-role",
+                "log_group./aws/lambda/demo-data-api",
+                "function_role.demo-extractor-role",
+                "log_group./aws/lambda/demo-extractor",
+            ]
+        );
+    }
 }

@@ -23,7 +23,10 @@ impl Cli {
     fn new() -> Cli {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("stack.toml"), STACK).unwrap();
-        Cli { moto: MotoServer::start(), dir }
+        Cli {
+            moto: MotoServer::start(),
+            dir,
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -40,20 +43,41 @@ impl Cli {
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 #[test]
 fn plan_up_drift_down_with_their_exit_codes() {
     let cli = Cli::new();
     let plan = cli.run(&["plan"]);
-    assert_eq!(plan.status.code(), Some(2), "changes pending: {}", text(&plan));
-    assert!(text(&plan).contains("+ lake_bucket.cli-lake  create"), "{}", text(&plan));
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "changes pending: {}",
+        text(&plan)
+    );
+    assert!(
+        text(&plan).contains("+ lake_bucket.cli-lake  create"),
+        "{}",
+        text(&plan)
+    );
 
     let up = cli.run(&["up"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
-    assert!(text(&up).contains("lake_bucket.cli-lake: create done"), "{}", text(&up));
-    assert!(text(&up).contains("s3://cli-lake/"), "outputs at the end: {}", text(&up));
+    assert!(
+        text(&up).contains("lake_bucket.cli-lake: create done"),
+        "{}",
+        text(&up)
+    );
+    assert!(
+        text(&up).contains("s3://cli-lake/"),
+        "outputs at the end: {}",
+        text(&up)
+    );
 
     let plan = cli.run(&["plan", "--output", "json"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
@@ -69,31 +93,61 @@ fn plan_up_drift_down_with_their_exit_codes() {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(cli.moto.endpoint())
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("t", "t", None, None, "hand"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "t", "t", None, None, "hand",
+            ))
             .load()
             .await;
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
-        s3.delete_bucket_encryption().bucket("cli-lake").send().await.unwrap();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.delete_bucket_encryption()
+            .bucket("cli-lake")
+            .send()
+            .await
+            .unwrap();
     });
     let drift = cli.run(&["drift"]);
     assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
-    assert!(text(&drift).contains("encryption: live (absent) → \"AES256\""), "{}", text(&drift));
+    assert!(
+        text(&drift).contains("encryption: live (absent) → \"AES256\""),
+        "{}",
+        text(&drift)
+    );
     let json = cli.run(&["drift", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["drifted"], true);
     assert_eq!(report["resources"][0]["fields"][0]["field"], "encryption");
 
     assert_eq!(cli.run(&["up"]).status.code(), Some(0));
-    assert_eq!(cli.run(&["drift"]).status.code(), Some(0), "up repaired the drift");
+    assert_eq!(
+        cli.run(&["drift"]).status.code(),
+        Some(0),
+        "up repaired the drift"
+    );
 
     let refused = cli.run(&["down"]);
-    assert_eq!(refused.status.code(), Some(1), "no --yes outside a terminal");
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "no --yes outside a terminal"
+    );
     assert!(text(&refused).contains("--yes"), "{}", text(&refused));
     let down = cli.run(&["down", "--yes"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down));
-    assert!(text(&down).contains("kept with its data"), "{}", text(&down));
+    assert!(
+        text(&down).contains("kept with its data"),
+        "{}",
+        text(&down)
+    );
     let down = cli.run(&["down", "--yes", "--delete-data"]);
-    assert!(text(&down).contains("lake_bucket.cli-lake: deleted"), "{}", text(&down));
+    assert!(
+        text(&down).contains("lake_bucket.cli-lake: deleted"),
+        "{}",
+        text(&down)
+    );
     let again = cli.run(&["down", "--yes", "--delete-data"]);
     assert!(text(&again).contains("already gone"), "{}", text(&again));
 }
@@ -101,8 +155,16 @@ fn plan_up_drift_down_with_their_exit_codes() {
 #[test]
 fn a_bad_stack_file_fails_before_any_aws_call() {
     let cli = Cli::new();
-    std::fs::write(cli.dir.path().join("stack.toml"), STACK.replace("us-east-1", "us-east-9")).unwrap();
+    std::fs::write(
+        cli.dir.path().join("stack.toml"),
+        STACK.replace("us-east-1", "us-east-9"),
+    )
+    .unwrap();
     let plan = cli.run(&["plan"]);
     assert_eq!(plan.status.code(), Some(1));
-    assert!(text(&plan).contains("stack.toml:4:10: stack.region: 'us-east-9' is not an AWS region"), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("stack.toml:4:10: stack.region: 'us-east-9' is not an AWS region"),
+        "{}",
+        text(&plan)
+    );
 }

@@ -75,7 +75,8 @@ async fn the_lake_bucket_lifecycle() {
     let aws = aws(&moto).await;
     let hand = s3(&moto);
     let bucket = "lifecycle-lake";
-    let resources = showcase_deploy::stack::resources(&stack(STACK, bucket));
+    let resources =
+        showcase_deploy::stack::resources(&stack(STACK, bucket), &aws.account_id().await.unwrap());
 
     // Up from nothing creates the bucket with every declared setting.
     let first = up(&aws, &resources).await;
@@ -159,7 +160,10 @@ async fn the_lake_bucket_lifecycle() {
 
     // One change in stack.toml gives exactly that diff and that update.
     let with_rule = format!("{STACK}lifecycle = [{{ abort_incomplete_upload_days = 3 }}]\n");
-    let changed = showcase_deploy::stack::resources(&stack(&with_rule, bucket));
+    let changed = showcase_deploy::stack::resources(
+        &stack(&with_rule, bucket),
+        &aws.account_id().await.unwrap(),
+    );
     let plan = engine::plan(&aws, &changed).await.unwrap();
     assert_eq!(changed_fields(&plan), ["lifecycle"]);
     aws.requests.clear();
@@ -246,7 +250,8 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
         .send()
         .await
         .unwrap();
-    let resources = showcase_deploy::stack::resources(&stack(STACK, bucket));
+    let resources =
+        showcase_deploy::stack::resources(&stack(STACK, bucket), &aws.account_id().await.unwrap());
     let plan = engine::plan(&aws, &resources).await.unwrap();
     assert!(
         matches!(&plan.changes[0].action, Action::Refuse { reason } if reason.contains("without the showcase:stack tag")),
@@ -282,5 +287,178 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
     assert!(
         hand.head_bucket().bucket(bucket).send().await.is_ok(),
         "still there"
+    );
+}
+
+async fn hand_config(moto: &MotoServer) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "hand"))
+        .load()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired() {
+    let moto = MotoServer::start();
+    let aws = aws(&moto).await;
+    let config = hand_config(&moto).await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let account = aws.account_id().await.unwrap();
+    let resources = showcase_deploy::stack::resources(&stack(STACK, "roles-lake"), &account);
+    up(&aws, &resources).await;
+
+    let role = iam
+        .get_role()
+        .role_name("lifecycle-extractor-role")
+        .send()
+        .await
+        .unwrap();
+    let role = role.role().unwrap();
+    assert!(
+        role.tags()
+            .iter()
+            .any(|t| t.key() == "showcase:stack" && t.value() == "lifecycle")
+    );
+    let inline = iam
+        .get_role_policy()
+        .role_name("lifecycle-extractor-role")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .unwrap();
+    let document = percent_encoding::percent_decode_str(inline.policy_document())
+        .decode_utf8_lossy()
+        .into_owned();
+    assert!(
+        document.contains("arn:aws:s3:::roles-lake/*") && document.contains("s3:PutObject"),
+        "{document}"
+    );
+    assert!(
+        !document.contains("s3:GetObject") && !document.contains("s3:DeleteObject"),
+        "{document}"
+    );
+    let api_policy = iam
+        .get_role_policy()
+        .role_name("lifecycle-data-api-role")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !api_policy.policy_document().contains("s3"),
+        "the API function has no lake access"
+    );
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/lambda/lifecycle-")
+        .send()
+        .await
+        .unwrap();
+    let retention: Vec<(String, Option<i32>)> = groups
+        .log_groups()
+        .iter()
+        .map(|g| {
+            (
+                g.log_group_name().unwrap().to_owned(),
+                g.retention_in_days(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        retention,
+        [
+            ("/aws/lambda/lifecycle-data-api".into(), Some(14)),
+            ("/aws/lambda/lifecycle-extractor".into(), Some(14))
+        ]
+    );
+
+    // A wider policy and a shorter retention, set by hand, are drift.
+    let wide = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    iam.put_role_policy()
+        .role_name("lifecycle-extractor-role")
+        .policy_name("least-privilege")
+        .policy_document(wide)
+        .send()
+        .await
+        .unwrap();
+    logs.put_retention_policy()
+        .log_group_name("/aws/lambda/lifecycle-data-api")
+        .retention_in_days(1)
+        .send()
+        .await
+        .unwrap();
+    let drift = engine::plan(&aws, &resources).await.unwrap();
+    let drifted: Vec<(String, Vec<&str>)> = drift
+        .changes
+        .iter()
+        .filter_map(|c| match &c.action {
+            Action::Update { fields } => Some((
+                c.address.to_string(),
+                fields.iter().map(|f| f.field).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        drifted,
+        [
+            (
+                "log_group./aws/lambda/lifecycle-data-api".to_string(),
+                vec!["retention_days"]
+            ),
+            (
+                "function_role.lifecycle-extractor-role".to_string(),
+                vec!["policy"]
+            ),
+        ]
+    );
+    up(&aws, &resources).await;
+    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+
+    // A role deleted by hand is found missing and recreated.
+    iam.delete_role_policy()
+        .role_name("lifecycle-data-api-role")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role()
+        .role_name("lifecycle-data-api-role")
+        .send()
+        .await
+        .unwrap();
+    let missing = engine::plan(&aws, &resources).await.unwrap();
+    assert!(missing.changes.iter().any(|c| c.address.to_string()
+        == "function_role.lifecycle-data-api-role"
+        && c.action == Action::Create));
+    up(&aws, &resources).await;
+    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+
+    let outcomes = engine::destroy(&aws, &resources, false, &quiet)
+        .await
+        .unwrap();
+    let deleted = outcomes
+        .iter()
+        .filter(|(_, o)| *o == DestroyOutcome::Deleted)
+        .count();
+    assert_eq!(deleted, 4, "two roles, two log groups: {outcomes:?}");
+    assert!(
+        iam.get_role()
+            .role_name("lifecycle-extractor-role")
+            .send()
+            .await
+            .is_err()
+    );
+    let again = engine::destroy(&aws, &resources, false, &quiet)
+        .await
+        .unwrap();
+    assert!(
+        again
+            .iter()
+            .all(|(a, o)| *o == DestroyOutcome::Absent || a.kind == "lake_bucket"),
+        "{again:?}"
     );
 }

@@ -7,12 +7,17 @@ mod request_log;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 pub use request_log::{Request, RequestLog};
 
 #[derive(Debug, Clone)]
 pub struct Aws {
     pub s3: aws_sdk_s3::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub requests: RequestLog,
 }
@@ -36,20 +41,46 @@ impl Aws {
             .force_path_style(custom_endpoint)
             .interceptor(requests.clone())
             .build();
+        let iam = aws_sdk_iam::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
+        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
+            sts: aws_sdk_sts::Client::from_conf(sts),
             region: region.to_owned(),
             requests,
         }
+    }
+
+    /// The account the credentials belong to (policies name exact ARNs).
+    pub async fn account_id(&self) -> Result<String, String> {
+        let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
+            format!(
+                "cannot identify the AWS account (check your credentials): {}",
+                describe(&e)
+            )
+        })?;
+        identity
+            .account()
+            .map(str::to_owned)
+            .ok_or_else(|| "STS returned no account id".to_owned())
     }
 }
 
 /// An SDK error as a person reads it: the service's code and message, or the
 /// chain of causes for a transport error (the SDK's own `Display` says only
 /// "service error" or "dispatch failure").
-pub fn describe<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
+pub fn describe<E, R>(error: &SdkError<E, R>) -> String
 where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     if let Some(service) = error.as_service_error() {
@@ -70,9 +101,9 @@ where
 }
 
 /// The service error code, if the error came from the service.
-pub fn error_code<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> Option<&str>
+pub fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>
 where
-    E: aws_sdk_s3::error::ProvideErrorMetadata,
+    E: ProvideErrorMetadata,
 {
     error.as_service_error().and_then(|e| e.code())
 }

@@ -49,7 +49,8 @@ pub fn validate(args: &StackArgs) -> Result<Status, String> {
 
 async fn read_plan(stack: &Stack) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan), String> {
     let aws = Aws::connect(&stack.region).await;
-    let resources = showcase_deploy::stack::resources(stack);
+    let account = aws.account_id().await?;
+    let resources = showcase_deploy::stack::resources(stack, &account);
     let plan = engine::plan(&aws, &resources)
         .await
         .map_err(|e| e.to_string())?;
@@ -149,7 +150,8 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
     }
     runtime()?.block_on(async {
         let aws = Aws::connect(&stack.region).await;
-        let resources = showcase_deploy::stack::resources(&stack);
+        let account = aws.account_id().await?;
+        let resources = showcase_deploy::stack::resources(&stack, &account);
         let report = |event: Event| {
             if !args.json {
                 println!("{}", event_line(&event));

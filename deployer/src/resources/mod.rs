@@ -5,7 +5,10 @@
 
 mod diff;
 mod fields;
+pub mod function_role;
 pub mod lake_bucket;
+pub mod log_group;
+mod tags;
 
 use futures_util::future::BoxFuture;
 
