@@ -38,8 +38,16 @@ enum Command {
     Validate(StackOpts),
     /// Show what `up` would change: per resource and per field. Exit 0: no changes, 2: changes pending.
     Plan(StackOpts),
-    /// Create or update the stack so that AWS matches stack.toml. Safe to rerun.
-    Up(StackOpts),
+    /// Build, then create or update the stack so that AWS matches stack.toml. Safe to rerun.
+    ///
+    /// Only changed code is uploaded: a function whose zip has the live CodeSha256 is left alone.
+    Up {
+        #[command(flatten)]
+        stack: StackOpts,
+        /// Use the zips of the last `showcase-deploy build` instead of building.
+        #[arg(long)]
+        skip_build: bool,
+    },
     /// Compare the live resources with stack.toml, field by field. Exit 0: in sync, 2: drifted.
     ///
     /// Meant for a scheduled CI job: `--output json` gives a machine-readable report.
@@ -153,7 +161,7 @@ fn main() -> ExitCode {
         Command::Build { arch, out, output } => run_build(arch, out, output).map(|()| 0),
         Command::Validate(stack) => commands::validate(&stack.args()),
         Command::Plan(stack) => commands::plan(&stack.args()),
-        Command::Up(stack) => commands::up(&stack.args()),
+        Command::Up { stack, skip_build } => commands::up(&stack.args(), skip_build),
         Command::Drift(stack) => commands::drift(&stack.args()),
         Command::Down {
             stack,

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::config::{FunctionName, STACK_TAG, Stack};
 use crate::resources::Resource;
+use crate::resources::function::{Code, Function};
 use crate::resources::function_role::FunctionRole;
 use crate::resources::lake_bucket::LakeBucket;
 use crate::resources::log_group::LogGroup;
@@ -55,8 +56,39 @@ pub fn role_policy(stack: &Stack, function: FunctionName, account: &str) -> serd
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
-/// Every resource the stack is made of, for the account the credentials belong to.
-pub fn resources(stack: &Stack, account: &str) -> Vec<Box<dyn Resource>> {
+/// Where the stack is deployed and what code it runs.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub account: String,
+    /// The last build of each function (absent: not built yet).
+    pub code: BTreeMap<FunctionName, Code>,
+}
+
+/// The environment a function gets: the user's, plus what the tool manages so
+/// that names always match what it deployed.
+pub fn environment(stack: &Stack, function: FunctionName) -> BTreeMap<String, String> {
+    let mut environment = stack
+        .functions
+        .get(&function)
+        .map(|f| f.environment.clone())
+        .unwrap_or_default();
+    match function {
+        FunctionName::DataApi => {
+            environment.insert("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH".into(), "true".into());
+        }
+        FunctionName::Extractor => {
+            environment.insert(
+                "LAKE_URL".into(),
+                format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
+            );
+        }
+    }
+    environment
+}
+
+/// Every resource the stack is made of, in dependency-friendly order.
+pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
+    let account = context.account.as_str();
     let tags = tags(stack);
     let mut resources: Vec<Box<dyn Resource>> = vec![Box::new(LakeBucket {
         lake: stack.lake.clone(),
@@ -64,18 +96,32 @@ pub fn resources(stack: &Stack, account: &str) -> Vec<Box<dyn Resource>> {
         tags: tags.clone(),
     })];
     for (function, config) in &stack.functions {
-        resources.push(Box::new(FunctionRole {
+        let role = FunctionRole {
             name: role_name(stack, *function),
             stack: stack.name.clone(),
             tags: tags.clone(),
             policy: role_policy(stack, *function, account),
-        }));
-        resources.push(Box::new(LogGroup {
+        };
+        let log_group = LogGroup {
             name: log_group_name(stack, *function),
             stack: stack.name.clone(),
             retention_days: config.log_retention_days,
             tags: tags.clone(),
-        }));
+        };
+        let lambda = Function {
+            name: function_name(stack, *function),
+            stack: stack.name.clone(),
+            config: config.clone(),
+            role_arn: format!("arn:aws:iam::{account}:role/{}", role.name),
+            role: role.address(),
+            log_group: log_group.address(),
+            environment: environment(stack, *function),
+            tags: tags.clone(),
+            code: context.code.get(function).cloned(),
+        };
+        resources.push(Box::new(role));
+        resources.push(Box::new(log_group));
+        resources.push(Box::new(lambda));
     }
     resources
 }
@@ -122,8 +168,12 @@ mod tests {
     }
 
     #[test]
-    fn a_stack_is_a_bucket_and_a_role_and_log_group_per_function() {
-        let addresses: Vec<String> = resources(&stack(), "1")
+    fn a_stack_is_a_bucket_and_a_role_log_group_and_function_per_function() {
+        let context = Context {
+            account: "1".into(),
+            code: BTreeMap::new(),
+        };
+        let addresses: Vec<String> = resources(&stack(), &context)
             .iter()
             .map(|r| r.address().to_string())
             .collect();
@@ -133,8 +183,10 @@ mod tests {
                 "lake_bucket.demo-lake",
                 "function_role.demo-data-api-role",
                 "log_group./aws/lambda/demo-data-api",
+                "function.demo-data-api",
                 "function_role.demo-extractor-role",
                 "log_group./aws/lambda/demo-extractor",
+                "function.demo-extractor",
             ]
         );
     }

@@ -30,7 +30,9 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        // From the repository root: `up` builds the real functions there.
         Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+            .current_dir(showcase_testkit::workspace_root())
             .args(args)
             .args(["--stack"])
             .arg(self.dir.path().join("stack.toml"))

@@ -9,6 +9,8 @@ use showcase_deploy::aws::Aws;
 use showcase_deploy::config::{self, Stack, Vars};
 use showcase_deploy::engine::{self, Action, DestroyOutcome, EngineError};
 use showcase_deploy::resources::Resource;
+use showcase_deploy::resources::function::Code;
+use showcase_deploy::stack::Context;
 use showcase_testkit::MotoServer;
 
 const STACK: &str = r#"
@@ -51,10 +53,50 @@ fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
 
 fn quiet(_: engine::Event) {}
 
+/// Stand-in zips: the engine only cares about bytes and their hash.
+fn fake_code(dir: &Path, label: &str) -> std::collections::BTreeMap<config::FunctionName, Code> {
+    config::FunctionName::ALL
+        .into_iter()
+        .map(|function| {
+            let zip = showcase_deploy::build::bootstrap_zip(
+                format!("{label} {}", function.as_str()).as_bytes(),
+            )
+            .unwrap();
+            let path = dir.join(format!("{label}-{}.zip", function.as_str()));
+            std::fs::write(&path, &zip).unwrap();
+            (
+                function,
+                Code {
+                    zip: path,
+                    sha256: showcase_deploy::build::code_sha256(&zip),
+                },
+            )
+        })
+        .collect()
+}
+
+async fn context(aws: &Aws, dir: &Path, label: &str) -> Context {
+    Context {
+        account: aws.account_id().await.unwrap(),
+        code: fake_code(dir, label),
+    }
+}
+
 async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
     let plan = engine::plan(aws, resources).await.unwrap();
     engine::apply(aws, resources, &plan, &quiet).await.unwrap();
     plan
+}
+
+/// What `down` did to the lake bucket.
+fn bucket_outcome(
+    outcomes: &[(showcase_deploy::resources::Address, DestroyOutcome)],
+) -> DestroyOutcome {
+    outcomes
+        .iter()
+        .find(|(a, _)| a.kind == "lake_bucket")
+        .map(|(_, o)| o.clone())
+        .unwrap()
 }
 
 fn changed_fields(plan: &engine::Plan) -> Vec<&'static str> {
@@ -74,9 +116,10 @@ async fn the_lake_bucket_lifecycle() {
     let moto = MotoServer::start();
     let aws = aws(&moto).await;
     let hand = s3(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&aws, dir.path(), "v1").await;
     let bucket = "lifecycle-lake";
-    let resources =
-        showcase_deploy::stack::resources(&stack(STACK, bucket), &aws.account_id().await.unwrap());
+    let resources = showcase_deploy::stack::resources(&stack(STACK, bucket), &ctx);
 
     // Up from nothing creates the bucket with every declared setting.
     let first = up(&aws, &resources).await;
@@ -160,10 +203,7 @@ async fn the_lake_bucket_lifecycle() {
 
     // One change in stack.toml gives exactly that diff and that update.
     let with_rule = format!("{STACK}lifecycle = [{{ abort_incomplete_upload_days = 3 }}]\n");
-    let changed = showcase_deploy::stack::resources(
-        &stack(&with_rule, bucket),
-        &aws.account_id().await.unwrap(),
-    );
+    let changed = showcase_deploy::stack::resources(&stack(&with_rule, bucket), &ctx);
     let plan = engine::plan(&aws, &changed).await.unwrap();
     assert_eq!(changed_fields(&plan), ["lifecycle"]);
     aws.requests.clear();
@@ -204,7 +244,7 @@ async fn the_lake_bucket_lifecycle() {
     let kept = engine::destroy(&aws, &changed, false, &quiet)
         .await
         .unwrap();
-    assert_eq!(kept[0].1, DestroyOutcome::Kept);
+    assert_eq!(bucket_outcome(&kept), DestroyOutcome::Kept);
     assert!(hand.head_bucket().bucket(bucket).send().await.is_ok());
     // moto refuses object writes under a Deny policy (a real bucket would take TLS writes).
     hand.delete_bucket_policy()
@@ -222,16 +262,15 @@ async fn the_lake_bucket_lifecycle() {
             .unwrap();
     }
     let deleted = engine::destroy(&aws, &changed, true, &quiet).await.unwrap();
-    assert_eq!(deleted[0].1, DestroyOutcome::Deleted);
+    assert_eq!(bucket_outcome(&deleted), DestroyOutcome::Deleted);
     assert!(
         hand.head_bucket().bucket(bucket).send().await.is_err(),
         "the bucket is gone"
     );
     let again = engine::destroy(&aws, &changed, true, &quiet).await.unwrap();
-    assert_eq!(
-        again[0].1,
-        DestroyOutcome::Absent,
-        "a second down is a no-op"
+    assert!(
+        again.iter().all(|(_, o)| *o == DestroyOutcome::Absent),
+        "a second down is a no-op: {again:?}"
     );
 }
 
@@ -240,6 +279,8 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
     let moto = MotoServer::start();
     let aws = aws(&moto).await;
     let hand = s3(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&aws, dir.path(), "v1").await;
     let bucket = "someone-elses-lake";
     let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
         .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
@@ -250,8 +291,7 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
         .send()
         .await
         .unwrap();
-    let resources =
-        showcase_deploy::stack::resources(&stack(STACK, bucket), &aws.account_id().await.unwrap());
+    let resources = showcase_deploy::stack::resources(&stack(STACK, bucket), &ctx);
     let plan = engine::plan(&aws, &resources).await.unwrap();
     assert!(
         matches!(&plan.changes[0].action, Action::Refuse { reason } if reason.contains("without the showcase:stack tag")),
@@ -267,7 +307,7 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
     let destroyed = engine::destroy(&aws, &resources, true, &quiet)
         .await
         .unwrap();
-    assert_eq!(destroyed[0].1, DestroyOutcome::NotOurs);
+    assert_eq!(bucket_outcome(&destroyed), DestroyOutcome::NotOurs);
     assert!(
         hand.get_bucket_tagging()
             .bucket(bucket)
@@ -306,8 +346,11 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
     let config = hand_config(&moto).await;
     let iam = aws_sdk_iam::Client::new(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let account = aws.account_id().await.unwrap();
-    let resources = showcase_deploy::stack::resources(&stack(STACK, "roles-lake"), &account);
+    let dir = tempfile::tempdir().unwrap();
+    let resources = showcase_deploy::stack::resources(
+        &stack(STACK, "roles-lake"),
+        &context(&aws, dir.path(), "v1").await,
+    );
     up(&aws, &resources).await;
 
     let role = iam
@@ -444,7 +487,10 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
         .iter()
         .filter(|(_, o)| *o == DestroyOutcome::Deleted)
         .count();
-    assert_eq!(deleted, 4, "two roles, two log groups: {outcomes:?}");
+    assert_eq!(
+        deleted, 6,
+        "two roles, two log groups, two functions: {outcomes:?}"
+    );
     assert!(
         iam.get_role()
             .role_name("lifecycle-extractor-role")
@@ -461,4 +507,134 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
             .all(|(a, o)| *o == DestroyOutcome::Absent || a.kind == "lake_bucket"),
         "{again:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn functions_upload_code_only_when_it_changed_and_drift_field_by_field() {
+    let moto = MotoServer::start();
+    let aws = aws(&moto).await;
+    let lambda = aws_sdk_lambda::Client::new(&hand_config(&moto).await);
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{STACK}\n[functions.extractor]\nmemory_mb = 512\nenvironment = {{ PAGE_SIZE = \"5000\" }}\n"
+    );
+    let v1 = context(&aws, dir.path(), "v1").await;
+    let resources = showcase_deploy::stack::resources(&stack(&text, "functions-lake"), &v1);
+    up(&aws, &resources).await;
+
+    let live = lambda
+        .get_function()
+        .function_name("lifecycle-extractor")
+        .send()
+        .await
+        .unwrap();
+    let configuration = live.configuration().unwrap();
+    assert_eq!(
+        configuration.runtime().map(|r| r.as_str()),
+        Some("provided.al2023")
+    );
+    assert_eq!(configuration.handler(), Some("bootstrap"));
+    assert_eq!(configuration.memory_size(), Some(512));
+    assert_eq!(configuration.timeout(), Some(300));
+    assert_eq!(
+        configuration.role(),
+        Some("arn:aws:iam::123456789012:role/lifecycle-extractor-role")
+    );
+    assert_eq!(
+        configuration.code_sha256(),
+        Some(v1.code[&config::FunctionName::Extractor].sha256.as_str())
+    );
+    let environment = configuration.environment().unwrap().variables().unwrap();
+    assert_eq!(environment["LAKE_URL"], "s3://functions-lake/");
+    assert_eq!(environment["PAGE_SIZE"], "5000");
+    let api = lambda
+        .get_function()
+        .function_name("lifecycle-data-api")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.configuration()
+            .unwrap()
+            .environment()
+            .unwrap()
+            .variables()
+            .unwrap()["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"],
+        "true"
+    );
+
+    // Nothing changed: nothing is sent but reads, and no code is uploaded.
+    aws.requests.clear();
+    assert!(!up(&aws, &resources).await.has_changes());
+    assert!(
+        aws.requests.mutating().is_empty(),
+        "{:?}",
+        aws.requests.mutating()
+    );
+
+    // New code for both functions: code uploads only.
+    let v2 = Context {
+        code: fake_code(dir.path(), "v2"),
+        ..v1.clone()
+    };
+    let resources = showcase_deploy::stack::resources(&stack(&text, "functions-lake"), &v2);
+    aws.requests.clear();
+    let plan = up(&aws, &resources).await;
+    assert_eq!(changed_fields(&plan), ["code_sha256", "code_sha256"]);
+    let writes: Vec<String> = aws
+        .requests
+        .mutating()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(writes, ["UpdateFunctionCode", "UpdateFunctionCode"]);
+
+    // One setting in stack.toml: exactly that field, one configuration update, no upload.
+    let bigger = text.replace("memory_mb = 512", "memory_mb = 1024");
+    let resources = showcase_deploy::stack::resources(&stack(&bigger, "functions-lake"), &v2);
+    aws.requests.clear();
+    let plan = up(&aws, &resources).await;
+    assert_eq!(changed_fields(&plan), ["memory_mb"]);
+    let writes: Vec<String> = aws
+        .requests
+        .mutating()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(writes, ["UpdateFunctionConfiguration"]);
+
+    // By hand: memory and an environment variable changed, then the function deleted.
+    lambda
+        .update_function_configuration()
+        .function_name("lifecycle-extractor")
+        .memory_size(128)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("PAGE_SIZE", "1")
+                .variables("LAKE_URL", "s3://functions-lake/")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drift = engine::plan(&aws, &resources).await.unwrap();
+    assert_eq!(changed_fields(&drift), ["environment", "memory_mb"]);
+    up(&aws, &resources).await;
+    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+    lambda
+        .delete_function()
+        .function_name("lifecycle-data-api")
+        .send()
+        .await
+        .unwrap();
+    let missing = engine::plan(&aws, &resources).await.unwrap();
+    assert!(
+        missing
+            .changes
+            .iter()
+            .any(|c| c.address.to_string() == "function.lifecycle-data-api"
+                && c.action == Action::Create)
+    );
+    up(&aws, &resources).await;
+    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
 }

@@ -16,6 +16,7 @@ pub use request_log::{Request, RequestLog};
 pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
@@ -44,6 +45,9 @@ impl Aws {
         let iam = aws_sdk_iam::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let lambda = aws_sdk_lambda::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -53,6 +57,7 @@ impl Aws {
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::from_conf(iam),
+            lambda: aws_sdk_lambda::Client::from_conf(lambda),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             sts: aws_sdk_sts::Client::from_conf(sts),
             region: region.to_owned(),

@@ -88,7 +88,7 @@ impl BuildOptions {
             .unwrap_or_else(|| workspace.join("target"));
         BuildOptions {
             workspace: workspace.to_owned(),
-            out_dir: target_dir.join("lambda"),
+            out_dir: target_dir.join("lambda").join(architecture.lambda_name()),
             target_dir,
             architecture,
             verbose: false,
@@ -170,6 +170,19 @@ pub fn build(options: &BuildOptions) -> Result<Vec<Artifact>, BuildError> {
         });
     }
     Ok(artifacts)
+}
+
+/// The zips a previous build left in `options.out_dir` (what `plan` and
+/// `drift` compare against without building).
+pub fn existing(options: &BuildOptions) -> Vec<(String, PathBuf, String)> {
+    FUNCTIONS
+        .iter()
+        .filter_map(|f| {
+            let zip = options.out_dir.join(format!("{}.zip", f.name));
+            let bytes = std::fs::read(&zip).ok()?;
+            Some((f.name.to_owned(), zip, code_sha256(&bytes)))
+        })
+        .collect()
 }
 
 /// Leaves an identical file alone, so its mtime tells when the code last changed.

@@ -1,13 +1,17 @@
 //! validate, plan, up, drift, down, outputs: the stack commands.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use showcase_deploy::aws::Aws;
-use showcase_deploy::config::{self, Stack, Vars};
+use showcase_deploy::build;
+use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{self, DestroyOutcome, Event, Plan};
 use showcase_deploy::report::{drift_text, interactive, plan_text};
 use showcase_deploy::resources::Resource;
+use showcase_deploy::resources::function::Code;
+use showcase_deploy::stack::Context;
 
 use super::{CHANGES_PENDING, Status};
 
@@ -47,10 +51,72 @@ pub fn validate(args: &StackArgs) -> Result<Status, String> {
     Ok(0)
 }
 
-async fn read_plan(stack: &Stack) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan), String> {
+/// The functions' code: a fresh build (`up`), or the last build's zips (`plan`, `drift`).
+fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, String> {
+    let workspace = std::env::current_dir().map_err(|e| e.to_string())?;
+    let mut code = BTreeMap::new();
+    let architectures: BTreeSet<&str> = stack
+        .functions
+        .values()
+        .map(|f| f.architecture.lambda_name())
+        .collect();
+    for architecture in architectures {
+        let arch = if architecture == "arm64" {
+            build::Architecture::Arm64
+        } else {
+            build::Architecture::X86_64
+        };
+        let options = build::BuildOptions::for_workspace(&workspace, arch);
+        let built: Vec<(String, PathBuf, String)> = if build_now {
+            if !workspace.join("functions").is_dir() {
+                return Err(format!(
+                    "{} is not the repository root: run up from there (it builds the functions), or pass --skip-build after `showcase-deploy build`",
+                    workspace.display()
+                ));
+            }
+            let mut options = options;
+            options.verbose = true;
+            build::build(&options)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|a| (a.function, a.zip, a.code_sha256))
+                .collect()
+        } else {
+            build::existing(&options)
+        };
+        for function in FunctionName::ALL {
+            let matches_arch = stack
+                .functions
+                .get(&function)
+                .is_some_and(|f| f.architecture == arch);
+            if let Some((_, zip, sha256)) = built
+                .iter()
+                .find(|(name, _, _)| name == function.as_str())
+                .filter(|_| matches_arch)
+            {
+                code.insert(
+                    function,
+                    Code {
+                        zip: zip.clone(),
+                        sha256: sha256.clone(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(code)
+}
+
+async fn read_plan(
+    stack: &Stack,
+    code: BTreeMap<FunctionName, Code>,
+) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan), String> {
     let aws = Aws::connect(&stack.region).await;
-    let account = aws.account_id().await?;
-    let resources = showcase_deploy::stack::resources(stack, &account);
+    let context = Context {
+        account: aws.account_id().await?,
+        code,
+    };
+    let resources = showcase_deploy::stack::resources(stack, &context);
     let plan = engine::plan(&aws, &resources)
         .await
         .map_err(|e| e.to_string())?;
@@ -60,7 +126,7 @@ async fn read_plan(stack: &Stack) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan),
 /// Exit 0: nothing to do; 2: changes pending (like `terraform plan -detailed-exitcode`).
 pub fn plan(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
-    let (_, _, plan) = runtime()?.block_on(read_plan(&stack))?;
+    let (_, _, plan) = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
     if args.json {
         print_json(&plan)?
     } else {
@@ -76,7 +142,7 @@ pub fn plan(args: &StackArgs) -> Result<Status, String> {
 /// Exit 0: in sync; 2: drift found.
 pub fn drift(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
-    let (_, _, plan) = runtime()?.block_on(read_plan(&stack))?;
+    let (_, _, plan) = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
     if args.json {
         print_json(
             &serde_json::json!({ "drifted": plan.has_changes(), "resources": plan.changes }),
@@ -98,10 +164,11 @@ fn event_line(event: &Event) -> String {
     }
 }
 
-pub fn up(args: &StackArgs) -> Result<Status, String> {
+pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
     let stack = load(args)?;
+    let code = code(&stack, !skip_build)?;
     runtime()?.block_on(async {
-        let (aws, resources, plan) = read_plan(&stack).await?;
+        let (aws, resources, plan) = read_plan(&stack, code).await?;
         if !args.json {
             print!("{}", plan_text(&plan));
         }
@@ -150,8 +217,11 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
     }
     runtime()?.block_on(async {
         let aws = Aws::connect(&stack.region).await;
-        let account = aws.account_id().await?;
-        let resources = showcase_deploy::stack::resources(&stack, &account);
+        let context = Context {
+            account: aws.account_id().await?,
+            code: BTreeMap::new(),
+        };
+        let resources = showcase_deploy::stack::resources(&stack, &context);
         let report = |event: Event| {
             if !args.json {
                 println!("{}", event_line(&event));
@@ -183,11 +253,14 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
 }
 
 fn outputs_of(stack: &Stack, _show_secrets: bool) -> serde_json::Value {
+    let function = |f| showcase_deploy::stack::function_name(stack, f);
     serde_json::json!({
         "stack": stack.name,
         "region": stack.region,
         "lake_bucket": stack.lake.bucket,
         "lake_url": format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
+        "data_api_function": function(FunctionName::DataApi),
+        "extractor_function": function(FunctionName::Extractor),
     })
 }
 

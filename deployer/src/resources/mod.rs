@@ -5,6 +5,7 @@
 
 mod diff;
 mod fields;
+pub mod function;
 pub mod function_role;
 pub mod lake_bucket;
 pub mod log_group;
