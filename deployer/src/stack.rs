@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::config::{FunctionName, STACK_TAG, Stack};
 use crate::resources::Resource;
+use crate::resources::data_api::DataApi;
 use crate::resources::function::{Code, Function};
 use crate::resources::function_role::FunctionRole;
 use crate::resources::lake_bucket::LakeBucket;
@@ -119,9 +120,25 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
             tags: tags.clone(),
             code: context.code.get(function).cloned(),
         };
+        let proxied_by_api = (*function == FunctionName::DataApi).then(|| DataApi {
+            name: function_name(stack, *function),
+            stack: stack.name.clone(),
+            api: stack.api.clone(),
+            function_name: lambda.name.clone(),
+            function_arn: format!(
+                "arn:aws:lambda:{}:{account}:function:{}",
+                stack.region, lambda.name
+            ),
+            account: account.to_owned(),
+            tags: tags.clone(),
+            function: lambda.address(),
+        });
         resources.push(Box::new(role));
         resources.push(Box::new(log_group));
         resources.push(Box::new(lambda));
+        if let Some(api) = proxied_by_api {
+            resources.push(Box::new(api));
+        }
     }
     resources
 }
@@ -184,6 +201,7 @@ mod tests {
                 "function_role.demo-data-api-role",
                 "log_group./aws/lambda/demo-data-api",
                 "function.demo-data-api",
+                "data_api.demo-data-api",
                 "function_role.demo-extractor-role",
                 "log_group./aws/lambda/demo-extractor",
                 "function.demo-extractor",

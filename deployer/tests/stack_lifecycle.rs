@@ -488,8 +488,8 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
         .filter(|(_, o)| *o == DestroyOutcome::Deleted)
         .count();
     assert_eq!(
-        deleted, 6,
-        "two roles, two log groups, two functions: {outcomes:?}"
+        deleted, 7,
+        "two roles, two log groups, two functions, the API: {outcomes:?}"
     );
     assert!(
         iam.get_role()

@@ -15,6 +15,7 @@ pub use request_log::{Request, RequestLog};
 #[derive(Debug, Clone)]
 pub struct Aws {
     pub s3: aws_sdk_s3::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
@@ -42,6 +43,9 @@ impl Aws {
             .force_path_style(custom_endpoint)
             .interceptor(requests.clone())
             .build();
+        let apigateway = aws_sdk_apigateway::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let iam = aws_sdk_iam::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -56,6 +60,7 @@ impl Aws {
             .build();
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3),
+            apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
             iam: aws_sdk_iam::Client::from_conf(iam),
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),

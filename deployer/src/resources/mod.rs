@@ -3,13 +3,14 @@
 //! The diff between the two is generic (see [`diff`]), so a plan is pure data
 //! that can be printed and tested without AWS.
 
+pub mod data_api;
 mod diff;
 mod fields;
 pub mod function;
 pub mod function_role;
 pub mod lake_bucket;
 pub mod log_group;
-mod tags;
+pub(crate) mod tags;
 
 use futures_util::future::BoxFuture;
 

@@ -1,0 +1,251 @@
+//! Reading the data API's live state, part by part.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::{DataApi, PERMISSION_ID};
+use crate::aws::{Aws, describe, error_code};
+use crate::resources::tags::ownership;
+use crate::resources::{FieldValue, Fields, Live, Ownership, ResourceError};
+
+impl DataApi {
+    /// The REST API of this name, with its tags (API Gateway names need not be unique).
+    pub(super) async fn find_api(
+        &self,
+        aws: &Aws,
+    ) -> Result<Option<(String, BTreeMap<String, String>)>, ResourceError> {
+        let apis = aws
+            .apigateway
+            .get_rest_apis()
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| self.error("GetRestApis", describe(&e)))?;
+        let mut matching: Vec<(String, BTreeMap<String, String>)> = apis
+            .items()
+            .iter()
+            .filter(|api| api.name() == Some(self.name.as_str()))
+            .filter_map(|api| {
+                Some((
+                    api.id()?.to_owned(),
+                    api.tags()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect(),
+                ))
+            })
+            .collect();
+        // Prefer ours when several share the name.
+        matching.sort_by_key(|(_, tags)| ownership(tags, &self.stack) != Ownership::Ours);
+        Ok(matching.into_iter().next())
+    }
+
+    pub(super) async fn key_id(
+        &self,
+        aws: &Aws,
+    ) -> Result<Option<(String, bool, BTreeMap<String, String>)>, ResourceError> {
+        let keys = aws
+            .apigateway
+            .get_api_keys()
+            .name_query(self.key_name())
+            .include_values(false)
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| self.error("GetApiKeys", describe(&e)))?;
+        Ok(keys
+            .items()
+            .iter()
+            .find(|k| k.name() == Some(self.key_name().as_str()))
+            .and_then(|k| {
+                Some((
+                    k.id()?.to_owned(),
+                    k.enabled(),
+                    k.tags().cloned().unwrap_or_default().into_iter().collect(),
+                ))
+            }))
+    }
+
+    pub(super) async fn usage_plan(
+        &self,
+        aws: &Aws,
+    ) -> Result<Option<aws_sdk_apigateway::types::UsagePlan>, ResourceError> {
+        let plans = aws
+            .apigateway
+            .get_usage_plans()
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| self.error("GetUsagePlans", describe(&e)))?;
+        Ok(plans
+            .items()
+            .iter()
+            .find(|p| p.name() == Some(self.plan_name().as_str()))
+            .cloned())
+    }
+
+    pub(super) async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
+        let Some((api_id, tags)) = self.find_api(aws).await? else {
+            return Ok(None);
+        };
+        let owner = ownership(&tags, &self.stack);
+        if owner != Ownership::Ours {
+            return Ok(Some(Live {
+                ownership: owner,
+                fields: Fields::new(),
+            }));
+        }
+        let mut fields = Fields::new();
+        fields.insert("tags", FieldValue::Map(tags));
+        let (routes, stage, permission, key, plan) = tokio::join!(
+            self.live_routes(aws, &api_id),
+            aws.apigateway
+                .get_stage()
+                .rest_api_id(&api_id)
+                .stage_name(&self.api.stage)
+                .send(),
+            aws.lambda
+                .get_policy()
+                .function_name(&self.function_name)
+                .send(),
+            self.key_id(aws),
+            self.usage_plan(aws),
+        );
+        fields.insert(
+            "routes",
+            FieldValue::Json(serde_json::Value::Array(routes?)),
+        );
+        match stage {
+            Ok(stage) => {
+                let settings = stage.method_settings().and_then(|m| m.get("*/*"));
+                fields.insert(
+                    "stage",
+                    FieldValue::Json(json!({
+                        "name": stage.stage_name().unwrap_or_default(),
+                        "rate_limit": settings.map_or(0.0, |s| s.throttling_rate_limit()),
+                        "burst_limit": settings.map_or(0, |s| s.throttling_burst_limit()),
+                    })),
+                );
+            }
+            Err(e) if error_code(&e) == Some("NotFoundException") => {}
+            Err(e) => return Err(self.error("GetStage", describe(&e))),
+        }
+        match permission {
+            Ok(policy) => {
+                let source = self.source_arn(&aws.region, &api_id);
+                let granted = policy
+                    .policy()
+                    .is_some_and(|p| p.contains(PERMISSION_ID) && p.contains(&source));
+                if granted {
+                    fields.insert(
+                        "invoke_permission",
+                        FieldValue::Text("granted to this API".into()),
+                    );
+                }
+            }
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+            Err(e) => return Err(self.error("GetPolicy", describe(&e))),
+        }
+        let key = key?;
+        if let Some((_, enabled, _)) = &key {
+            fields.insert(
+                "api_key",
+                FieldValue::Text(if *enabled { "enabled" } else { "disabled" }.into()),
+            );
+        }
+        if let Some(plan) = plan? {
+            let key_linked = match (&key, plan.id()) {
+                (Some((key_id, _, _)), Some(plan_id)) => {
+                    let keys = aws
+                        .apigateway
+                        .get_usage_plan_keys()
+                        .usage_plan_id(plan_id)
+                        .send()
+                        .await
+                        .map_err(|e| self.error("GetUsagePlanKeys", describe(&e)))?;
+                    keys.items().iter().any(|k| k.id() == Some(key_id.as_str()))
+                }
+                _ => false,
+            };
+            let stage = plan
+                .api_stages()
+                .iter()
+                .find(|s| s.api_id() == Some(api_id.as_str()))
+                .and_then(|s| s.stage())
+                .unwrap_or_default();
+            let quota = plan.quota();
+            fields.insert(
+                "usage_plan",
+                FieldValue::Json(json!({
+                    "stage": stage,
+                    "rate_limit": plan.throttle().map_or(0.0, |t| t.rate_limit()),
+                    "burst_limit": plan.throttle().map_or(0, |t| t.burst_limit()),
+                    "quota_limit": quota.map_or(0, |q| q.limit()),
+                    "quota_period": quota.and_then(|q| q.period()).map_or("none", |p| p.as_str()),
+                    "key_linked": key_linked,
+                })),
+            );
+        }
+        Ok(Some(Live {
+            ownership: Ownership::Ours,
+            fields,
+        }))
+    }
+
+    /// Every GET route of the API with its key requirement and integration.
+    async fn live_routes(
+        &self,
+        aws: &Aws,
+        api_id: &str,
+    ) -> Result<Vec<serde_json::Value>, ResourceError> {
+        let resources = aws
+            .apigateway
+            .get_resources()
+            .rest_api_id(api_id)
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| self.error("GetResources", describe(&e)))?;
+        let mut routes = Vec::new();
+        for resource in resources.items() {
+            let (Some(path), Some(id)) = (resource.path(), resource.id()) else {
+                continue;
+            };
+            if path == "/" {
+                continue;
+            }
+            let method = aws
+                .apigateway
+                .get_method()
+                .rest_api_id(api_id)
+                .resource_id(id)
+                .http_method("GET")
+                .send()
+                .await;
+            let (api_key_required, integration) = match method {
+                Ok(method) => {
+                    let integration = method.method_integration().map(|i| {
+                        format!(
+                            "{} {}",
+                            i.r#type().map_or("NONE", |t| t.as_str()),
+                            i.uri().unwrap_or_default()
+                        )
+                    });
+                    (
+                        method.api_key_required().unwrap_or(false),
+                        integration.unwrap_or_else(|| "none".into()),
+                    )
+                }
+                Err(e) if error_code(&e) == Some("NotFoundException") => {
+                    (false, "no GET method".into())
+                }
+                Err(e) => return Err(self.error("GetMethod", describe(&e))),
+            };
+            routes.push(json!({"path": path, "api_key_required": api_key_required, "integration": integration}));
+        }
+        routes.sort_by_key(|r| r["path"].to_string());
+        Ok(routes)
+    }
+}

@@ -1,0 +1,157 @@
+//! The data API: one API Gateway REST API with a GET method per route, each
+//! requiring an API key and proxying to the data-api function; the invoke
+//! permission scoped to this API; a deployment and stage with throttling; an
+//! API key and a usage plan with throttling and quota. One resource, because
+//! its parts only exist together and share the API's generated id.
+
+mod live;
+mod write;
+
+use std::collections::BTreeMap;
+
+use futures_util::future::BoxFuture;
+use serde_json::json;
+
+use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
+use crate::aws::Aws;
+use crate::config::{ApiConfig, QuotaPeriod};
+
+pub const KIND: &str = "data_api";
+/// The statement id of the invoke permission on the function.
+pub const PERMISSION_ID: &str = "showcase-data-api-invoke";
+
+pub struct DataApi {
+    /// `<stack>-data-api`; also the names of its key (`-key`) and usage plan (`-plan`).
+    pub name: String,
+    pub stack: String,
+    pub api: ApiConfig,
+    pub function_name: String,
+    pub function_arn: String,
+    pub account: String,
+    pub tags: BTreeMap<String, String>,
+    /// Depends on the function it proxies to.
+    pub function: Address,
+}
+
+impl DataApi {
+    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
+        ResourceError::Aws {
+            address: self.address(),
+            operation,
+            detail,
+        }
+    }
+
+    fn key_name(&self) -> String {
+        format!("{}-key", self.name)
+    }
+
+    fn plan_name(&self) -> String {
+        format!("{}-plan", self.name)
+    }
+
+    fn integration_uri(&self, region: &str) -> String {
+        format!(
+            "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{}/invocations",
+            self.function_arn
+        )
+    }
+
+    fn source_arn(&self, region: &str, api_id: &str) -> String {
+        format!(
+            "arn:aws:execute-api:{region}:{}:{api_id}/*/GET/*",
+            self.account
+        )
+    }
+
+    fn routes_field(&self, region: &str) -> FieldValue {
+        let mut routes: Vec<&String> = self.api.routes.iter().collect();
+        routes.sort();
+        FieldValue::Json(json!(routes
+            .into_iter()
+            .map(|path| json!({"path": path, "api_key_required": true, "integration": format!("AWS_PROXY {}", self.integration_uri(region))}))
+            .collect::<Vec<_>>()))
+    }
+
+    fn stage_field(&self) -> FieldValue {
+        FieldValue::Json(
+            json!({"name": self.api.stage, "rate_limit": self.api.rate_limit, "burst_limit": self.api.burst_limit}),
+        )
+    }
+
+    fn usage_plan_field(&self) -> FieldValue {
+        let (quota_limit, quota_period) = self.api.quota.map_or((0, "none"), |(limit, period)| {
+            (limit, QuotaPeriod::as_str(period))
+        });
+        FieldValue::Json(json!({
+            "stage": self.api.stage,
+            "rate_limit": self.api.rate_limit,
+            "burst_limit": self.api.burst_limit,
+            "quota_limit": quota_limit,
+            "quota_period": quota_period,
+            "key_linked": true,
+        }))
+    }
+
+    /// The desired fields, given where the API lives (the region shapes ARNs).
+    fn desired_in(&self, region: &str) -> Fields {
+        let mut fields = Fields::new();
+        fields.insert("tags", FieldValue::Map(self.tags.clone()));
+        fields.insert("routes", self.routes_field(region));
+        fields.insert("stage", self.stage_field());
+        fields.insert(
+            "invoke_permission",
+            FieldValue::Text("granted to this API".into()),
+        );
+        fields.insert("api_key", FieldValue::Text("enabled".into()));
+        fields.insert("usage_plan", self.usage_plan_field());
+        fields
+    }
+}
+
+impl Resource for DataApi {
+    fn address(&self) -> Address {
+        Address {
+            kind: KIND,
+            name: self.name.clone(),
+        }
+    }
+
+    fn depends_on(&self) -> Vec<Address> {
+        vec![self.function.clone()]
+    }
+
+    fn desired(&self) -> Fields {
+        let region = self
+            .function_arn
+            .split(':')
+            .nth(3)
+            .unwrap_or_default()
+            .to_owned();
+        self.desired_in(&region)
+    }
+
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        Box::pin(self.read_live(aws))
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(self.create_all(aws))
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(self.update_fields(aws, changes))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        _delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+        Box::pin(self.delete_all(aws))
+    }
+}

@@ -1,0 +1,394 @@
+//! Creating, changing and deleting the data API's parts. Each step is
+//! idempotent, so a run killed half-way converges when rerun.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_apigateway::types::{
+    ApiStage, EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
+    QuotaPeriodType, QuotaSettings, ThrottleSettings,
+};
+
+use super::{DataApi, PERMISSION_ID};
+use crate::aws::{Aws, describe, error_code};
+use crate::config::QuotaPeriod;
+use crate::resources::tags::ownership;
+use crate::resources::{Deleted, FieldChange, Ownership, ResourceError};
+
+fn patch(path: &str, value: String) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
+impl DataApi {
+    async fn api_id(&self, aws: &Aws) -> Result<String, ResourceError> {
+        self.find_api(aws).await?.map(|(id, _)| id).ok_or_else(|| {
+            self.error(
+                "GetRestApis",
+                "the REST API disappeared during the run".into(),
+            )
+        })
+    }
+
+    pub(super) async fn create_all(&self, aws: &Aws) -> Result<(), ResourceError> {
+        let api_id = match self.find_api(aws).await? {
+            // A crashed earlier run created it (tagged at creation, so it was adopted by the plan).
+            Some((id, _)) => id,
+            None => {
+                let created = aws
+                    .apigateway
+                    .create_rest_api()
+                    .name(&self.name)
+                    .description(format!(
+                        "showcase-deploy: the data API of stack {}",
+                        self.stack
+                    ))
+                    .endpoint_configuration(
+                        EndpointConfiguration::builder()
+                            .types(EndpointType::Regional)
+                            .build(),
+                    )
+                    .set_tags(Some(self.tags.clone().into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| self.error("CreateRestApi", describe(&e)))?;
+                created.id().unwrap_or_default().to_owned()
+            }
+        };
+        self.sync_routes(aws, &api_id).await?;
+        self.grant_invoke(aws, &api_id).await?;
+        self.deploy(aws, &api_id).await?;
+        self.sync_usage_plan(aws, &api_id).await
+    }
+
+    pub(super) async fn update_fields(
+        &self,
+        aws: &Aws,
+        changes: &[FieldChange],
+    ) -> Result<(), ResourceError> {
+        let api_id = self.api_id(aws).await?;
+        let changed = |field: &str| changes.iter().any(|c| c.field == field);
+        if changed("routes") {
+            self.sync_routes(aws, &api_id).await?;
+        }
+        if changed("invoke_permission") {
+            self.grant_invoke(aws, &api_id).await?;
+        }
+        if changed("routes") || changed("stage") {
+            self.deploy(aws, &api_id).await?;
+        }
+        if changed("api_key") || changed("usage_plan") {
+            self.sync_usage_plan(aws, &api_id).await?;
+        }
+        if let Some(change) = changes.iter().find(|c| c.field == "tags") {
+            let arn = format!("arn:aws:apigateway:{}::/restapis/{api_id}", aws.region);
+            let (set, removed) = crate::resources::tags::tag_delta(change);
+            if !removed.is_empty() {
+                aws.apigateway
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| self.error("UntagResource", describe(&e)))?;
+            }
+            aws.apigateway
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| self.error("TagResource", describe(&e)))?;
+        }
+        Ok(())
+    }
+
+    /// Makes the API's routes exactly the configured ones: each a resource with a
+    /// GET method that requires an API key and proxies to the function.
+    async fn sync_routes(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
+        let gateway = &aws.apigateway;
+        let resources = gateway
+            .get_resources()
+            .rest_api_id(api_id)
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| self.error("GetResources", describe(&e)))?;
+        let root = resources
+            .items()
+            .iter()
+            .find(|r| r.path() == Some("/"))
+            .and_then(|r| r.id())
+            .ok_or_else(|| self.error("GetResources", "the API has no root resource".into()))?
+            .to_owned();
+        let wanted: BTreeSet<&str> = self.api.routes.iter().map(String::as_str).collect();
+        for resource in resources.items() {
+            let (Some(path), Some(id)) = (resource.path(), resource.id()) else {
+                continue;
+            };
+            if path != "/" && !wanted.contains(path) {
+                gateway
+                    .delete_resource()
+                    .rest_api_id(api_id)
+                    .resource_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("DeleteResource", describe(&e)))?;
+            }
+        }
+        let uri = self.integration_uri(&aws.region);
+        for path in wanted {
+            let existing = resources
+                .items()
+                .iter()
+                .find(|r| r.path() == Some(path))
+                .and_then(|r| r.id())
+                .map(str::to_owned);
+            let id = match existing {
+                Some(id) => id,
+                None => gateway
+                    .create_resource()
+                    .rest_api_id(api_id)
+                    .parent_id(&root)
+                    .path_part(path.trim_start_matches('/'))
+                    .send()
+                    .await
+                    .map_err(|e| self.error("CreateResource", describe(&e)))?
+                    .id()
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            // PutMethod replaces a method only after it is deleted (UpdateMethod needs
+            // patch paths per setting); a missing method is fine.
+            match gateway
+                .delete_method()
+                .rest_api_id(api_id)
+                .resource_id(&id)
+                .http_method("GET")
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("NotFoundException") => {}
+                Err(e) => return Err(self.error("DeleteMethod", describe(&e))),
+            }
+            gateway
+                .put_method()
+                .rest_api_id(api_id)
+                .resource_id(&id)
+                .http_method("GET")
+                .authorization_type("NONE")
+                .api_key_required(true)
+                .send()
+                .await
+                .map_err(|e| self.error("PutMethod", describe(&e)))?;
+            gateway
+                .put_integration()
+                .rest_api_id(api_id)
+                .resource_id(&id)
+                .http_method("GET")
+                .r#type(IntegrationType::AwsProxy)
+                .integration_http_method("POST")
+                .uri(&uri)
+                .send()
+                .await
+                .map_err(|e| self.error("PutIntegration", describe(&e)))?;
+        }
+        Ok(())
+    }
+
+    /// Lets this API (and only this API's GET methods) invoke the function.
+    async fn grant_invoke(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
+        match aws
+            .lambda
+            .remove_permission()
+            .function_name(&self.function_name)
+            .statement_id(PERMISSION_ID)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+            Err(e) => return Err(self.error("RemovePermission", describe(&e))),
+        }
+        aws.lambda
+            .add_permission()
+            .function_name(&self.function_name)
+            .statement_id(PERMISSION_ID)
+            .action("lambda:InvokeFunction")
+            .principal("apigateway.amazonaws.com")
+            .source_arn(self.source_arn(&aws.region, api_id))
+            .send()
+            .await
+            .map_err(|e| self.error("AddPermission", describe(&e)))?;
+        Ok(())
+    }
+
+    /// A new deployment to the stage, then the stage's throttling.
+    async fn deploy(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
+        aws.apigateway
+            .create_deployment()
+            .rest_api_id(api_id)
+            .stage_name(&self.api.stage)
+            .description("showcase-deploy")
+            .send()
+            .await
+            .map_err(|e| self.error("CreateDeployment", describe(&e)))?;
+        aws.apigateway
+            .update_stage()
+            .rest_api_id(api_id)
+            .stage_name(&self.api.stage)
+            .patch_operations(patch(
+                "/*/*/throttling/rateLimit",
+                self.api.rate_limit.to_string(),
+            ))
+            .patch_operations(patch(
+                "/*/*/throttling/burstLimit",
+                self.api.burst_limit.to_string(),
+            ))
+            .send()
+            .await
+            .map_err(|e| self.error("UpdateStage", describe(&e)))?;
+        Ok(())
+    }
+
+    fn quota(&self) -> Option<QuotaSettings> {
+        self.api.quota.map(|(limit, period)| {
+            let period = match period {
+                QuotaPeriod::Day => QuotaPeriodType::Day,
+                QuotaPeriod::Week => QuotaPeriodType::Week,
+                QuotaPeriod::Month => QuotaPeriodType::Month,
+            };
+            QuotaSettings::builder().limit(limit).period(period).build()
+        })
+    }
+
+    /// The API key (value generated by AWS, never seen here) and the usage plan
+    /// that throttles it, bound to this API's stage.
+    async fn sync_usage_plan(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
+        let gateway = &aws.apigateway;
+        let key_id = match self.key_id(aws).await? {
+            Some((id, true, _)) => id,
+            Some((id, false, _)) => {
+                gateway
+                    .update_api_key()
+                    .api_key(&id)
+                    .patch_operations(patch("/enabled", "true".into()))
+                    .send()
+                    .await
+                    .map_err(|e| self.error("UpdateApiKey", describe(&e)))?;
+                id
+            }
+            None => gateway
+                .create_api_key()
+                .name(self.key_name())
+                .enabled(true)
+                .set_tags(Some(self.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| self.error("CreateApiKey", describe(&e)))?
+                .id()
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        let throttle = ThrottleSettings::builder()
+            .rate_limit(self.api.rate_limit)
+            .burst_limit(self.api.burst_limit)
+            .build();
+        let stage = ApiStage::builder()
+            .api_id(api_id)
+            .stage(&self.api.stage)
+            .build();
+        // An existing plan is recreated rather than patched: a plan is cheap, and
+        // its stage list and limits then match exactly.
+        if let Some(id) = self
+            .usage_plan(aws)
+            .await?
+            .and_then(|plan| plan.id().map(str::to_owned))
+        {
+            self.delete_plan(aws, &id).await?;
+        }
+        let plan_id = gateway
+            .create_usage_plan()
+            .name(self.plan_name())
+            .api_stages(stage)
+            .throttle(throttle)
+            .set_quota(self.quota())
+            .set_tags(Some(self.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| self.error("CreateUsagePlan", describe(&e)))?
+            .id()
+            .unwrap_or_default()
+            .to_owned();
+        gateway
+            .create_usage_plan_key()
+            .usage_plan_id(plan_id)
+            .key_id(key_id)
+            .key_type("API_KEY")
+            .send()
+            .await
+            .map_err(|e| self.error("CreateUsagePlanKey", describe(&e)))?;
+        Ok(())
+    }
+
+    async fn delete_plan(&self, aws: &Aws, plan_id: &str) -> Result<(), ResourceError> {
+        let keys = aws
+            .apigateway
+            .get_usage_plan_keys()
+            .usage_plan_id(plan_id)
+            .send()
+            .await
+            .map_err(|e| self.error("GetUsagePlanKeys", describe(&e)))?;
+        for key in keys.items() {
+            if let Some(key_id) = key.id() {
+                aws.apigateway
+                    .delete_usage_plan_key()
+                    .usage_plan_id(plan_id)
+                    .key_id(key_id)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("DeleteUsagePlanKey", describe(&e)))?;
+            }
+        }
+        aws.apigateway
+            .delete_usage_plan()
+            .usage_plan_id(plan_id)
+            .send()
+            .await
+            .map_err(|e| self.error("DeleteUsagePlan", describe(&e)))?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_all(&self, aws: &Aws) -> Result<Deleted, ResourceError> {
+        if let Some(id) = self
+            .usage_plan(aws)
+            .await?
+            .and_then(|plan| plan.id().map(str::to_owned))
+        {
+            self.delete_plan(aws, &id).await?;
+        }
+        let ours = |tags: &std::collections::BTreeMap<String, String>| {
+            ownership(tags, &self.stack) == Ownership::Ours
+        };
+        if let Some((key_id, _, _)) = self.key_id(aws).await?.filter(|(_, _, tags)| ours(tags)) {
+            aws.apigateway
+                .delete_api_key()
+                .api_key(key_id)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteApiKey", describe(&e)))?;
+        }
+        if let Some((api_id, _)) = self.find_api(aws).await? {
+            aws.apigateway
+                .delete_rest_api()
+                .rest_api_id(api_id)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteRestApi", describe(&e)))?;
+        }
+        Ok(Deleted::Deleted)
+    }
+}

@@ -1,0 +1,302 @@
+//! The data API in the stack, against moto's server: routes that need an API
+//! key and proxy to the function, stage throttling, key and usage plan;
+//! changes made by hand found as drift and repaired; a route removed from
+//! stack.toml removed from the API; down removes API, key and plan.
+
+use std::path::Path;
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use showcase_deploy::aws::Aws;
+use showcase_deploy::config::{self, FunctionName, Vars};
+use showcase_deploy::engine::{self, Action};
+use showcase_deploy::resources::Resource;
+use showcase_deploy::resources::function::Code;
+use showcase_deploy::stack::Context;
+use showcase_testkit::MotoServer;
+
+const STACK: &str = r#"
+[stack]
+name = "apis"
+region = "us-east-1"
+
+[lake]
+bucket = "apis-lake"
+
+[api]
+stage = "prod"
+routes = ["/sales", "/products", "/customers"]
+rate_limit = 25
+burst_limit = 50
+quota_limit = 5000
+quota_period = "DAY"
+"#;
+
+fn quiet(_: engine::Event) {}
+
+async fn setup(moto: &MotoServer, dir: &Path) -> (Aws, Context, aws_config::SdkConfig) {
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+    let aws = Aws::connect_with("us-east-1", loader).await;
+    let code = FunctionName::ALL
+        .into_iter()
+        .map(|f| {
+            let zip = showcase_deploy::build::bootstrap_zip(f.as_str().as_bytes()).unwrap();
+            let path = dir.join(format!("{}.zip", f.as_str()));
+            std::fs::write(&path, &zip).unwrap();
+            (
+                f,
+                Code {
+                    zip: path,
+                    sha256: showcase_deploy::build::code_sha256(&zip),
+                },
+            )
+        })
+        .collect();
+    let context = Context {
+        account: aws.account_id().await.unwrap(),
+        code,
+    };
+    let hand = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "hand"))
+        .load()
+        .await;
+    (aws, context, hand)
+}
+
+fn resources(text: &str, context: &Context) -> Vec<Box<dyn Resource>> {
+    let stack = config::parse(text, Path::new("stack.toml"), &Vars::default()).unwrap();
+    showcase_deploy::stack::resources(&stack, context)
+}
+
+async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
+    let plan = engine::plan(aws, resources).await.unwrap();
+    engine::apply(aws, resources, &plan, &quiet).await.unwrap();
+    plan
+}
+
+fn api_changes(plan: &engine::Plan) -> Vec<&'static str> {
+    plan.changes
+        .iter()
+        .filter(|c| c.address.kind == "data_api")
+        .flat_map(|c| match &c.action {
+            Action::Update { fields } => fields.iter().map(|f| f.field).collect(),
+            Action::Create => vec!["(create)"],
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_api_lifecycle() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (aws, context, hand) = setup(&moto, dir.path()).await;
+    let gateway = aws_sdk_apigateway::Client::new(&hand);
+    let lambda = aws_sdk_lambda::Client::new(&hand);
+    let all = resources(STACK, &context);
+    assert_eq!(api_changes(&up(&aws, &all).await), ["(create)"]);
+
+    let apis = gateway.get_rest_apis().send().await.unwrap();
+    let api = apis
+        .items()
+        .iter()
+        .find(|a| a.name() == Some("apis-data-api"))
+        .unwrap();
+    let api_id = api.id().unwrap().to_owned();
+    assert_eq!(api.tags().unwrap()["showcase:stack"], "apis");
+    let routes = gateway
+        .get_resources()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let mut paths: Vec<&str> = routes.items().iter().filter_map(|r| r.path()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/", "/customers", "/products", "/sales"]);
+    for route in routes.items().iter().filter(|r| r.path() != Some("/")) {
+        let method = gateway
+            .get_method()
+            .rest_api_id(&api_id)
+            .resource_id(route.id().unwrap())
+            .http_method("GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(method.api_key_required(), Some(true), "{:?}", route.path());
+        let integration = method.method_integration().unwrap();
+        assert_eq!(integration.r#type().map(|t| t.as_str()), Some("AWS_PROXY"));
+        assert!(
+            integration
+                .uri()
+                .unwrap()
+                .ends_with("function:apis-data-api/invocations")
+        );
+    }
+    let stage = gateway
+        .get_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let throttle = &stage.method_settings().unwrap()["*/*"];
+    assert_eq!(
+        (
+            throttle.throttling_rate_limit(),
+            throttle.throttling_burst_limit()
+        ),
+        (25.0, 50)
+    );
+    let policy = lambda
+        .get_policy()
+        .function_name("apis-data-api")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        policy
+            .policy()
+            .unwrap()
+            .contains(&format!(":{api_id}/*/GET/*")),
+        "invoke permission scoped to this API"
+    );
+    let plans = gateway.get_usage_plans().send().await.unwrap();
+    let plan = plans
+        .items()
+        .iter()
+        .find(|p| p.name() == Some("apis-data-api-plan"))
+        .unwrap();
+    assert_eq!(plan.quota().map(|q| q.limit()), Some(5000));
+    assert_eq!(plan.throttle().map(|t| t.rate_limit()), Some(25.0));
+    let keys = gateway
+        .get_usage_plan_keys()
+        .usage_plan_id(plan.id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.items().len(), 1);
+
+    // No-op: reads only.
+    aws.requests.clear();
+    assert!(!up(&aws, &all).await.has_changes());
+    assert!(
+        aws.requests.mutating().is_empty(),
+        "{:?}",
+        aws.requests.mutating()
+    );
+
+    // By hand: a route deleted, the stage throttling raised, the key disabled.
+    let sales = routes
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/sales"))
+        .unwrap()
+        .id()
+        .unwrap();
+    gateway
+        .delete_resource()
+        .rest_api_id(&api_id)
+        .resource_id(sales)
+        .send()
+        .await
+        .unwrap();
+    gateway
+        .update_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/*/*/throttling/rateLimit")
+                .value("1000")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = gateway
+        .get_api_keys()
+        .name_query("apis-data-api-key")
+        .send()
+        .await
+        .unwrap();
+    let key_id = key.items()[0].id().unwrap();
+    gateway
+        .update_api_key()
+        .api_key(key_id)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/enabled")
+                .value("false")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drift = engine::plan(&aws, &all).await.unwrap();
+    assert_eq!(api_changes(&drift), ["api_key", "routes", "stage"]);
+    up(&aws, &all).await;
+    assert!(
+        !engine::plan(&aws, &all).await.unwrap().has_changes(),
+        "up repaired the API"
+    );
+
+    // A route removed from stack.toml is removed from the API, and only that changes.
+    let fewer = STACK.replace(
+        r#"routes = ["/sales", "/products", "/customers"]"#,
+        r#"routes = ["/sales", "/products"]"#,
+    );
+    let fewer = resources(&fewer, &context);
+    assert_eq!(
+        api_changes(&engine::plan(&aws, &fewer).await.unwrap()),
+        ["routes"]
+    );
+    up(&aws, &fewer).await;
+    let routes = gateway
+        .get_resources()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !routes
+            .items()
+            .iter()
+            .any(|r| r.path() == Some("/customers"))
+    );
+
+    // Down removes the API, its key and its plan.
+    engine::destroy(&aws, &fewer, false, &quiet).await.unwrap();
+    assert!(
+        gateway
+            .get_rest_apis()
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+    assert!(
+        gateway
+            .get_api_keys()
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+    assert!(
+        gateway
+            .get_usage_plans()
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+}
