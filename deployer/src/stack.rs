@@ -63,11 +63,17 @@ pub struct Context {
     pub account: String,
     /// The last build of each function (absent: not built yet).
     pub code: BTreeMap<FunctionName, Code>,
+    /// The data API's URL once it exists (the extractor's `API_BASE_URL`).
+    pub api_url: Option<String>,
 }
 
 /// The environment a function gets: the user's, plus what the tool manages so
 /// that names always match what it deployed.
-pub fn environment(stack: &Stack, function: FunctionName) -> BTreeMap<String, String> {
+pub fn environment(
+    stack: &Stack,
+    function: FunctionName,
+    api_url: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut environment = stack
         .functions
         .get(&function)
@@ -82,9 +88,34 @@ pub fn environment(stack: &Stack, function: FunctionName) -> BTreeMap<String, St
                 "LAKE_URL".into(),
                 format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
             );
+            // Known once the API exists: `up` sets it in a second pass after creating the API.
+            if let Some(url) = api_url {
+                environment.insert("API_BASE_URL".into(), url.to_owned());
+            }
         }
     }
     environment
+}
+
+/// The data API resource of a stack (to look up its live endpoint).
+pub fn data_api(stack: &Stack, account: &str) -> DataApi {
+    let function = function_name(stack, FunctionName::DataApi);
+    DataApi {
+        name: function.clone(),
+        stack: stack.name.clone(),
+        api: stack.api.clone(),
+        function_arn: format!(
+            "arn:aws:lambda:{}:{account}:function:{function}",
+            stack.region
+        ),
+        function_name: function.clone(),
+        account: account.to_owned(),
+        tags: tags(stack),
+        function: crate::resources::Address {
+            kind: crate::resources::function::KIND,
+            name: function,
+        },
+    }
 }
 
 /// Every resource the stack is made of, in dependency-friendly order.
@@ -116,7 +147,7 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
             role_arn: format!("arn:aws:iam::{account}:role/{}", role.name),
             role: role.address(),
             log_group: log_group.address(),
-            environment: environment(stack, *function),
+            environment: environment(stack, *function, context.api_url.as_deref()),
             tags: tags.clone(),
             code: context.code.get(function).cloned(),
         };
@@ -188,7 +219,7 @@ mod tests {
     fn a_stack_is_a_bucket_and_a_role_log_group_and_function_per_function() {
         let context = Context {
             account: "1".into(),
-            code: BTreeMap::new(),
+            ..Context::default()
         };
         let addresses: Vec<String> = resources(&stack(), &context)
             .iter()

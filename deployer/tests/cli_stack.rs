@@ -170,3 +170,61 @@ fn a_bad_stack_file_fails_before_any_aws_call() {
         text(&plan)
     );
 }
+
+#[test]
+fn up_wires_the_api_url_into_the_extractor_and_outputs_hide_the_key_value() {
+    let cli = Cli::new();
+    assert_eq!(cli.run(&["up", "--skip-build"]).status.code(), Some(0));
+    let outputs = cli.run(&["outputs", "--output", "json"]);
+    assert_eq!(outputs.status.code(), Some(0), "{}", text(&outputs));
+    let outputs: serde_json::Value = serde_json::from_slice(&outputs.stdout).unwrap();
+    let url = outputs["api_url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with("https://") && url.ends_with(".execute-api.us-east-1.amazonaws.com/prod"),
+        "{url}"
+    );
+    assert!(outputs["api_key_id"].is_string());
+    assert!(
+        outputs.get("api_key_value").is_none(),
+        "the key's value is a secret"
+    );
+    let secrets = cli.run(&["outputs", "--output", "json", "--show-secrets"]);
+    let secrets: serde_json::Value = serde_json::from_slice(&secrets.stdout).unwrap();
+    assert!(
+        secrets["api_key_value"]
+            .as_str()
+            .is_some_and(|v| v.len() >= 20),
+        "{secrets}"
+    );
+
+    // The extractor was given the API's URL in the same `up` that created the API.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let environment = runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(cli.moto.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "t", "t", None, None, "hand",
+            ))
+            .load()
+            .await;
+        let lambda = aws_sdk_lambda::Client::new(&config);
+        let function = lambda
+            .get_function()
+            .function_name("cli-extractor")
+            .send()
+            .await
+            .unwrap();
+        function
+            .configuration()
+            .unwrap()
+            .environment()
+            .unwrap()
+            .variables()
+            .unwrap()
+            .clone()
+    });
+    assert_eq!(environment["API_BASE_URL"], url);
+    let plan = cli.run(&["plan"]);
+    assert_eq!(plan.status.code(), Some(0), "converged: {}", text(&plan));
+}

@@ -57,6 +57,7 @@ async fn setup(moto: &MotoServer, dir: &Path) -> (Aws, Context, aws_config::SdkC
     let context = Context {
         account: aws.account_id().await.unwrap(),
         code,
+        api_url: None,
     };
     let hand = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(moto.endpoint())

@@ -79,6 +79,7 @@ async fn context(aws: &Aws, dir: &Path, label: &str) -> Context {
     Context {
         account: aws.account_id().await.unwrap(),
         code: fake_code(dir, label),
+        api_url: None,
     }
 }
 

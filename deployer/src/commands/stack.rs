@@ -107,15 +107,30 @@ fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, 
     Ok(code)
 }
 
+/// Everything a plan needs: clients, the account, the API's URL if it exists.
+async fn context(
+    stack: &Stack,
+    code: BTreeMap<FunctionName, Code>,
+) -> Result<(Aws, Context), String> {
+    let aws = Aws::connect(&stack.region).await;
+    let account = aws.account_id().await?;
+    let endpoint = showcase_deploy::stack::data_api(stack, &account)
+        .endpoint(&aws)
+        .await
+        .map_err(|e| e.to_string())?;
+    let context = Context {
+        account,
+        code,
+        api_url: endpoint.map(|e| e.url),
+    };
+    Ok((aws, context))
+}
+
 async fn read_plan(
     stack: &Stack,
     code: BTreeMap<FunctionName, Code>,
 ) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan), String> {
-    let aws = Aws::connect(&stack.region).await;
-    let context = Context {
-        account: aws.account_id().await?,
-        code,
-    };
+    let (aws, context) = context(stack, code).await?;
     let resources = showcase_deploy::stack::resources(stack, &context);
     let plan = engine::plan(&aws, &resources)
         .await
@@ -168,21 +183,34 @@ pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, !skip_build)?;
     runtime()?.block_on(async {
-        let (aws, resources, plan) = read_plan(&stack, code).await?;
-        if !args.json {
-            print!("{}", plan_text(&plan));
-        }
         let report = |event: Event| {
             if !args.json {
                 println!("{}", event_line(&event));
             }
         };
-        engine::apply(&aws, &resources, &plan, &report)
-            .await
-            .map_err(|e| e.to_string())?;
-        let outputs = outputs_of(&stack, false);
+        let mut plans = Vec::new();
+        // A second pass only when this one created the API: the extractor's
+        // API_BASE_URL is known once the API exists.
+        for _pass in 0..2 {
+            let (aws, resources, plan) = read_plan(&stack, code.clone()).await?;
+            if !args.json && (plans.is_empty() || plan.has_changes()) {
+                print!("{}", plan_text(&plan));
+            }
+            engine::apply(&aws, &resources, &plan, &report)
+                .await
+                .map_err(|e| e.to_string())?;
+            let created_api = plan.changes.iter().any(|c| {
+                c.address.kind == showcase_deploy::resources::data_api::KIND
+                    && c.action == engine::Action::Create
+            });
+            plans.push(plan);
+            if !created_api {
+                break;
+            }
+        }
+        let outputs = live_outputs(&stack, false).await?;
         if args.json {
-            print_json(&serde_json::json!({ "plan": plan, "outputs": outputs }))?;
+            print_json(&serde_json::json!({ "plans": plans, "outputs": outputs }))?;
         } else {
             print_outputs(&outputs);
         }
@@ -216,11 +244,7 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
         }
     }
     runtime()?.block_on(async {
-        let aws = Aws::connect(&stack.region).await;
-        let context = Context {
-            account: aws.account_id().await?,
-            code: BTreeMap::new(),
-        };
+        let (aws, context) = context(&stack, BTreeMap::new()).await?;
         let resources = showcase_deploy::stack::resources(&stack, &context);
         let report = |event: Event| {
             if !args.json {
@@ -252,16 +276,42 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
     })
 }
 
-fn outputs_of(stack: &Stack, _show_secrets: bool) -> serde_json::Value {
-    let function = |f| showcase_deploy::stack::function_name(stack, f);
-    serde_json::json!({
+/// What a user needs to use the stack, read from AWS.
+async fn live_outputs(stack: &Stack, show_secrets: bool) -> Result<serde_json::Value, String> {
+    let aws = Aws::connect(&stack.region).await;
+    let account = aws.account_id().await?;
+    let api = showcase_deploy::stack::data_api(stack, &account);
+    let endpoint = api.endpoint(&aws).await.map_err(|e| e.to_string())?;
+    let function_arn = |f| {
+        format!(
+            "arn:aws:lambda:{}:{account}:function:{}",
+            stack.region,
+            showcase_deploy::stack::function_name(stack, f)
+        )
+    };
+    let mut outputs = serde_json::json!({
         "stack": stack.name,
         "region": stack.region,
+        "api_url": endpoint.as_ref().map(|e| e.url.clone()),
+        "api_stage": stack.api.stage,
+        "api_key_id": endpoint.as_ref().and_then(|e| e.api_key_id.clone()),
         "lake_bucket": stack.lake.bucket,
         "lake_url": format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
-        "data_api_function": function(FunctionName::DataApi),
-        "extractor_function": function(FunctionName::Extractor),
-    })
+        "data_api_function": function_arn(FunctionName::DataApi),
+        "extractor_function": function_arn(FunctionName::Extractor),
+    });
+    let key_id = endpoint
+        .as_ref()
+        .and_then(|e| e.api_key_id.as_deref())
+        .filter(|_| show_secrets);
+    if let Some(key_id) = key_id {
+        let value = api
+            .api_key_value(&aws, key_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        outputs["api_key_value"] = serde_json::json!(value);
+    }
+    Ok(outputs)
 }
 
 fn print_outputs(outputs: &serde_json::Value) {
@@ -277,9 +327,10 @@ fn print_outputs(outputs: &serde_json::Value) {
     }
 }
 
+/// Prints the stack's outputs; the API key's value only with --show-secrets.
 pub fn outputs(args: &StackArgs, show_secrets: bool) -> Result<Status, String> {
     let stack = load(args)?;
-    let outputs = outputs_of(&stack, show_secrets);
+    let outputs = runtime()?.block_on(live_outputs(&stack, show_secrets))?;
     if args.json {
         print_json(&outputs)?
     } else {

@@ -11,7 +11,7 @@ use crate::resources::{FieldValue, Fields, Live, Ownership, ResourceError};
 
 impl DataApi {
     /// The REST API of this name, with its tags (API Gateway names need not be unique).
-    pub(super) async fn find_api(
+    pub async fn find_api(
         &self,
         aws: &Aws,
     ) -> Result<Option<(String, BTreeMap<String, String>)>, ResourceError> {
@@ -42,7 +42,7 @@ impl DataApi {
         Ok(matching.into_iter().next())
     }
 
-    pub(super) async fn key_id(
+    pub async fn key_id(
         &self,
         aws: &Aws,
     ) -> Result<Option<(String, bool, BTreeMap<String, String>)>, ResourceError> {

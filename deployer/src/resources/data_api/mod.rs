@@ -33,7 +33,55 @@ pub struct DataApi {
     pub function: Address,
 }
 
+/// Where a deployed data API answers, and its key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Endpoint {
+    pub api_id: String,
+    pub url: String,
+    pub stage: String,
+    pub api_key_id: Option<String>,
+}
+
 impl DataApi {
+    /// The live endpoint, if the API exists and is this stack's.
+    pub async fn endpoint(&self, aws: &Aws) -> Result<Option<Endpoint>, ResourceError> {
+        let Some((api_id, tags)) = self.find_api(aws).await? else {
+            return Ok(None);
+        };
+        if super::tags::ownership(&tags, &self.stack) != super::Ownership::Ours {
+            return Ok(None);
+        }
+        let key = self.key_id(aws).await?.filter(|(_, _, tags)| {
+            super::tags::ownership(tags, &self.stack) == super::Ownership::Ours
+        });
+        Ok(Some(Endpoint {
+            url: format!(
+                "https://{api_id}.execute-api.{}.amazonaws.com/{}",
+                aws.region, self.api.stage
+            ),
+            api_id,
+            stage: self.api.stage.clone(),
+            api_key_id: key.map(|(id, _, _)| id),
+        }))
+    }
+
+    /// The API key's value: a secret, read only when the user asks to see it.
+    pub async fn api_key_value(
+        &self,
+        aws: &Aws,
+        key_id: &str,
+    ) -> Result<Option<String>, ResourceError> {
+        let key = aws
+            .apigateway
+            .get_api_key()
+            .api_key(key_id)
+            .include_value(true)
+            .send()
+            .await
+            .map_err(|e| self.error("GetApiKey", crate::aws::describe(&e)))?;
+        Ok(key.value().map(str::to_owned))
+    }
+
     fn error(&self, operation: &'static str, detail: String) -> ResourceError {
         ResourceError::Aws {
             address: self.address(),
