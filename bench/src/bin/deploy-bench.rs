@@ -1,0 +1,164 @@
+//! The deploy engine's benchmark (issue: deploy engine): AWS requests and wall
+//! time of a fresh `up`, a no-op `up`, `plan`, `drift` and `down` against
+//! moto's server, directly and through a proxy adding 50 ms to every request
+//! (a real region's round trip). Code: the real Lambda zips of `build`.
+//!
+//! Run: `scripts/stand-ins.sh && cargo run -p showcase-bench --bin deploy-bench`.
+//! Results: bench/results/deploy.md.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials};
+use showcase_deploy::aws::Aws;
+use showcase_deploy::build::{self, Architecture, BuildOptions};
+use showcase_deploy::config::{self, FunctionName, Vars};
+use showcase_deploy::engine;
+use showcase_deploy::resources::function::Code;
+use showcase_deploy::stack::Context;
+use showcase_testkit::{MotoServer, workspace_root};
+
+struct Measure {
+    name: &'static str,
+    wall: Duration,
+    requests: usize,
+    mutating: usize,
+}
+
+fn quiet(_: engine::Event) {}
+
+async fn run(
+    latency: Duration,
+    code: &std::collections::BTreeMap<FunctionName, Code>,
+) -> Vec<Measure> {
+    let moto = MotoServer::start_with_latency(latency);
+    let stack = config::load(
+        &workspace_root().join("stack.toml"),
+        &Vars::default().with("lake_bucket", "bench-lake"),
+    )
+    .unwrap();
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"));
+    let aws = Aws::connect_with(&stack.region, loader).await;
+    let mut measures = Vec::new();
+    // What a command does before planning: identify the account, look up the API.
+    let prepare = |aws: &Aws| {
+        let aws = aws.clone();
+        let stack = stack.clone();
+        let code = code.clone();
+        async move {
+            let account = aws.account_id().await.unwrap();
+            let endpoint = showcase_deploy::stack::data_api(&stack, &account)
+                .endpoint(&aws)
+                .await
+                .unwrap();
+            let context = Context {
+                account,
+                code,
+                api_url: endpoint.map(|e| e.url),
+            };
+            showcase_deploy::stack::resources(&stack, &context)
+        }
+    };
+    let mut measure = |name: &'static str, started: Instant, aws: &Aws| {
+        measures.push(Measure {
+            name,
+            wall: started.elapsed(),
+            requests: aws.requests.all().len(),
+            mutating: aws.requests.mutating().len(),
+        });
+        aws.requests.clear();
+    };
+
+    let started = Instant::now();
+    for _pass in 0..2 {
+        let resources = prepare(&aws).await;
+        let plan = engine::plan(&aws, &resources).await.unwrap();
+        engine::apply(&aws, &resources, &plan, &quiet)
+            .await
+            .unwrap();
+    }
+    measure(
+        "fresh up (two passes: the API's URL reaches the extractor)",
+        started,
+        &aws,
+    );
+
+    let started = Instant::now();
+    let resources = prepare(&aws).await;
+    let plan = engine::plan(&aws, &resources).await.unwrap();
+    assert!(!plan.has_changes(), "{plan:?}");
+    engine::apply(&aws, &resources, &plan, &quiet)
+        .await
+        .unwrap();
+    measure("no-op up", started, &aws);
+
+    let started = Instant::now();
+    let resources = prepare(&aws).await;
+    engine::plan(&aws, &resources).await.unwrap();
+    measure("plan", started, &aws);
+
+    let started = Instant::now();
+    let resources = prepare(&aws).await;
+    let drift = engine::plan(&aws, &resources).await.unwrap();
+    assert!(!drift.has_changes());
+    measure("drift", started, &aws);
+
+    let started = Instant::now();
+    let resources = prepare(&aws).await;
+    engine::destroy(&aws, &resources, true, &quiet)
+        .await
+        .unwrap();
+    measure("down --delete-data", started, &aws);
+    measures
+}
+
+fn main() {
+    let options = BuildOptions::for_workspace(&workspace_root(), Architecture::X86_64);
+    eprintln!("building the Lambda artifacts…");
+    let code = build::build(&options)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter_map(|a| {
+            let function = FunctionName::ALL
+                .into_iter()
+                .find(|f| f.as_str() == a.function)?;
+            Some((
+                function,
+                Code {
+                    zip: a.zip,
+                    sha256: a.code_sha256,
+                },
+            ))
+        })
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let direct = runtime.block_on(run(Duration::ZERO, &code));
+    let slow = runtime.block_on(run(Duration::from_millis(50), &code));
+    let mut report = String::from(
+        "# Deploy engine benchmark\n\n\
+         The shipped `stack.toml` (bucket, 2 roles, 2 log groups, 2 functions with the real zips, the data API with key and \
+         usage plan) against moto's server, directly and through a proxy that adds 50 ms to every request. \
+         Requests are counted by the SDK interceptor (each retry counts); mutating = not Get/List/Describe/Head.\n\n\
+         Rerun: `scripts/stand-ins.sh && cargo run -p showcase-bench --bin deploy-bench`\n\n\
+         | command | requests (mutating) | wall, direct | wall, +50 ms/request |\n|---|---|---|---|\n",
+    );
+    for (a, b) in direct.iter().zip(&slow) {
+        report.push_str(&format!(
+            "| {} | {} ({}) | {:.2} s | {:.2} s |\n",
+            a.name,
+            b.requests,
+            b.mutating,
+            a.wall.as_secs_f64(),
+            b.wall.as_secs_f64()
+        ));
+    }
+    report.push_str("\nGoal: no-op `up` and `drift` make read requests only, concurrently, in under 1 s at 50 ms per request.\n");
+    println!("{report}");
+    std::fs::write(
+        Path::new(&workspace_root()).join("bench/results/deploy.md"),
+        report,
+    )
+    .unwrap();
+}
