@@ -212,7 +212,7 @@ impl DataApi {
         // sequential walk would dominate the whole plan.
         let reads = resources.items().iter().filter_map(|resource| {
             let (path, id) = (resource.path()?, resource.id()?);
-            (path != "/").then(|| async move {
+            (path != "/").then_some(async move {
                 let method = aws.apigateway.get_method().rest_api_id(api_id).resource_id(id).http_method("GET").send().await;
                 let (api_key_required, integration) = match method {
                     Ok(method) => {
