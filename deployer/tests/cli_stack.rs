@@ -92,19 +92,8 @@ fn plan_up_drift_down_with_their_exit_codes() {
     // Someone removes the encryption by hand.
     let hand = tokio::runtime::Runtime::new().unwrap();
     hand.block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(cli.moto.endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "t", "t", None, None, "hand",
-            ))
-            .load()
-            .await;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
-        );
+        let config = cli.moto.sdk_config("us-east-1").await;
+        let s3 = aws_sdk_s3::Client::new(&config);
         s3.delete_bucket_encryption()
             .bucket("cli-lake")
             .send()
@@ -174,7 +163,8 @@ fn a_bad_stack_file_fails_before_any_aws_call() {
 #[test]
 fn up_wires_the_api_url_into_the_extractor_and_outputs_hide_the_key_value() {
     let cli = Cli::new();
-    assert_eq!(cli.run(&["up", "--skip-build"]).status.code(), Some(0));
+    let up = cli.run(&["up"]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up));
     let outputs = cli.run(&["outputs", "--output", "json"]);
     assert_eq!(outputs.status.code(), Some(0), "{}", text(&outputs));
     let outputs: serde_json::Value = serde_json::from_slice(&outputs.stdout).unwrap();
@@ -200,14 +190,7 @@ fn up_wires_the_api_url_into_the_extractor_and_outputs_hide_the_key_value() {
     // The extractor was given the API's URL in the same `up` that created the API.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let environment = runtime.block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(cli.moto.endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "t", "t", None, None, "hand",
-            ))
-            .load()
-            .await;
+        let config = cli.moto.sdk_config("us-east-1").await;
         let lambda = aws_sdk_lambda::Client::new(&config);
         let function = lambda
             .get_function()
@@ -227,4 +210,31 @@ fn up_wires_the_api_url_into_the_extractor_and_outputs_hide_the_key_value() {
     assert_eq!(environment["API_BASE_URL"], url);
     let plan = cli.run(&["plan"]);
     assert_eq!(plan.status.code(), Some(0), "converged: {}", text(&plan));
+}
+
+#[test]
+fn up_without_a_build_stops_before_any_aws_call() {
+    let cli = Cli::new();
+    let empty_target = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+        .current_dir(showcase_testkit::workspace_root())
+        .args(["up", "--skip-build", "--stack"])
+        .arg(cli.dir.path().join("stack.toml"))
+        .args(["--var", "bucket=cli-lake"])
+        .env("CARGO_TARGET_DIR", empty_target.path())
+        .envs(cli.moto.aws_env())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).contains("no build of data-api was found"),
+        "{}",
+        text(&output)
+    );
+    let plan = cli.run(&["plan"]);
+    assert!(
+        text(&plan).contains("+ lake_bucket.cli-lake  create"),
+        "nothing was created: {}",
+        text(&plan)
+    );
 }

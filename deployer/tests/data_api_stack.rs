@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use showcase_deploy::aws::Aws;
 use showcase_deploy::config::{self, FunctionName, Vars};
 use showcase_deploy::engine::{self, Action};
@@ -35,10 +34,7 @@ quota_period = "DAY"
 fn quiet(_: engine::Event) {}
 
 async fn setup(moto: &MotoServer, dir: &Path) -> (Aws, Context, aws_config::SdkConfig) {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-    let aws = Aws::connect_with("us-east-1", loader).await;
+    let aws = Aws::connect_with("us-east-1", moto.config_loader()).await;
     let code = FunctionName::ALL
         .into_iter()
         .map(|f| {
@@ -59,12 +55,7 @@ async fn setup(moto: &MotoServer, dir: &Path) -> (Aws, Context, aws_config::SdkC
         code,
         api_url: None,
     };
-    let hand = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "hand"))
-        .load()
-        .await;
+    let hand = moto.sdk_config("us-east-1").await;
     (aws, context, hand)
 }
 

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use showcase_deploy::aws::Aws;
 use showcase_deploy::config::{self, Stack, Vars};
 use showcase_deploy::engine::{self, Action, DestroyOutcome, EngineError};
@@ -33,22 +32,15 @@ fn stack(text: &str, bucket: &str) -> Stack {
 }
 
 async fn aws(moto: &MotoServer) -> Aws {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-    Aws::connect_with("eu-west-1", loader).await
+    Aws::connect_with("eu-west-1", moto.config_loader()).await
 }
 
-fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("eu-west-1"))
-            .endpoint_url(moto.endpoint())
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "hand"))
-            .force_path_style(true)
-            .build(),
-    )
+async fn hand_config(moto: &MotoServer) -> aws_config::SdkConfig {
+    moto.sdk_config("eu-west-1").await
+}
+
+async fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::new(&hand_config(moto).await)
 }
 
 fn quiet(_: engine::Event) {}
@@ -116,7 +108,7 @@ fn changed_fields(plan: &engine::Plan) -> Vec<&'static str> {
 async fn the_lake_bucket_lifecycle() {
     let moto = MotoServer::start();
     let aws = aws(&moto).await;
-    let hand = s3(&moto);
+    let hand = s3(&moto).await;
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(&aws, dir.path(), "v1").await;
     let bucket = "lifecycle-lake";
@@ -279,7 +271,7 @@ async fn the_lake_bucket_lifecycle() {
 async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
     let moto = MotoServer::start();
     let aws = aws(&moto).await;
-    let hand = s3(&moto);
+    let hand = s3(&moto).await;
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(&aws, dir.path(), "v1").await;
     let bucket = "someone-elses-lake";
@@ -329,15 +321,6 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
         hand.head_bucket().bucket(bucket).send().await.is_ok(),
         "still there"
     );
-}
-
-async fn hand_config(moto: &MotoServer) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "hand"))
-        .load()
-        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

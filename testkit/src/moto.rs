@@ -92,6 +92,25 @@ impl MotoServer {
         .collect()
     }
 
+    /// An AWS config loader pointed at this server with test credentials
+    /// (region still to be set), e.g. for `Aws::connect_with`.
+    pub fn config_loader(&self) -> aws_config::ConfigLoader {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+    }
+
+    /// A loaded config for clients that act "by hand" in tests (S3 picks path
+    /// style by itself for an IP endpoint).
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        self.config_loader()
+            .region(aws_config::Region::new(region.to_owned()))
+            .load()
+            .await
+    }
+
     /// What moto logged: the real reason behind an SDK parse error is here.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()

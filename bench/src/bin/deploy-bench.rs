@@ -9,7 +9,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials};
 use showcase_deploy::aws::Aws;
 use showcase_deploy::build::{self, Architecture, BuildOptions};
 use showcase_deploy::config::{self, FunctionName, Vars};
@@ -37,10 +36,7 @@ async fn run(
         &Vars::default().with("lake_bucket", "bench-lake"),
     )
     .unwrap();
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"));
-    let aws = Aws::connect_with(&stack.region, loader).await;
+    let aws = Aws::connect_with(&stack.region, moto.config_loader()).await;
     let mut measures = Vec::new();
     // What a command does before planning: identify the account, look up the API.
     let prepare = |aws: &Aws| {

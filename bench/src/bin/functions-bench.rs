@@ -60,7 +60,7 @@ fn main() {
 
     let moto = MotoServer::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(create_bucket(&moto.endpoint()));
+    runtime.block_on(create_bucket(&moto));
     let mut s3_env: Vec<(String, String)> = moto.aws_env();
     s3_env.push(("LAKE_URL".into(), "s3://bench-lake/raw/".into()));
     let s3_env_refs: Vec<(&str, &str)> = s3_env
@@ -108,17 +108,8 @@ fn wait_for_port(port: u16) {
     }
 }
 
-async fn create_bucket(endpoint: &str) {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "b", "b", None, None, "bench",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+async fn create_bucket(moto: &MotoServer) {
+    aws_sdk_s3::Client::new(&moto.sdk_config("us-east-1").await)
         .create_bucket()
         .bucket("bench-lake")
         .send()

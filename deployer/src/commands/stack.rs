@@ -182,6 +182,15 @@ fn event_line(event: &Event) -> String {
 pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, !skip_build)?;
+    if let Some(missing) = FunctionName::ALL
+        .into_iter()
+        .find(|f| !code.contains_key(f))
+    {
+        return Err(format!(
+            "no build of {} was found: run `showcase-deploy build` first, or run up without --skip-build",
+            missing.as_str()
+        ));
+    }
     runtime()?.block_on(async {
         let report = |event: Event| {
             if !args.json {

@@ -192,10 +192,7 @@ impl Resource for FunctionRole {
                             .map_err(|e| self.error("TagRole", describe(&e)))?;
                     }
                     other => {
-                        return Err(ResourceError::Invalid {
-                            address: self.address(),
-                            detail: format!("no way to update field {other}"),
-                        });
+                        return Err(ResourceError::not_updatable(self.address(), other));
                     }
                 }
             }

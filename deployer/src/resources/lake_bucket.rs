@@ -259,10 +259,7 @@ impl LakeBucket {
                     .map_err(|e| self.error("PutBucketLifecycleConfiguration", describe(&e)))?;
             }
             other => {
-                return Err(ResourceError::Invalid {
-                    address: self.address(),
-                    detail: format!("no way to update field {other}"),
-                });
+                return Err(ResourceError::not_updatable(self.address(), other));
             }
         }
         Ok(())

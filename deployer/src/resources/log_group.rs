@@ -174,10 +174,7 @@ impl Resource for LogGroup {
                             .map_err(|e| self.error("TagResource", describe(&e)))?;
                     }
                     other => {
-                        return Err(ResourceError::Invalid {
-                            address: self.address(),
-                            detail: format!("no way to update field {other}"),
-                        });
+                        return Err(ResourceError::not_updatable(self.address(), other));
                     }
                 }
             }

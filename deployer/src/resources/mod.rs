@@ -60,6 +60,16 @@ pub enum ResourceError {
     Invalid { address: Address, detail: String },
 }
 
+impl ResourceError {
+    /// A field the resource kind has no update for: a bug in the kind, named clearly.
+    pub fn not_updatable(address: Address, field: &str) -> ResourceError {
+        ResourceError::Invalid {
+            address,
+            detail: format!("no way to update field {field}"),
+        }
+    }
+}
+
 /// One kind of AWS resource, as the engine sees it.
 pub trait Resource: Send + Sync {
     fn address(&self) -> Address;

@@ -199,7 +199,7 @@ async fn a_malformed_response_is_an_error_naming_the_url() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_mid_upload_keeps_the_previous_object_and_leaves_no_upload_open() {
     let moto = moto();
-    let client = s3_client(&moto.endpoint());
+    let client = s3_client(&moto).await;
     let bucket = "failing-lake";
     client.create_bucket().bucket(bucket).send().await.unwrap();
     let location = LakeLocation::S3 {

@@ -10,7 +10,7 @@ const BUCKET: &str = "showcase-lake";
 
 async fn moto_with_bucket() -> (showcase_testkit::MotoServer, aws_sdk_s3::Client) {
     let moto = moto();
-    let client = s3_client(&moto.endpoint());
+    let client = s3_client(&moto).await;
     client.create_bucket().bucket(BUCKET).send().await.unwrap();
     (moto, client)
 }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use bytes::Bytes;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, RowAccessor};
@@ -35,15 +34,8 @@ pub async fn serve_api(sales_per_day: u64) -> String {
     serve(showcase_data_api::router(ApiSettings { sales_per_day })).await
 }
 
-pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+pub async fn s3_client(moto: &showcase_testkit::MotoServer) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::new(&moto.sdk_config("us-east-1").await)
 }
 
 pub fn settings(api: &str, lake: LakeLocation) -> ExtractorSettings {
