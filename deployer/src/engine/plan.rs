@@ -60,12 +60,18 @@ impl Plan {
                 Some(other) => format!("it belongs to stack '{other}'"),
                 None => format!("it exists without the {} tag", crate::config::STACK_TAG),
             };
-            return Action::Refuse {
-                reason: format!(
-                    "{} already exists and {whose}; showcase-deploy will not adopt, change or delete it",
-                    resource.address()
-                ),
-            };
+            let mut reason = format!(
+                "{} already exists and {whose}; showcase-deploy will not adopt, change or delete it",
+                resource.address()
+            );
+            if found.is_none() {
+                // S3 cannot tag a bucket in CreateBucket: an `up` killed in between leaves it untagged.
+                reason.push_str(&format!(
+                    ". If it is yours (an interrupted `up` may have created it just before tagging it), tag it {}=<stack name> and rerun",
+                    crate::config::STACK_TAG
+                ));
+            }
+            return Action::Refuse { reason };
         }
         let fields = diff(&resource.desired(), &live.fields);
         if fields.is_empty() {
