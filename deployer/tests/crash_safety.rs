@@ -49,9 +49,10 @@ enum KillWhen {
 async fn reached(moto: &MotoServer, point: KillWhen) -> bool {
     let config = moto.sdk_config("us-east-1").await;
     match point {
-        // "After the bucket": once it carries the stack's tag. (S3 cannot tag a
-        // general purpose bucket in CreateBucket; a kill inside that gap leaves an
-        // untagged bucket, which the next `up` refuses with a hint how to claim it.)
+        // "After the bucket": once it carries the stack's tag. (AWS tags it in
+        // CreateBucket itself; moto ignores those tags, so here a kill between
+        // CreateBucket and PutBucketTagging would leave an untagged bucket, which
+        // the next `up` refuses with a hint how to claim it.)
         KillWhen::BucketTagged => aws_sdk_s3::Client::new(&config)
             .get_bucket_tagging()
             .bucket("crash-lake")

@@ -65,7 +65,8 @@ impl Plan {
                 resource.address()
             );
             if found.is_none() {
-                // S3 cannot tag a bucket in CreateBucket: an `up` killed in between leaves it untagged.
+                // Without s3:TagResource a bucket is tagged just after CreateBucket: an `up`
+                // killed in between leaves it untagged.
                 reason.push_str(&format!(
                     ". If it is yours (an interrupted `up` may have created it just before tagging it), tag it {}=<stack name> and rerun",
                     crate::config::STACK_TAG

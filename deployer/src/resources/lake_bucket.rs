@@ -414,25 +414,35 @@ impl Resource for LakeBucket {
 
     fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
-            // Tagged at creation, so even a crash right after CreateBucket leaves a
-            // bucket the next run recognises as its own.
+            // Tagged at creation (needs s3:TagResource), so even a crash right after
+            // CreateBucket leaves a bucket the next run recognises as its own. Without
+            // that permission S3 refuses the tags: create untagged, tag right after.
             let tags: Vec<Tag> = self
                 .tags
                 .iter()
                 .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
                 .collect();
-            let mut configuration = CreateBucketConfiguration::builder().set_tags(Some(tags));
-            if aws.region != "us-east-1" {
-                configuration = configuration
-                    .location_constraint(BucketLocationConstraint::from(aws.region.as_str()));
-            }
-            let created = aws
-                .s3
-                .create_bucket()
-                .bucket(&self.lake.bucket)
-                .create_bucket_configuration(configuration.build())
-                .send()
-                .await;
+            let configuration = |tags: Option<Vec<Tag>>| {
+                let mut configuration = CreateBucketConfiguration::builder().set_tags(tags);
+                if aws.region != "us-east-1" {
+                    configuration = configuration
+                        .location_constraint(BucketLocationConstraint::from(aws.region.as_str()));
+                }
+                configuration.build()
+            };
+            let create = |configuration| {
+                aws.s3
+                    .create_bucket()
+                    .bucket(&self.lake.bucket)
+                    .create_bucket_configuration(configuration)
+                    .send()
+            };
+            let created = match create(configuration(Some(tags))).await {
+                Err(e) if error_code(&e) == Some("AccessDenied") => {
+                    create(configuration(None)).await
+                }
+                other => other,
+            };
             match created {
                 Ok(_) => {}
                 // A crashed earlier `up` may have created it; the tag check already passed.
