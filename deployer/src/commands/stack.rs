@@ -8,7 +8,7 @@ use showcase_deploy::aws::Aws;
 use showcase_deploy::build;
 use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{self, DestroyOutcome, Event, Plan};
-use showcase_deploy::report::{drift_text, interactive, plan_text};
+use showcase_deploy::report::{ApplyProgress, drift_text, interactive, plan_text};
 use showcase_deploy::resources::Resource;
 use showcase_deploy::resources::function::Code;
 use showcase_deploy::stack::Context;
@@ -172,13 +172,6 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
     })
 }
 
-fn event_line(event: &Event) -> String {
-    match event {
-        Event::Started { address, action } => format!("{address}: {action}…"),
-        Event::Finished { address, action } => format!("{address}: {action} done"),
-    }
-}
-
 pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, !skip_build)?;
@@ -192,11 +185,8 @@ pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
         ));
     }
     runtime()?.block_on(async {
-        let report = |event: Event| {
-            if !args.json {
-                println!("{}", event_line(&event));
-            }
-        };
+        let progress = ApplyProgress::new(interactive(), args.json);
+        let report = |event: Event| progress.event(&event);
         let mut plans = Vec::new();
         // A second pass only when this one created the API: the extractor's
         // API_BASE_URL is known once the API exists.
@@ -255,11 +245,8 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
     runtime()?.block_on(async {
         let (aws, context) = context(&stack, BTreeMap::new()).await?;
         let resources = showcase_deploy::stack::resources(&stack, &context);
-        let report = |event: Event| {
-            if !args.json {
-                println!("{}", event_line(&event));
-            }
-        };
+        let progress = ApplyProgress::new(interactive(), args.json);
+        let report = |event: Event| progress.event(&event);
         let outcomes = engine::destroy(&aws, &resources, delete_data, &report)
             .await
             .map_err(|e| e.to_string())?;

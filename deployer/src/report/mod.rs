@@ -2,10 +2,12 @@
 //! this layer decides how to show them (a bar on a terminal, plain lines in
 //! CI or a pipe, no colour under NO_COLOR).
 
+mod apply;
 mod local_run;
 mod plan;
 mod progress;
 
+pub use apply::ApplyProgress;
 pub use local_run::day_line;
 pub use plan::{drift_text, plan_text};
 pub use progress::Progress;
