@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::config::{FunctionName, STACK_TAG, Stack};
 use crate::resources::Resource;
+use crate::resources::api_key_parameter::{ApiKeyParameter, Secret};
 use crate::resources::data_api::DataApi;
 use crate::resources::function::{Code, Function};
 use crate::resources::function_role::FunctionRole;
@@ -53,18 +54,60 @@ pub fn role_policy(stack: &Stack, function: FunctionName, account: &str) -> serd
             "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": format!("arn:aws:s3:::{}/{}*", stack.lake.bucket, stack.lake.prefix),
         }));
+        statements.push(json!({
+            "Sid": "ReadApiKey",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": format!("arn:aws:ssm:{}:{account}:parameter{}", stack.region, api_key_parameter_name(stack)),
+        }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 /// Where the stack is deployed and what code it runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     pub account: String,
     /// The last build of each function (absent: not built yet).
     pub code: BTreeMap<FunctionName, Code>,
     /// The data API's URL once it exists (the extractor's `API_BASE_URL`).
     pub api_url: Option<String>,
+    /// The data API's key once it exists (kept in SSM for the extractor).
+    pub api_key: Option<Secret>,
+}
+
+impl Context {
+    /// What the desired state depends on in AWS: the account, and the data
+    /// API's URL and key once the API exists (`up` makes a second pass after
+    /// creating it, so the extractor gets both).
+    pub async fn discover(
+        aws: &crate::aws::Aws,
+        stack: &Stack,
+        code: BTreeMap<FunctionName, Code>,
+    ) -> Result<Context, String> {
+        let account = aws.account_id().await?;
+        let api = data_api(stack, &account);
+        let endpoint = api.endpoint(aws).await.map_err(|e| e.to_string())?;
+        let api_key = match endpoint.as_ref().and_then(|e| e.api_key_id.as_deref()) {
+            Some(key_id) => api
+                .api_key_value(aws, key_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .map(Secret),
+            None => None,
+        };
+        Ok(Context {
+            account,
+            code,
+            api_url: endpoint.map(|e| e.url),
+            api_key,
+        })
+    }
+}
+
+/// The SSM parameter that holds the data API's key for the extractor.
+pub fn api_key_parameter_name(stack: &Stack) -> String {
+    format!("/showcase/{}/data-api-key", stack.name)
 }
 
 /// The environment a function gets: the user's, plus what the tool manages so
@@ -72,7 +115,7 @@ pub struct Context {
 pub fn environment(
     stack: &Stack,
     function: FunctionName,
-    api_url: Option<&str>,
+    context: &Context,
 ) -> BTreeMap<String, String> {
     let mut environment = stack
         .functions
@@ -89,8 +132,11 @@ pub fn environment(
                 format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
             );
             // Known once the API exists: `up` sets it in a second pass after creating the API.
-            if let Some(url) = api_url {
-                environment.insert("API_BASE_URL".into(), url.to_owned());
+            if let Some(url) = &context.api_url {
+                environment.insert("API_BASE_URL".into(), url.clone());
+            }
+            if context.api_key.is_some() {
+                environment.insert("API_KEY_PARAMETER".into(), api_key_parameter_name(stack));
             }
         }
     }
@@ -147,7 +193,7 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
             role_arn: format!("arn:aws:iam::{account}:role/{}", role.name),
             role: role.address(),
             log_group: log_group.address(),
-            environment: environment(stack, *function, context.api_url.as_deref()),
+            environment: environment(stack, *function, context),
             tags: tags.clone(),
             code: context.code.get(function).cloned(),
         };
@@ -168,7 +214,19 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
         resources.push(Box::new(log_group));
         resources.push(Box::new(lambda));
         if let Some(api) = proxied_by_api {
-            resources.push(Box::new(api));
+            if let Some(key) = &context.api_key {
+                let parameter = ApiKeyParameter {
+                    name: api_key_parameter_name(stack),
+                    stack: stack.name.clone(),
+                    tags: tags.clone(),
+                    value: key.clone(),
+                    data_api: api.address(),
+                };
+                resources.push(Box::new(api));
+                resources.push(Box::new(parameter));
+            } else {
+                resources.push(Box::new(api));
+            }
         }
     }
     resources

@@ -208,6 +208,34 @@ fn up_wires_the_api_url_into_the_extractor_and_outputs_hide_the_key_value() {
             .clone()
     });
     assert_eq!(environment["API_BASE_URL"], url);
+    // The key reaches it through SSM, by name: never as a value in its configuration.
+    assert_eq!(
+        environment["API_KEY_PARAMETER"],
+        "/showcase/cli/data-api-key"
+    );
+    let key = secrets["api_key_value"].as_str().unwrap().to_owned();
+    assert!(!environment.values().any(|v| v == &key));
+    let stored = runtime.block_on(async {
+        let ssm = aws_sdk_ssm::Client::new(&cli.moto.sdk_config("us-east-1").await);
+        let found = ssm
+            .get_parameter()
+            .name("/showcase/cli/data-api-key")
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap();
+        let parameter = found.parameter().unwrap().clone();
+        (
+            parameter.r#type().map(|t| t.as_str().to_owned()),
+            parameter.value().map(str::to_owned),
+        )
+    });
+    assert_eq!(stored, (Some("SecureString".to_owned()), Some(key.clone())));
+    let up_again = cli.run(&["up"]);
+    assert!(
+        !text(&up_again).contains(&key),
+        "the key never appears in output"
+    );
     let plan = cli.run(&["plan"]);
     assert_eq!(plan.status.code(), Some(0), "converged: {}", text(&plan));
 }

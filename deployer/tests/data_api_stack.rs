@@ -54,6 +54,7 @@ async fn setup(moto: &MotoServer, dir: &Path) -> (Aws, Context, aws_config::SdkC
         account: aws.account_id().await.unwrap(),
         code,
         api_url: None,
+        api_key: None,
     };
     let hand = moto.sdk_config("us-east-1").await;
     (aws, context, hand)

@@ -72,6 +72,7 @@ async fn context(aws: &Aws, dir: &Path, label: &str) -> Context {
         account: aws.account_id().await.unwrap(),
         code: fake_code(dir, label),
         api_url: None,
+        api_key: None,
     }
 }
 

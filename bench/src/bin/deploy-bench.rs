@@ -44,16 +44,7 @@ async fn run(
         let stack = stack.clone();
         let code = code.clone();
         async move {
-            let account = aws.account_id().await.unwrap();
-            let endpoint = showcase_deploy::stack::data_api(&stack, &account)
-                .endpoint(&aws)
-                .await
-                .unwrap();
-            let context = Context {
-                account,
-                code,
-                api_url: endpoint.map(|e| e.url),
-            };
+            let context = Context::discover(&aws, &stack, code).await.unwrap();
             showcase_deploy::stack::resources(&stack, &context)
         }
     };

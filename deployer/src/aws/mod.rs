@@ -19,6 +19,7 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub requests: RequestLog,
@@ -55,6 +56,9 @@ impl Aws {
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let ssm = aws_sdk_ssm::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let sts = aws_sdk_sts::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -64,6 +68,7 @@ impl Aws {
             iam: aws_sdk_iam::Client::from_conf(iam),
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
+            ssm: aws_sdk_ssm::Client::from_conf(ssm),
             sts: aws_sdk_sts::Client::from_conf(sts),
             region: region.to_owned(),
             requests,

@@ -107,22 +107,13 @@ fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, 
     Ok(code)
 }
 
-/// Everything a plan needs: clients, the account, the API's URL if it exists.
+/// Clients and what the desired state depends on in AWS.
 async fn context(
     stack: &Stack,
     code: BTreeMap<FunctionName, Code>,
 ) -> Result<(Aws, Context), String> {
     let aws = Aws::connect(&stack.region).await;
-    let account = aws.account_id().await?;
-    let endpoint = showcase_deploy::stack::data_api(stack, &account)
-        .endpoint(&aws)
-        .await
-        .map_err(|e| e.to_string())?;
-    let context = Context {
-        account,
-        code,
-        api_url: endpoint.map(|e| e.url),
-    };
+    let context = Context::discover(&aws, stack, code).await?;
     Ok((aws, context))
 }
 
@@ -188,24 +179,31 @@ pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
         let progress = ApplyProgress::new(interactive(), args.json);
         let report = |event: Event| progress.event(&event);
         let mut plans = Vec::new();
-        // A second pass only when this one created the API: the extractor's
-        // API_BASE_URL is known once the API exists.
-        for _pass in 0..2 {
-            let (aws, resources, plan) = read_plan(&stack, code.clone()).await?;
+        // Another pass while applying changed what the desired state depends on
+        // (the API's URL and key appear when the API and key are created, also
+        // when a killed run left them half-made). Bounded: each pass creates more.
+        let (aws, mut context) = context(&stack, code.clone()).await?;
+        for _pass in 0..3 {
+            let resources = showcase_deploy::stack::resources(&stack, &context);
+            let plan = engine::plan(&aws, &resources)
+                .await
+                .map_err(|e| e.to_string())?;
             if !args.json && (plans.is_empty() || plan.has_changes()) {
                 print!("{}", plan_text(&plan));
             }
             engine::apply(&aws, &resources, &plan, &report)
                 .await
                 .map_err(|e| e.to_string())?;
-            let created_api = plan.changes.iter().any(|c| {
-                c.address.kind == showcase_deploy::resources::data_api::KIND
-                    && c.action == engine::Action::Create
-            });
+            let changed = plan.has_changes();
             plans.push(plan);
-            if !created_api {
+            if !changed {
                 break;
             }
+            let after = Context::discover(&aws, &stack, code.clone()).await?;
+            if after == context {
+                break;
+            }
+            context = after;
         }
         let outputs = live_outputs(&stack, false).await?;
         if args.json {

@@ -124,6 +124,7 @@ impl Pipeline {
         let extractor = Extractor::new(ExtractorSettings {
             api_base_url: api_url.clone(),
             api_key: None,
+            api_key_parameter: None,
             lake: LakeLocation::Directory(lake.to_owned()),
             layout: layout.clone(),
             page_size: 10_000,

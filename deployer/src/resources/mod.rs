@@ -3,6 +3,7 @@
 //! The diff between the two is generic (see [`diff`]), so a plan is pure data
 //! that can be printed and tested without AWS.
 
+pub mod api_key_parameter;
 pub mod data_api;
 mod diff;
 mod fields;

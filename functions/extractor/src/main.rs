@@ -40,6 +40,10 @@ async fn run() -> ExitCode {
         }
     };
     let settings = match ExtractorSettings::from_env() {
+        Ok(settings) => settings.resolve_api_key().await,
+        Err(error) => Err(error),
+    };
+    let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("extractor: {error}\n{USAGE}");

@@ -11,6 +11,7 @@ use crate::source::RetryPolicy;
 pub mod env {
     pub const API_BASE_URL: &str = "API_BASE_URL";
     pub const API_KEY: &str = "API_KEY";
+    pub const API_KEY_PARAMETER: &str = "API_KEY_PARAMETER";
     pub const LAKE_URL: &str = "LAKE_URL";
     pub const LAKE_KEY_LAYOUT: &str = "LAKE_KEY_LAYOUT";
     pub const PAGE_SIZE: &str = "PAGE_SIZE";
@@ -22,6 +23,9 @@ pub struct ExtractorSettings {
     pub api_base_url: String,
     /// Sent as `x-api-key` when set. Never logged.
     pub api_key: Option<String>,
+    /// An SSM SecureString holding the API key (how the deployed extractor gets
+    /// it: the value never sits in the function's configuration).
+    pub api_key_parameter: Option<String>,
     pub lake: LakeLocation,
     pub layout: KeyLayout,
     pub page_size: u64,
@@ -176,11 +180,65 @@ impl ExtractorSettings {
         Ok(ExtractorSettings {
             api_base_url: api_base_url.trim_end_matches('/').to_owned(),
             api_key: var(env::API_KEY),
+            api_key_parameter: var(env::API_KEY_PARAMETER),
             lake,
             layout,
             page_size,
             retry: RetryPolicy::default(),
         })
+    }
+}
+
+impl ExtractorSettings {
+    /// Reads the API key from SSM when only its parameter name is configured.
+    pub async fn resolve_api_key(self) -> Result<ExtractorSettings, SettingsError> {
+        if self.api_key_parameter.is_none() || self.api_key.is_some() {
+            return Ok(self);
+        }
+        let config = aws_config::load_from_env().await;
+        self.resolve_api_key_with(&config).await
+    }
+
+    /// [`Self::resolve_api_key`] with a given AWS configuration.
+    pub async fn resolve_api_key_with(
+        mut self,
+        config: &aws_config::SdkConfig,
+    ) -> Result<ExtractorSettings, SettingsError> {
+        let Some(name) = self
+            .api_key_parameter
+            .clone()
+            .filter(|_| self.api_key.is_none())
+        else {
+            return Ok(self);
+        };
+        let found = aws_sdk_ssm::Client::new(config)
+            .get_parameter()
+            .name(&name)
+            .with_decryption(true)
+            .send()
+            .await;
+        let invalid = |why: String| SettingsError::Invalid {
+            name: env::API_KEY_PARAMETER,
+            value: name.clone(),
+            why,
+        };
+        match found {
+            Ok(out) => {
+                let value = out
+                    .parameter()
+                    .and_then(|p| p.value())
+                    .ok_or_else(|| invalid("the parameter has no value".into()))?;
+                self.api_key = Some(value.to_owned());
+                Ok(self)
+            }
+            Err(error) => Err(invalid(match error.as_service_error() {
+                Some(service) => format!(
+                    "cannot read it: {}",
+                    aws_sdk_ssm::error::ProvideErrorMetadata::code(service).unwrap_or("error")
+                ),
+                None => format!("cannot read it: {error}"),
+            })),
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub fn settings(api: &str, lake: LakeLocation) -> ExtractorSettings {
     ExtractorSettings {
         api_base_url: api.to_owned(),
         api_key: None,
+        api_key_parameter: None,
         lake,
         layout: KeyLayout::default(),
         page_size: 10_000,
