@@ -13,7 +13,19 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
 /// Exit codes: 0 success, 1 error, 2 changes pending or drift found (plan, drift),
 /// 64 bad usage (unknown flag, missing value).
 #[derive(Parser)]
-#[command(name = "showcase-deploy", version, about, long_about = None)]
+#[command(
+    name = "showcase-deploy",
+    version,
+    about,
+    after_help = "Examples:
+  showcase-deploy run --local --date 2024-03-01           the whole pipeline on this machine, no AWS
+  showcase-deploy validate --var lake_bucket=my-lake      check stack.toml without calling AWS
+  showcase-deploy plan --var lake_bucket=my-lake          what `up` would change, field by field
+  showcase-deploy up --var lake_bucket=my-lake            build and deploy
+  showcase-deploy drift --output json                     for a scheduled CI job
+
+Exit codes: 0 success, 1 error, 2 changes pending (plan) or drift found (drift), 64 bad usage."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,38 +93,58 @@ enum Command {
     /// PostgreSQL: DATABASE_URL if set, otherwise a throwaway cluster of the
     /// installed PostgreSQL under --state-dir, stopped at the end unless --keep.
     #[command(verbatim_doc_comment)]
-    Run {
-        /// Run locally (the only mode so far).
-        #[arg(long, required = true)]
-        local: bool,
-        /// The day to run (YYYY-MM-DD). Or give --from and --to for a backfill.
-        #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
-        date: Option<String>,
-        /// First day of a backfill (inclusive).
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        /// Last day of a backfill (inclusive).
-        #[arg(long, requires = "from")]
-        to: Option<String>,
-        /// Sales rows per day.
-        #[arg(long, default_value_t = 50)]
-        rows: u64,
-        /// Where local state lives: the lake and the throwaway PostgreSQL cluster.
-        #[arg(long, default_value = ".showcase")]
-        state_dir: PathBuf,
-        /// The warehouse schema.
-        #[arg(long, default_value = "showcase_data_pipeline")]
-        schema: String,
-        /// Leave the throwaway PostgreSQL running at the end and print how to connect.
-        #[arg(long)]
-        keep: bool,
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
+    Run(RunOpts),
 }
 
 /// sysexits.h EX_USAGE.
 const EXIT_USAGE: u8 = 64;
+
+/// What `run` runs, and where.
+#[derive(Args)]
+struct RunOpts {
+    /// Run locally (the only mode so far).
+    #[arg(long, required = true)]
+    local: bool,
+    /// The day to run (YYYY-MM-DD). Or give --from and --to for a backfill.
+    #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
+    date: Option<String>,
+    /// First day of a backfill (inclusive).
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day of a backfill (inclusive).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// Sales rows per day.
+    #[arg(long, default_value_t = 50)]
+    rows: u64,
+    /// Where local state lives: the lake and the throwaway PostgreSQL cluster.
+    #[arg(long, default_value = ".showcase")]
+    state_dir: PathBuf,
+    /// The warehouse schema.
+    #[arg(long, default_value = "showcase_data_pipeline")]
+    schema: String,
+    /// Leave the throwaway PostgreSQL running at the end and print how to connect.
+    #[arg(long)]
+    keep: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
+}
+
+impl RunOpts {
+    fn args(self) -> commands::RunArgs {
+        let json = matches!(self.output, Output::Json);
+        commands::RunArgs {
+            date: self.date,
+            from: self.from,
+            to: self.to,
+            rows: self.rows,
+            state_dir: self.state_dir,
+            schema: self.schema,
+            keep: self.keep,
+            json,
+        }
+    }
+}
 
 /// Which stack, with which values.
 #[derive(Args)]
@@ -172,27 +204,7 @@ fn main() -> ExitCode {
             stack,
             show_secrets,
         } => commands::outputs(&stack.args(), show_secrets),
-        Command::Run {
-            local: _,
-            date,
-            from,
-            to,
-            rows,
-            state_dir,
-            schema,
-            keep,
-            output,
-        } => commands::run_local(commands::RunArgs {
-            date,
-            from,
-            to,
-            rows,
-            state_dir,
-            schema,
-            keep,
-            json: matches!(output, Output::Json),
-        })
-        .map(|()| 0),
+        Command::Run(run) => commands::run_local(run.args()).map(|()| 0),
     };
     match outcome {
         Ok(status) => ExitCode::from(status),
