@@ -90,30 +90,8 @@ impl Aws {
     }
 }
 
-/// An SDK error as a person reads it: the service's code and message, or the
-/// chain of causes for a transport error (the SDK's own `Display` says only
-/// "service error" or "dispatch failure").
-pub fn describe<E, R>(error: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    if let Some(service) = error.as_service_error() {
-        return format!(
-            "{}: {}",
-            service.code().unwrap_or("unknown error"),
-            service.message().unwrap_or("no message")
-        );
-    }
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+/// An SDK error as a person reads it (one helper for the extractor and the deployer).
+pub use showcase_extractor::lake::describe_sdk_error as describe;
 
 /// The service error code, if the error came from the service.
 pub fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>

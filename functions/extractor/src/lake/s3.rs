@@ -85,7 +85,7 @@ impl S3Upload {
                     .content_type(self.content_type)
                     .send()
                     .await
-                    .map_err(|e| self.error(aws_error(&e)))?;
+                    .map_err(|e| self.error(describe_sdk_error(&e)))?;
                 let id = started
                     .upload_id()
                     .ok_or_else(|| self.error("S3 returned no upload id"))?
@@ -106,7 +106,7 @@ impl S3Upload {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| self.error(aws_error(&e)))?;
+            .map_err(|e| self.error(describe_sdk_error(&e)))?;
         self.parts.push(
             CompletedPart::builder()
                 .part_number(part_number)
@@ -135,7 +135,7 @@ impl S3Upload {
                 .body(ByteStream::from(body))
                 .send()
                 .await
-                .map_err(|e| self.error(aws_error(&e)))?;
+                .map_err(|e| self.error(describe_sdk_error(&e)))?;
             return Ok(());
         }
         if !self.buffer.is_empty() {
@@ -152,7 +152,7 @@ impl S3Upload {
             .multipart_upload(parts)
             .send()
             .await
-            .map_err(|e| self.error(aws_error(&e)))?;
+            .map_err(|e| self.error(describe_sdk_error(&e)))?;
         Ok(())
     }
 
@@ -176,27 +176,27 @@ impl S3Upload {
     }
 }
 
-/// The SDK's `Display` for a service error is just "service error": show the code and message.
-pub(crate) fn aws_error<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
+/// An SDK error as a person reads it: the service's code and message, or the
+/// chain of causes for a transport error (the SDK's own `Display` says only
+/// "service error" or "dispatch failure"). Works for every AWS SDK crate's errors.
+pub fn describe_sdk_error<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match error.as_service_error() {
-        Some(service) => format!(
+    if let Some(service) = error.as_service_error() {
+        return format!(
             "{}: {}",
             service.code().unwrap_or("unknown error"),
             service.message().unwrap_or("no message")
-        ),
-        None => {
-            let mut text = error.to_string();
-            let mut source = std::error::Error::source(error);
-            while let Some(cause) = source {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            text
-        }
+        );
     }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
