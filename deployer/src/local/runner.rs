@@ -43,16 +43,6 @@ pub enum LocalRunError {
     Graph(#[from] GraphError),
 }
 
-impl LocalRunError {
-    /// The day whose run failed, if the failure belongs to one.
-    pub fn day(&self) -> Option<Day> {
-        match self {
-            LocalRunError::Extract { day, .. } | LocalRunError::Warehouse { day, .. } => Some(*day),
-            _ => None,
-        }
-    }
-}
-
 /// Where a day's time went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PhaseTimes {
@@ -143,10 +133,6 @@ impl Pipeline {
 
     pub fn api_url(&self) -> &str {
         &self.api_url
-    }
-
-    pub fn warehouse(&mut self) -> &mut Warehouse {
-        &mut self.warehouse
     }
 
     /// Runs every task of `day`: extracts in parallel, then the warehouse tasks.

@@ -89,10 +89,6 @@ impl Warehouse {
         })
     }
 
-    pub fn schema(&self) -> &str {
-        &self.schema
-    }
-
     /// Runs one file in one transaction: all of it or none of it.
     pub async fn run_sql(&mut self, file: &SqlFile, day: Day) -> Result<(), WarehouseError> {
         let sql = render(file, &SqlParams::local(day, &self.schema))?;
