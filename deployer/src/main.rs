@@ -59,6 +59,11 @@ enum Command {
         /// Use the zips of the last `showcase-deploy build` instead of building.
         #[arg(long)]
         skip_build: bool,
+        /// Let up delete a lake bucket stack.toml no longer names (it carries the
+        /// stack's tag) with every object in it; without this it is kept while it
+        /// holds data.
+        #[arg(long)]
+        delete_data: bool,
     },
     /// Compare the live resources with stack.toml, field by field. Exit 0: in sync, 2: drifted.
     ///
@@ -193,7 +198,11 @@ fn main() -> ExitCode {
         Command::Build { arch, out, output } => run_build(arch, out, output).map(|()| 0),
         Command::Validate(stack) => commands::validate(&stack.args()),
         Command::Plan(stack) => commands::plan(&stack.args()),
-        Command::Up { stack, skip_build } => commands::up(&stack.args(), skip_build),
+        Command::Up {
+            stack,
+            skip_build,
+            delete_data,
+        } => commands::up(&stack.args(), skip_build, delete_data),
         Command::Drift(stack) => commands::drift(&stack.args()),
         Command::Down {
             stack,

@@ -71,7 +71,7 @@ fn plan_up_drift_down_with_their_exit_codes() {
     let up = cli.run(&["up"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
     assert!(
-        text(&up).contains("lake_bucket.cli-lake: create done"),
+        text(&up).contains("lake_bucket.cli-lake: created"),
         "{}",
         text(&up)
     );

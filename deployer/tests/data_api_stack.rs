@@ -66,8 +66,10 @@ fn resources(text: &str, context: &Context) -> Vec<Box<dyn Resource>> {
 }
 
 async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
-    let plan = engine::plan(aws, resources).await.unwrap();
-    engine::apply(aws, resources, &plan, &quiet).await.unwrap();
+    let plan = engine::plan(aws, resources, &[]).await.unwrap();
+    engine::apply(aws, resources, &[], &plan, false, &quiet)
+        .await
+        .unwrap();
     plan
 }
 
@@ -231,11 +233,11 @@ async fn the_data_api_lifecycle() {
         .send()
         .await
         .unwrap();
-    let drift = engine::plan(&aws, &all).await.unwrap();
+    let drift = engine::plan(&aws, &all, &[]).await.unwrap();
     assert_eq!(api_changes(&drift), ["api_key", "routes", "stage"]);
     up(&aws, &all).await;
     assert!(
-        !engine::plan(&aws, &all).await.unwrap().has_changes(),
+        !engine::plan(&aws, &all, &[]).await.unwrap().has_changes(),
         "up repaired the API"
     );
 
@@ -246,7 +248,7 @@ async fn the_data_api_lifecycle() {
     );
     let fewer = resources(&fewer, &context);
     assert_eq!(
-        api_changes(&engine::plan(&aws, &fewer).await.unwrap()),
+        api_changes(&engine::plan(&aws, &fewer, &[]).await.unwrap()),
         ["routes"]
     );
     up(&aws, &fewer).await;
@@ -264,7 +266,9 @@ async fn the_data_api_lifecycle() {
     );
 
     // Down removes the API, its key and its plan.
-    engine::destroy(&aws, &fewer, false, &quiet).await.unwrap();
+    engine::destroy(&aws, &fewer, &[], false, &quiet)
+        .await
+        .unwrap();
     assert!(
         gateway
             .get_rest_apis()

@@ -77,8 +77,10 @@ async fn context(aws: &Aws, dir: &Path, label: &str) -> Context {
 }
 
 async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
-    let plan = engine::plan(aws, resources).await.unwrap();
-    engine::apply(aws, resources, &plan, &quiet).await.unwrap();
+    let plan = engine::plan(aws, resources, &[]).await.unwrap();
+    engine::apply(aws, resources, &[], &plan, false, &quiet)
+        .await
+        .unwrap();
     plan
 }
 
@@ -198,10 +200,12 @@ async fn the_lake_bucket_lifecycle() {
     // One change in stack.toml gives exactly that diff and that update.
     let with_rule = format!("{STACK}lifecycle = [{{ abort_incomplete_upload_days = 3 }}]\n");
     let changed = showcase_deploy::stack::resources(&stack(&with_rule, bucket), &ctx);
-    let plan = engine::plan(&aws, &changed).await.unwrap();
+    let plan = engine::plan(&aws, &changed, &[]).await.unwrap();
     assert_eq!(changed_fields(&plan), ["lifecycle"]);
     aws.requests.clear();
-    engine::apply(&aws, &changed, &plan, &quiet).await.unwrap();
+    engine::apply(&aws, &changed, &[], &plan, false, &quiet)
+        .await
+        .unwrap();
     let writes: Vec<String> = aws
         .requests
         .mutating()
@@ -209,7 +213,12 @@ async fn the_lake_bucket_lifecycle() {
         .map(|r| r.operation)
         .collect();
     assert_eq!(writes, ["PutBucketLifecycleConfiguration"]);
-    assert!(!engine::plan(&aws, &changed).await.unwrap().has_changes());
+    assert!(
+        !engine::plan(&aws, &changed, &[])
+            .await
+            .unwrap()
+            .has_changes()
+    );
 
     // Changes made by hand are drift, field by field; up repairs them.
     hand.delete_bucket_encryption()
@@ -223,19 +232,22 @@ async fn the_lake_bucket_lifecycle() {
         .send()
         .await
         .unwrap();
-    let drift = engine::plan(&aws, &changed).await.unwrap();
+    let drift = engine::plan(&aws, &changed, &[]).await.unwrap();
     assert_eq!(
         changed_fields(&drift),
         ["encryption", "policy", "public_access_block"]
     );
     up(&aws, &changed).await;
     assert!(
-        !engine::plan(&aws, &changed).await.unwrap().has_changes(),
+        !engine::plan(&aws, &changed, &[])
+            .await
+            .unwrap()
+            .has_changes(),
         "up repaired the drift"
     );
 
     // Down keeps the data unless asked; with --delete-data it empties every version.
-    let kept = engine::destroy(&aws, &changed, false, &quiet)
+    let kept = engine::destroy(&aws, &changed, &[], false, &quiet)
         .await
         .unwrap();
     assert_eq!(bucket_outcome(&kept), DestroyOutcome::Kept);
@@ -255,13 +267,17 @@ async fn the_lake_bucket_lifecycle() {
             .await
             .unwrap();
     }
-    let deleted = engine::destroy(&aws, &changed, true, &quiet).await.unwrap();
+    let deleted = engine::destroy(&aws, &changed, &[], true, &quiet)
+        .await
+        .unwrap();
     assert_eq!(bucket_outcome(&deleted), DestroyOutcome::Deleted);
     assert!(
         hand.head_bucket().bucket(bucket).send().await.is_err(),
         "the bucket is gone"
     );
-    let again = engine::destroy(&aws, &changed, true, &quiet).await.unwrap();
+    let again = engine::destroy(&aws, &changed, &[], true, &quiet)
+        .await
+        .unwrap();
     assert!(
         again.iter().all(|(_, o)| *o == DestroyOutcome::Absent),
         "a second down is a no-op: {again:?}"
@@ -286,19 +302,19 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
         .await
         .unwrap();
     let resources = showcase_deploy::stack::resources(&stack(STACK, bucket), &ctx);
-    let plan = engine::plan(&aws, &resources).await.unwrap();
+    let plan = engine::plan(&aws, &resources, &[]).await.unwrap();
     assert!(
         matches!(&plan.changes[0].action, Action::Refuse { reason } if reason.contains("without the showcase:stack tag")),
         "{plan:?}"
     );
     aws.requests.clear();
-    let error = engine::apply(&aws, &resources, &plan, &quiet)
+    let error = engine::apply(&aws, &resources, &[], &plan, false, &quiet)
         .await
         .unwrap_err();
     assert!(matches!(error, EngineError::Refused(_)), "{error}");
     assert!(error.to_string().contains(bucket), "{error}");
     assert!(aws.requests.all().is_empty(), "nothing was sent");
-    let destroyed = engine::destroy(&aws, &resources, true, &quiet)
+    let destroyed = engine::destroy(&aws, &resources, &[], true, &quiet)
         .await
         .unwrap();
     assert_eq!(bucket_outcome(&destroyed), DestroyOutcome::NotOurs);
@@ -418,7 +434,7 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
         .send()
         .await
         .unwrap();
-    let drift = engine::plan(&aws, &resources).await.unwrap();
+    let drift = engine::plan(&aws, &resources, &[]).await.unwrap();
     let drifted: Vec<(String, Vec<&str>)> = drift
         .changes
         .iter()
@@ -444,7 +460,12 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
         ]
     );
     up(&aws, &resources).await;
-    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+    assert!(
+        !engine::plan(&aws, &resources, &[])
+            .await
+            .unwrap()
+            .has_changes()
+    );
 
     // A role deleted by hand is found missing and recreated.
     iam.delete_role_policy()
@@ -458,14 +479,19 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
         .send()
         .await
         .unwrap();
-    let missing = engine::plan(&aws, &resources).await.unwrap();
+    let missing = engine::plan(&aws, &resources, &[]).await.unwrap();
     assert!(missing.changes.iter().any(|c| c.address.to_string()
         == "function_role.lifecycle-data-api-role"
         && c.action == Action::Create));
     up(&aws, &resources).await;
-    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+    assert!(
+        !engine::plan(&aws, &resources, &[])
+            .await
+            .unwrap()
+            .has_changes()
+    );
 
-    let outcomes = engine::destroy(&aws, &resources, false, &quiet)
+    let outcomes = engine::destroy(&aws, &resources, &[], false, &quiet)
         .await
         .unwrap();
     let deleted = outcomes
@@ -483,7 +509,7 @@ async fn roles_and_log_groups_are_least_privilege_found_when_edited_and_repaired
             .await
             .is_err()
     );
-    let again = engine::destroy(&aws, &resources, false, &quiet)
+    let again = engine::destroy(&aws, &resources, &[], false, &quiet)
         .await
         .unwrap();
     assert!(
@@ -602,17 +628,22 @@ async fn functions_upload_code_only_when_it_changed_and_drift_field_by_field() {
         .send()
         .await
         .unwrap();
-    let drift = engine::plan(&aws, &resources).await.unwrap();
+    let drift = engine::plan(&aws, &resources, &[]).await.unwrap();
     assert_eq!(changed_fields(&drift), ["environment", "memory_mb"]);
     up(&aws, &resources).await;
-    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+    assert!(
+        !engine::plan(&aws, &resources, &[])
+            .await
+            .unwrap()
+            .has_changes()
+    );
     lambda
         .delete_function()
         .function_name("lifecycle-data-api")
         .send()
         .await
         .unwrap();
-    let missing = engine::plan(&aws, &resources).await.unwrap();
+    let missing = engine::plan(&aws, &resources, &[]).await.unwrap();
     assert!(
         missing
             .changes
@@ -621,5 +652,10 @@ async fn functions_upload_code_only_when_it_changed_and_drift_field_by_field() {
                 && c.action == Action::Create)
     );
     up(&aws, &resources).await;
-    assert!(!engine::plan(&aws, &resources).await.unwrap().has_changes());
+    assert!(
+        !engine::plan(&aws, &resources, &[])
+            .await
+            .unwrap()
+            .has_changes()
+    );
 }

@@ -38,14 +38,19 @@ async fn run(
     .unwrap();
     let aws = Aws::connect_with(&stack.region, moto.config_loader()).await;
     let mut measures = Vec::new();
-    // What a command does before planning: identify the account, look up the API.
+    // What a command does before planning: identify the account, look up the
+    // API, list what may be left over from an earlier stack.toml.
     let prepare = |aws: &Aws| {
         let aws = aws.clone();
         let stack = stack.clone();
         let code = code.clone();
         async move {
             let context = Context::discover(&aws, &stack, code).await.unwrap();
-            showcase_deploy::stack::resources(&stack, &context)
+            let declared = showcase_deploy::stack::resources(&stack, &context);
+            let leftovers = showcase_deploy::stack::leftovers(&aws, &stack, &context, &declared)
+                .await
+                .unwrap();
+            (declared, leftovers)
         }
     };
     let mut measure = |name: &'static str, started: Instant, aws: &Aws| {
@@ -60,9 +65,9 @@ async fn run(
 
     let started = Instant::now();
     for _pass in 0..2 {
-        let resources = prepare(&aws).await;
-        let plan = engine::plan(&aws, &resources).await.unwrap();
-        engine::apply(&aws, &resources, &plan, &quiet)
+        let (resources, leftovers) = prepare(&aws).await;
+        let plan = engine::plan(&aws, &resources, &leftovers).await.unwrap();
+        engine::apply(&aws, &resources, &leftovers, &plan, false, &quiet)
             .await
             .unwrap();
     }
@@ -73,28 +78,28 @@ async fn run(
     );
 
     let started = Instant::now();
-    let resources = prepare(&aws).await;
-    let plan = engine::plan(&aws, &resources).await.unwrap();
+    let (resources, leftovers) = prepare(&aws).await;
+    let plan = engine::plan(&aws, &resources, &leftovers).await.unwrap();
     assert!(!plan.has_changes(), "{plan:?}");
-    engine::apply(&aws, &resources, &plan, &quiet)
+    engine::apply(&aws, &resources, &leftovers, &plan, false, &quiet)
         .await
         .unwrap();
     measure("no-op up", started, &aws);
 
     let started = Instant::now();
-    let resources = prepare(&aws).await;
-    engine::plan(&aws, &resources).await.unwrap();
+    let (resources, leftovers) = prepare(&aws).await;
+    engine::plan(&aws, &resources, &leftovers).await.unwrap();
     measure("plan", started, &aws);
 
     let started = Instant::now();
-    let resources = prepare(&aws).await;
-    let drift = engine::plan(&aws, &resources).await.unwrap();
+    let (resources, leftovers) = prepare(&aws).await;
+    let drift = engine::plan(&aws, &resources, &leftovers).await.unwrap();
     assert!(!drift.has_changes());
     measure("drift", started, &aws);
 
     let started = Instant::now();
-    let resources = prepare(&aws).await;
-    engine::destroy(&aws, &resources, true, &quiet)
+    let (resources, leftovers) = prepare(&aws).await;
+    engine::destroy(&aws, &resources, &leftovers, true, &quiet)
         .await
         .unwrap();
     measure("down --delete-data", started, &aws);

@@ -21,6 +21,8 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Finds the stack's resources by tag (buckets: S3 has no list-by-tag of its own).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub requests: RequestLog,
 }
@@ -62,6 +64,9 @@ impl Aws {
         let sts = aws_sdk_sts::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3),
             apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
@@ -70,6 +75,7 @@ impl Aws {
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
             sts: aws_sdk_sts::Client::from_conf(sts),
+            tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
             region: region.to_owned(),
             requests,
         }

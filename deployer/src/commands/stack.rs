@@ -117,22 +117,35 @@ async fn context(
     Ok((aws, context))
 }
 
-async fn read_plan(
-    stack: &Stack,
-    code: BTreeMap<FunctionName, Code>,
-) -> Result<(Aws, Vec<Box<dyn Resource>>, Plan), String> {
-    let (aws, context) = context(stack, code).await?;
-    let resources = showcase_deploy::stack::resources(stack, &context);
-    let plan = engine::plan(&aws, &resources)
+/// The resources stack.toml declares, and the live ones it no longer declares.
+struct Resources {
+    declared: Vec<Box<dyn Resource>>,
+    leftovers: Vec<Box<dyn Resource>>,
+}
+
+async fn resources(aws: &Aws, stack: &Stack, context: &Context) -> Result<Resources, String> {
+    let declared = showcase_deploy::stack::resources(stack, context);
+    let leftovers = showcase_deploy::stack::leftovers(aws, stack, context, &declared)
         .await
         .map_err(|e| e.to_string())?;
-    Ok((aws, resources, plan))
+    Ok(Resources {
+        declared,
+        leftovers,
+    })
+}
+
+async fn read_plan(stack: &Stack, code: BTreeMap<FunctionName, Code>) -> Result<Plan, String> {
+    let (aws, context) = context(stack, code).await?;
+    let resources = resources(&aws, stack, &context).await?;
+    engine::plan(&aws, &resources.declared, &resources.leftovers)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Exit 0: nothing to do; 2: changes pending (like `terraform plan -detailed-exitcode`).
 pub fn plan(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
-    let (_, _, plan) = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
+    let plan = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
     if args.json {
         print_json(&plan)?
     } else {
@@ -148,7 +161,7 @@ pub fn plan(args: &StackArgs) -> Result<Status, String> {
 /// Exit 0: in sync; 2: drift found.
 pub fn drift(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
-    let (_, _, plan) = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
+    let plan = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
     if args.json {
         print_json(
             &serde_json::json!({ "drifted": plan.has_changes(), "resources": plan.changes }),
@@ -163,7 +176,9 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
     })
 }
 
-pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
+/// `delete_data`: lake buckets no longer in stack.toml are deleted with their
+/// objects (otherwise kept while they hold data).
+pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, !skip_build)?;
     if let Some(missing) = FunctionName::ALL
@@ -184,16 +199,23 @@ pub fn up(args: &StackArgs, skip_build: bool) -> Result<Status, String> {
         // when a killed run left them half-made). Bounded: each pass creates more.
         let (aws, mut context) = context(&stack, code.clone()).await?;
         for _pass in 0..3 {
-            let resources = showcase_deploy::stack::resources(&stack, &context);
-            let plan = engine::plan(&aws, &resources)
+            let resources = resources(&aws, &stack, &context).await?;
+            let plan = engine::plan(&aws, &resources.declared, &resources.leftovers)
                 .await
                 .map_err(|e| e.to_string())?;
             if !args.json && (plans.is_empty() || plan.has_changes()) {
                 print!("{}", plan_text(&plan));
             }
-            engine::apply(&aws, &resources, &plan, &report)
-                .await
-                .map_err(|e| e.to_string())?;
+            engine::apply(
+                &aws,
+                &resources.declared,
+                &resources.leftovers,
+                &plan,
+                delete_data,
+                &report,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             let changed = plan.has_changes();
             plans.push(plan);
             if !changed {
@@ -242,12 +264,18 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
     }
     runtime()?.block_on(async {
         let (aws, context) = context(&stack, BTreeMap::new()).await?;
-        let resources = showcase_deploy::stack::resources(&stack, &context);
+        let resources = resources(&aws, &stack, &context).await?;
         let progress = ApplyProgress::new(interactive(), args.json);
         let report = |event: Event| progress.event(&event);
-        let outcomes = engine::destroy(&aws, &resources, delete_data, &report)
-            .await
-            .map_err(|e| e.to_string())?;
+        let outcomes = engine::destroy(
+            &aws,
+            &resources.declared,
+            &resources.leftovers,
+            delete_data,
+            &report,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         if args.json {
             let list: Vec<_> = outcomes
                 .iter()

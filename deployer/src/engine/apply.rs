@@ -14,9 +14,13 @@ pub enum Event {
     },
     Finished {
         address: Address,
-        action: &'static str,
+        /// What happened: `created`, `updated`, `replaced`, `deleted`, or why not.
+        result: &'static str,
     },
 }
+
+/// The result line of a kept data-holding resource.
+const KEPT: &str = "kept with its data (--delete-data deletes it and everything in it)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -28,29 +32,65 @@ pub enum EngineError {
     Graph(String),
 }
 
-/// Resources in dependency layers (indexes into `resources`).
-fn resource_layers(resources: &[Box<dyn Resource>]) -> Result<Vec<Vec<usize>>, EngineError> {
+/// Resources in dependency layers (indexes into `resources`). A declared
+/// resource depending on one not in the list is a bug in the stack; leftovers
+/// (`strict` false) may have lost what they depended on, which is ignored.
+fn resource_layers(
+    resources: &[Box<dyn Resource>],
+    strict: bool,
+) -> Result<Vec<Vec<usize>>, EngineError> {
     let addresses: Vec<Address> = resources.iter().map(|r| r.address()).collect();
     let index = |address: &Address| addresses.iter().position(|a| a == address);
     let mut edges = Vec::new();
     for (i, resource) in resources.iter().enumerate() {
         for dependency in resource.depends_on() {
-            let j = index(&dependency).ok_or_else(|| {
-                EngineError::Graph(format!("{} depends on unknown {dependency}", addresses[i]))
-            })?;
-            edges.push((j, i));
+            match index(&dependency) {
+                Some(j) => edges.push((j, i)),
+                None if strict => {
+                    return Err(EngineError::Graph(format!(
+                        "{} depends on unknown {dependency}",
+                        addresses[i]
+                    )));
+                }
+                None => {}
+            }
         }
     }
     let nodes: Vec<usize> = (0..resources.len()).collect();
     layers(&nodes, &edges).map_err(|e| EngineError::Graph(e.to_string()))
 }
 
-/// Applies `plan`: dependencies first, independent resources concurrently.
-/// Safe to rerun after a crash: a rerun plans from what exists.
+/// Deletes one resource of the stack, reporting it; `Kept` when it holds data
+/// and `delete_data` was not given.
+async fn delete_reported(
+    aws: &Aws,
+    resource: &dyn Resource,
+    delete_data: bool,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<DestroyOutcome, EngineError> {
+    let address = resource.address();
+    on_event(Event::Started {
+        address: address.clone(),
+        action: "delete",
+    });
+    let (outcome, result) = match resource.delete(aws, delete_data).await? {
+        Deleted::Deleted => (DestroyOutcome::Deleted, "deleted"),
+        Deleted::KeptData => (DestroyOutcome::Kept, KEPT),
+    };
+    on_event(Event::Finished { address, result });
+    Ok(outcome)
+}
+
+/// Applies `plan`: dependencies first, independent resources concurrently;
+/// then deletes the leftovers it marked (dependents first). Data-holding
+/// leftovers are kept unless `delete_data`. Safe to rerun after a crash: a
+/// rerun plans from what exists.
 pub async fn apply(
     aws: &Aws,
-    resources: &[Box<dyn Resource>],
+    declared: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Resource>],
     plan: &Plan,
+    delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<(), EngineError> {
     let refused: Vec<String> = plan
@@ -64,39 +104,52 @@ pub async fn apply(
     if !refused.is_empty() {
         return Err(EngineError::Refused(refused));
     }
-    for layer in resource_layers(resources)? {
+    let action_of = |address: &Address| {
+        plan.changes
+            .iter()
+            .find(|c| &c.address == address)
+            .map(|c| &c.action)
+    };
+    for layer in resource_layers(declared, true)? {
         let work = layer.into_iter().filter_map(|i| {
-            let resource = resources[i].as_ref();
-            let change = plan
-                .changes
-                .iter()
-                .find(|c| c.address == resource.address())?;
-            let action = match &change.action {
-                Action::NoChange | Action::Refuse { .. } => return None,
-                Action::Create => "create",
-                Action::Update { .. } => "update",
-                Action::Replace { .. } => "replace",
+            let resource = declared[i].as_ref();
+            let action = action_of(&resource.address())?;
+            let (verb, result) = match action {
+                Action::NoChange | Action::Refuse { .. } | Action::Delete => return None,
+                Action::Create => ("create", "created"),
+                Action::Update { .. } => ("update", "updated"),
+                Action::Replace { .. } => ("replace", "replaced"),
             };
             Some(async move {
                 on_event(Event::Started {
                     address: resource.address(),
-                    action,
+                    action: verb,
                 });
-                match &change.action {
+                match action {
                     Action::Create => resource.create(aws).await?,
                     Action::Update { fields } => resource.update(aws, fields).await?,
                     Action::Replace { .. } => {
                         resource.delete(aws, true).await?;
                         resource.create(aws).await?;
                     }
-                    Action::NoChange | Action::Refuse { .. } => {}
+                    Action::NoChange | Action::Refuse { .. } | Action::Delete => {}
                 }
                 on_event(Event::Finished {
                     address: resource.address(),
-                    action,
+                    result,
                 });
                 Ok::<(), EngineError>(())
             })
+        });
+        for outcome in join_all(work).await {
+            outcome?;
+        }
+    }
+    for layer in resource_layers(leftovers, false)?.into_iter().rev() {
+        let work = layer.into_iter().filter_map(|i| {
+            let resource = leftovers[i].as_ref();
+            matches!(action_of(&resource.address()), Some(Action::Delete))
+                .then(|| delete_reported(aws, resource, delete_data, on_event))
         });
         for outcome in join_all(work).await {
             outcome?;
@@ -118,43 +171,32 @@ pub enum DestroyOutcome {
     NotOurs,
 }
 
-/// Deletes what the stack owns, dependents first. A second run finds nothing.
+/// Deletes what the stack owns, dependents first: the leftovers it no longer
+/// declares, then the declared resources. A second run finds nothing.
 pub async fn destroy(
     aws: &Aws,
-    resources: &[Box<dyn Resource>],
+    declared: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Resource>],
     delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<Vec<(Address, DestroyOutcome)>, EngineError> {
     let mut outcomes = Vec::new();
-    for layer in resource_layers(resources)?.into_iter().rev() {
-        let work = layer.into_iter().map(|i| {
-            let resource = resources[i].as_ref();
-            async move {
-                let address = resource.address();
-                let outcome = match resource.read(aws).await? {
-                    None => DestroyOutcome::Absent,
-                    Some(live) if live.ownership != Ownership::Ours => DestroyOutcome::NotOurs,
-                    Some(_) => {
-                        on_event(Event::Started {
-                            address: address.clone(),
-                            action: "delete",
-                        });
-                        let outcome = match resource.delete(aws, delete_data).await? {
-                            Deleted::Deleted => DestroyOutcome::Deleted,
-                            Deleted::KeptData => DestroyOutcome::Kept,
-                        };
-                        on_event(Event::Finished {
-                            address: address.clone(),
-                            action: "delete",
-                        });
-                        outcome
-                    }
-                };
-                Ok::<_, EngineError>((address, outcome))
+    for (resources, strict) in [(leftovers, false), (declared, true)] {
+        for layer in resource_layers(resources, strict)?.into_iter().rev() {
+            let work = layer.into_iter().map(|i| {
+                let resource = resources[i].as_ref();
+                async move {
+                    let outcome = match resource.read(aws).await? {
+                        None => DestroyOutcome::Absent,
+                        Some(live) if live.ownership != Ownership::Ours => DestroyOutcome::NotOurs,
+                        Some(_) => delete_reported(aws, resource, delete_data, on_event).await?,
+                    };
+                    Ok::<_, EngineError>((resource.address(), outcome))
+                }
+            });
+            for outcome in join_all(work).await {
+                outcomes.push(outcome?);
             }
-        });
-        for outcome in join_all(work).await {
-            outcomes.push(outcome?);
         }
     }
     Ok(outcomes)

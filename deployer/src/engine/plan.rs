@@ -20,6 +20,8 @@ pub enum Action {
     Refuse {
         reason: String,
     },
+    /// Carries the stack's tag but stack.toml no longer declares it (prune).
+    Delete,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -88,16 +90,35 @@ impl Plan {
     }
 }
 
-/// Reads every resource concurrently and decides what to do with each.
-pub async fn plan(aws: &Aws, resources: &[Box<dyn Resource>]) -> Result<Plan, ResourceError> {
-    let reads = join_all(resources.iter().map(|r| r.read(aws))).await;
-    let mut changes = Vec::with_capacity(resources.len());
-    for (resource, live) in resources.iter().zip(reads) {
+/// Reads every resource concurrently and decides what to do with each:
+/// `declared` are the resources stack.toml asks for, `leftovers` live ones
+/// found by name that it no longer declares (deleted only if they carry the
+/// stack's tag).
+pub async fn plan(
+    aws: &Aws,
+    declared: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Resource>],
+) -> Result<Plan, ResourceError> {
+    let (declared_reads, leftover_reads) = futures_util::future::join(
+        join_all(declared.iter().map(|r| r.read(aws))),
+        join_all(leftovers.iter().map(|r| r.read(aws))),
+    )
+    .await;
+    let mut changes = Vec::with_capacity(declared.len());
+    for (resource, live) in declared.iter().zip(declared_reads) {
         let action = Plan::decide(resource.as_ref(), live?.as_ref());
         changes.push(PlannedChange {
             address: resource.address(),
             action,
         });
+    }
+    for (resource, live) in leftovers.iter().zip(leftover_reads) {
+        if live?.is_some_and(|live| live.ownership == Ownership::Ours) {
+            changes.push(PlannedChange {
+                address: resource.address(),
+                action: Action::Delete,
+            });
+        }
     }
     Ok(Plan { changes })
 }

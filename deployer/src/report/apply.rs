@@ -37,7 +37,7 @@ impl ApplyProgress {
             ApplyProgress::Quiet => {}
             ApplyProgress::Lines => match event {
                 Event::Started { address, action } => println!("{address}: {action}…"),
-                Event::Finished { address, action } => println!("{address}: {action} done"),
+                Event::Finished { address, result } => println!("{address}: {result}"),
             },
             ApplyProgress::Bars { bars, lines } => {
                 let mut lines = lines.lock().unwrap_or_else(PoisonError::into_inner);
@@ -52,9 +52,9 @@ impl ApplyProgress {
                         bar.enable_steady_tick(Duration::from_millis(100));
                         lines.insert(address.to_string(), bar);
                     }
-                    Event::Finished { address, action } => {
+                    Event::Finished { address, result } => {
                         if let Some(bar) = lines.remove(&address.to_string()) {
-                            bar.finish_with_message(format!("{address}: {action} done"));
+                            bar.finish_with_message(format!("{address}: {result}"));
                         }
                     }
                 }

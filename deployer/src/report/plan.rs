@@ -20,7 +20,7 @@ fn field_lines(out: &mut String, fields: &[FieldChange], live_word: &str) {
 /// `plan`: per resource what will happen, per field from what to what.
 pub fn plan_text(plan: &Plan) -> String {
     let mut out = String::new();
-    let (mut create, mut update, mut replace, mut refuse) = (0, 0, 0, 0);
+    let (mut create, mut update, mut replace, mut delete, mut refuse) = (0, 0, 0, 0, 0);
     for change in &plan.changes {
         match &change.action {
             Action::Create => {
@@ -38,6 +38,13 @@ pub fn plan_text(plan: &Plan) -> String {
                 field_lines(&mut out, fields, "");
             }
             Action::NoChange => out.push_str(&format!("    {}  no change\n", change.address)),
+            Action::Delete => {
+                delete += 1;
+                out.push_str(&format!(
+                    "  - {}  delete (carries the stack's tag, no longer in stack.toml)\n",
+                    change.address
+                ));
+            }
             Action::Refuse { reason } => {
                 refuse += 1;
                 out.push_str(&format!("  ! {}  refused: {reason}\n", change.address));
@@ -45,7 +52,7 @@ pub fn plan_text(plan: &Plan) -> String {
         }
     }
     if plan.has_changes() {
-        out.push_str(&format!("Plan: {create} to create, {update} to update, {replace} to replace, {refuse} refused.\n"));
+        out.push_str(&format!("Plan: {create} to create, {update} to update, {replace} to replace, {delete} to delete, {refuse} refused.\n"));
     } else {
         out.push_str("No changes: the live stack matches stack.toml.\n");
     }
@@ -71,6 +78,13 @@ pub fn drift_text(plan: &Plan) -> String {
                 drifted += 1;
                 out.push_str(&format!("  ~ {}  drifted\n", change.address));
                 field_lines(&mut out, fields, "live");
+            }
+            Action::Delete => {
+                drifted += 1;
+                out.push_str(&format!(
+                    "  + {}  not in stack.toml but carries the stack's tag (left from an earlier stack.toml, or tagged by hand)\n",
+                    change.address
+                ));
             }
             Action::Refuse { reason } => {
                 drifted += 1;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
+use aws_sdk_ssm::types::{ParameterStringFilter, ParameterType, ResourceTypeForTagging, Tag};
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
@@ -25,6 +25,34 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
     }
+}
+
+/// Names of the parameters under `path` (e.g. `/showcase/<stack>`), at any depth.
+pub async fn names_under(aws: &Aws, path: &str) -> Result<Vec<String>, ResourceError> {
+    let filter = ParameterStringFilter::builder()
+        .key("Path")
+        .option("Recursive")
+        .values(path)
+        .build()
+        .map_err(|e| ResourceError::listing(KIND, "DescribeParameters", e.to_string()))?;
+    let mut names = Vec::new();
+    let mut pages = aws
+        .ssm
+        .describe_parameters()
+        .parameter_filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| ResourceError::listing(KIND, "DescribeParameters", describe(&e)))?;
+        names.extend(
+            page.parameters()
+                .iter()
+                .filter_map(|p| p.name())
+                .map(str::to_owned),
+        );
+    }
+    Ok(names)
 }
 
 fn fingerprint(value: &str) -> FieldValue {

@@ -58,6 +58,23 @@ pub struct Function {
     pub code: Option<Code>,
 }
 
+/// Names of the account's functions that start with `prefix`.
+pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>, ResourceError> {
+    let mut names = Vec::new();
+    let mut pages = aws.lambda.list_functions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ResourceError::listing(KIND, "ListFunctions", describe(&e)))?;
+        names.extend(
+            page.functions()
+                .iter()
+                .filter_map(|f| f.function_name())
+                .filter(|name| name.starts_with(prefix))
+                .map(str::to_owned),
+        );
+    }
+    Ok(names)
+}
+
 fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
     match architecture {
         Architecture::X86_64 => LambdaArchitecture::X8664,

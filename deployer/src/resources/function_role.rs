@@ -24,6 +24,23 @@ pub struct FunctionRole {
     pub policy: serde_json::Value,
 }
 
+/// Names of the account's roles that start with `prefix`.
+pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>, ResourceError> {
+    let mut names = Vec::new();
+    let mut pages = aws.iam.list_roles().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ResourceError::listing(KIND, "ListRoles", describe(&e)))?;
+        names.extend(
+            page.roles()
+                .iter()
+                .map(|role| role.role_name())
+                .filter(|name| name.starts_with(prefix))
+                .map(str::to_owned),
+        );
+    }
+    Ok(names)
+}
+
 /// Lambda may assume the role; nothing else.
 pub fn trust_policy() -> serde_json::Value {
     json!({

@@ -21,7 +21,9 @@ use super::{
 use crate::aws::{Aws, describe, error_code};
 use crate::config::{LakeConfig, LifecycleRule};
 
-const KIND: &str = "lake_bucket";
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+
+pub const KIND: &str = "lake_bucket";
 const ALL_BLOCKED: &str =
     "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets";
 
@@ -374,6 +376,35 @@ fn rule_to_s3(index: usize, rule: &LifecycleRule) -> Option<S3Rule> {
         }))
         .build()
         .ok()
+}
+
+/// Names of the buckets that carry `stack`'s tag. S3 cannot list buckets by
+/// tag, and reading every bucket's tags would cost a request per bucket in
+/// the account: the Resource Groups Tagging API answers in one.
+pub async fn names_tagged(aws: &Aws, stack: &str) -> Result<Vec<String>, ResourceError> {
+    let filter = TagFilter::builder()
+        .key(crate::config::STACK_TAG)
+        .values(stack)
+        .build();
+    let mut names = Vec::new();
+    let mut pages = aws
+        .tagging
+        .get_resources()
+        .resource_type_filters("s3:bucket")
+        .tag_filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ResourceError::listing(KIND, "GetResources", describe(&e)))?;
+        names.extend(
+            page.resource_tag_mapping_list()
+                .iter()
+                .filter_map(|mapping| mapping.resource_arn())
+                // arn:<partition>:s3:::<bucket>
+                .filter_map(|arn| arn.rsplit_once(":::").map(|(_, bucket)| bucket.to_owned())),
+        );
+    }
+    Ok(names)
 }
 
 impl Resource for LakeBucket {

@@ -19,6 +19,28 @@ pub struct LogGroup {
     pub tags: BTreeMap<String, String>,
 }
 
+/// Names of the region's log groups that start with `prefix`.
+pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>, ResourceError> {
+    let mut names = Vec::new();
+    let mut pages = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| ResourceError::listing(KIND, "DescribeLogGroups", describe(&e)))?;
+        names.extend(
+            page.log_groups()
+                .iter()
+                .filter_map(|group| group.log_group_name())
+                .map(str::to_owned),
+        );
+    }
+    Ok(names)
+}
+
 impl LogGroup {
     fn error(&self, operation: &'static str, detail: String) -> ResourceError {
         ResourceError::Aws {

@@ -62,6 +62,18 @@ pub enum ResourceError {
 }
 
 impl ResourceError {
+    /// Listing the live resources of a kind failed (no one resource to name).
+    pub fn listing(kind: &'static str, operation: &'static str, detail: String) -> ResourceError {
+        ResourceError::Aws {
+            address: Address {
+                kind,
+                name: "*".into(),
+            },
+            operation,
+            detail,
+        }
+    }
+
     /// A field the resource kind has no update for: a bug in the kind, named clearly.
     pub fn not_updatable(address: Address, field: &str) -> ResourceError {
         ResourceError::Invalid {

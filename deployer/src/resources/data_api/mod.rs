@@ -33,6 +33,33 @@ pub struct DataApi {
     pub function: Address,
 }
 
+/// Names of the region's REST APIs that carry `stack`'s tag.
+pub async fn names_tagged(aws: &Aws, stack: &str) -> Result<Vec<String>, ResourceError> {
+    let mut names = Vec::new();
+    let mut pages = aws
+        .apigateway
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|e| ResourceError::listing(KIND, "GetRestApis", crate::aws::describe(&e)))?;
+        names.extend(
+            page.items()
+                .iter()
+                .filter(|api| {
+                    api.tags()
+                        .and_then(|tags| tags.get(crate::config::STACK_TAG))
+                        .is_some_and(|owner| owner == stack)
+                })
+                .filter_map(|api| api.name())
+                .map(str::to_owned),
+        );
+    }
+    Ok(names)
+}
+
 /// Where a deployed data API answers, and its key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Endpoint {

@@ -21,8 +21,17 @@ pub fn tags(stack: &Stack) -> BTreeMap<String, String> {
     tags
 }
 
+mod leftovers;
+
+pub use leftovers::leftovers;
+
+/// What every function's (and role's) name starts with.
+fn function_name_prefix(stack: &Stack) -> String {
+    format!("{}-", stack.name)
+}
+
 pub fn function_name(stack: &Stack, function: FunctionName) -> String {
-    format!("{}-{}", stack.name, function.as_str())
+    format!("{}{}", function_name_prefix(stack), function.as_str())
 }
 
 pub fn role_name(stack: &Stack, function: FunctionName) -> String {
@@ -31,6 +40,10 @@ pub fn role_name(stack: &Stack, function: FunctionName) -> String {
 
 pub fn log_group_name(stack: &Stack, function: FunctionName) -> String {
     format!("/aws/lambda/{}", function_name(stack, function))
+}
+
+fn log_group_name_prefix(stack: &Stack) -> String {
+    format!("/aws/lambda/{}", function_name_prefix(stack))
 }
 
 /// The least privilege a function needs: its own log group, and for the
@@ -105,9 +118,14 @@ impl Context {
     }
 }
 
+/// Where the stack's SSM parameters live.
+fn parameters_path(stack: &Stack) -> String {
+    format!("/showcase/{}", stack.name)
+}
+
 /// The SSM parameter that holds the data API's key for the extractor.
 pub fn api_key_parameter_name(stack: &Stack) -> String {
-    format!("/showcase/{}/data-api-key", stack.name)
+    format!("{}/data-api-key", parameters_path(stack))
 }
 
 /// The environment a function gets: the user's, plus what the tool manages so
