@@ -132,7 +132,9 @@ fn main() {
         "# Deploy engine benchmark\n\n\
          The shipped `stack.toml` (bucket, 2 roles, 2 log groups, 2 functions with the real zips, the data API with key and \
          usage plan) against moto's server, directly and through a proxy that adds 50 ms to every request. \
-         Requests are counted by the SDK interceptor (each retry counts); mutating = not Get/List/Describe/Head.\n\n\
+         Requests are counted by the SDK interceptor (each retry counts); mutating = not Get/List/Describe/Head. \
+         Every command also lists what stack.toml may no longer declare (6 concurrent list requests: functions, \
+         roles, log groups, parameters, REST APIs, buckets by tag) so that up can prune it.\n\n\
          Rerun: `scripts/stand-ins.sh && cargo run -p showcase-bench --bin deploy-bench`\n\n\
          | command | requests (mutating) | wall, direct | wall, +50 ms/request |\n|---|---|---|---|\n",
     );
