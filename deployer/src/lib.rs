@@ -6,6 +6,7 @@ pub mod config;
 pub mod engine;
 mod layers;
 pub mod local;
+pub mod permissions;
 pub mod pipeline;
 pub mod report;
 pub mod resources;

@@ -23,6 +23,7 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
   showcase-deploy plan --var lake_bucket=my-lake          what `up` would change, field by field
   showcase-deploy up --var lake_bucket=my-lake            build and deploy
   showcase-deploy drift --output json                     for a scheduled CI job
+  showcase-deploy permissions --read-only > drift.json     the IAM policy that CI job's role needs
 
 Exit codes: 0 success, 1 error, 2 changes pending (plan) or drift found (drift), 64 bad usage."
 )]
@@ -88,6 +89,24 @@ enum Command {
         /// Also print secret values (the API key).
         #[arg(long)]
         show_secrets: bool,
+    },
+    /// Print the IAM policy showcase-deploy itself needs for this stack, as JSON.
+    ///
+    /// Scoped to the stack's names (functions, roles and log groups named
+    /// <stack>-…, parameters under /showcase/<stack>/, the lake bucket). Attach
+    /// the --read-only one to a scheduled drift job's role: it allows plan,
+    /// drift and outputs and changes nothing (it does read the API key, whose
+    /// hash plans compare).
+    #[command(verbatim_doc_comment)]
+    Permissions {
+        #[command(flatten)]
+        stack: StackOpts,
+        /// Only what plan, drift and outputs need.
+        #[arg(long)]
+        read_only: bool,
+        /// The AWS account id for the ARNs [default: the credentials' account, from STS].
+        #[arg(long)]
+        account: Option<String>,
     },
     /// Run the pipeline on this machine: no AWS account needed.
     ///
@@ -213,6 +232,11 @@ fn main() -> ExitCode {
             stack,
             show_secrets,
         } => commands::outputs(&stack.args(), show_secrets),
+        Command::Permissions {
+            stack,
+            read_only,
+            account,
+        } => commands::permissions(&stack.args(), read_only, account),
         Command::Run(run) => commands::run_local(run.args()).map(|()| 0),
     };
     match outcome {

@@ -266,3 +266,29 @@ fn up_without_a_build_stops_before_any_aws_call() {
         text(&plan)
     );
 }
+
+#[test]
+fn permissions_print_a_policy_scoped_to_the_stack() {
+    let cli = Cli::new();
+    let output = cli.run(&["permissions", "--read-only", "--account", "123456789012"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let document = policy.to_string();
+    assert!(
+        document.contains("arn:aws:lambda:us-east-1:123456789012:function:cli-*"),
+        "{document}"
+    );
+    assert!(document.contains("arn:aws:s3:::cli-lake"), "{document}");
+    assert!(
+        !document.contains("iam:PassRole") && !document.contains("Put"),
+        "read-only: {document}"
+    );
+    // Without --account it asks STS (moto's account here).
+    let output = cli.run(&["permissions"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(policy.to_string().contains("iam:PassRole"));
+    let bad = cli.run(&["permissions", "--account", "12345"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad).contains("12 digits"), "{}", text(&bad));
+}

@@ -5,7 +5,7 @@ mod local;
 mod stack;
 
 pub use local::{RunArgs, run_local};
-pub use stack::{StackArgs, down, drift, outputs, plan, up, validate};
+pub use stack::{StackArgs, down, drift, outputs, permissions, plan, up, validate};
 
 /// Exit status of a successful command: 0, or 2 for "changes pending" / "drift found".
 pub type Status = u8;

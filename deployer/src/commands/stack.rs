@@ -8,6 +8,7 @@ use showcase_deploy::aws::Aws;
 use showcase_deploy::build;
 use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{self, DestroyOutcome, Event, Plan};
+use showcase_deploy::permissions;
 use showcase_deploy::report::{ApplyProgress, drift_text, interactive, plan_text};
 use showcase_deploy::resources::Resource;
 use showcase_deploy::resources::function::Code;
@@ -358,5 +359,32 @@ pub fn outputs(args: &StackArgs, show_secrets: bool) -> Result<Status, String> {
     } else {
         print_outputs(&outputs)
     }
+    Ok(0)
+}
+
+/// Prints the IAM policy the tool needs for this stack (JSON, whatever --output).
+pub fn permissions(
+    args: &StackArgs,
+    read_only: bool,
+    account: Option<String>,
+) -> Result<Status, String> {
+    let stack = load(args)?;
+    let account = match account {
+        Some(account) if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
+            account
+        }
+        Some(other) => {
+            return Err(format!("--account {other}: an AWS account id is 12 digits"));
+        }
+        None => {
+            runtime()?.block_on(async { Aws::connect(&stack.region).await.account_id().await })?
+        }
+    };
+    let access = if read_only {
+        permissions::Access::Read
+    } else {
+        permissions::Access::Write
+    };
+    print_json(&permissions::policy(&stack, &account, access))?;
     Ok(0)
 }

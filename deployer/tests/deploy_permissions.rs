@@ -1,0 +1,406 @@
+//! `showcase-deploy permissions` is generated from a table of the operations
+//! the tool calls. This drives a stack through its whole life against moto —
+//! plan, up, outputs, changes by hand, drift, stack.toml changes, prune,
+//! down --delete-data — records every request, and checks that each one is in
+//! the table, and that the read-only policy covers (and only covers) what the
+//! reading commands sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use showcase_deploy::aws::{Aws, Request};
+use showcase_deploy::config::{self, FunctionName, Stack, Vars};
+use showcase_deploy::engine::{self, Plan};
+use showcase_deploy::permissions::{self, Access};
+use showcase_deploy::resources::function::Code;
+use showcase_deploy::stack::Context;
+use showcase_testkit::MotoServer;
+
+const REGION: &str = "eu-west-1";
+
+const V1: &str = r#"
+[stack]
+name = "perm"
+region = "eu-west-1"
+tags = { team = "data" }
+
+[lake]
+bucket = "perm-lake"
+lifecycle = [{ abort_incomplete_upload_days = 7 }]
+
+[api]
+routes = ["/sales", "/products", "/customers"]
+quota_limit = 1000
+quota_period = "DAY"
+"#;
+
+/// Every kind changes: lifecycle gone, memory and reserved concurrency,
+/// retention, a route fewer, another quota and rate. (Tags change by hand
+/// below: moto tags API Gateway stages only, not REST APIs.)
+const V2: &str = r#"
+[stack]
+name = "perm"
+region = "eu-west-1"
+tags = { team = "data" }
+
+[lake]
+bucket = "perm-lake"
+
+[functions.extractor]
+memory_mb = 512
+reserved_concurrency = 5
+
+[functions.data-api]
+log_retention_days = 30
+
+[api]
+routes = ["/sales"]
+rate_limit = 5
+quota_limit = 2000
+quota_period = "WEEK"
+"#;
+
+fn stack(text: &str) -> Stack {
+    config::parse(text, Path::new("stack.toml"), &Vars::default()).unwrap()
+}
+
+fn fake_code(dir: &Path) -> BTreeMap<FunctionName, Code> {
+    FunctionName::ALL
+        .into_iter()
+        .map(|function| {
+            let zip = showcase_deploy::build::bootstrap_zip(function.as_str().as_bytes()).unwrap();
+            let path = dir.join(format!("{}.zip", function.as_str()));
+            std::fs::write(&path, &zip).unwrap();
+            let sha256 = showcase_deploy::build::code_sha256(&zip);
+            (function, Code { zip: path, sha256 })
+        })
+        .collect()
+}
+
+fn quiet(_: engine::Event) {}
+
+/// What plan and drift do: discover, list leftovers, read everything.
+async fn read_plan(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>) -> Plan {
+    let context = Context::discover(aws, stack, code.clone()).await.unwrap();
+    let declared = showcase_deploy::stack::resources(stack, &context);
+    let leftovers = showcase_deploy::stack::leftovers(aws, stack, &context, &declared)
+        .await
+        .unwrap();
+    engine::plan(aws, &declared, &leftovers).await.unwrap()
+}
+
+/// What up does: passes until the API's URL and key have reached the extractor.
+async fn up(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>, delete_data: bool) {
+    for _pass in 0..3 {
+        let context = Context::discover(aws, stack, code.clone()).await.unwrap();
+        let declared = showcase_deploy::stack::resources(stack, &context);
+        let leftovers = showcase_deploy::stack::leftovers(aws, stack, &context, &declared)
+            .await
+            .unwrap();
+        let plan = engine::plan(aws, &declared, &leftovers).await.unwrap();
+        if !plan.has_changes() {
+            return;
+        }
+        engine::apply(aws, &declared, &leftovers, &plan, delete_data, &quiet)
+            .await
+            .unwrap();
+    }
+    panic!("up did not converge in 3 passes");
+}
+
+/// What outputs does, secrets included.
+async fn outputs(aws: &Aws, stack: &Stack) {
+    let account = aws.account_id().await.unwrap();
+    let api = showcase_deploy::stack::data_api(stack, &account);
+    let endpoint = api.endpoint(aws).await.unwrap().unwrap();
+    let key = api
+        .api_key_value(aws, endpoint.api_key_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert!(key.is_some());
+}
+
+/// Changes a person makes with the console or the CLI: not recorded.
+async fn by_hand(config: &aws_config::SdkConfig) {
+    let iam = aws_sdk_iam::Client::new(config);
+    let role = iam
+        .create_role()
+        .role_name("perm-old-role")
+        .assume_role_policy_document("{}")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("showcase:stack")
+                .value("perm")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let lambda = aws_sdk_lambda::Client::new(config);
+    lambda
+        .create_function()
+        .function_name("perm-old")
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(role.role().unwrap().arn())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(
+                    showcase_deploy::build::bootstrap_zip(b"old").unwrap(),
+                ))
+                .build(),
+        )
+        .tags("showcase:stack", "perm")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .update_function_configuration()
+        .function_name("perm-data-api")
+        .memory_size(1024)
+        .send()
+        .await
+        .unwrap();
+    let s3 = aws_sdk_s3::Client::new(config);
+    s3.delete_bucket_encryption()
+        .bucket("perm-lake")
+        .send()
+        .await
+        .unwrap();
+    // A tag added to each kind, which up removes.
+    let extra = || {
+        aws_sdk_iam::types::Tag::builder()
+            .key("extra")
+            .value("x")
+            .build()
+            .unwrap()
+    };
+    iam.tag_role()
+        .role_name("perm-extractor-role")
+        .tags(extra())
+        .send()
+        .await
+        .unwrap();
+    let function = lambda
+        .get_function()
+        .function_name("perm-extractor")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .tag_resource()
+        .resource(function.configuration().unwrap().function_arn().unwrap())
+        .tags("extra", "x")
+        .send()
+        .await
+        .unwrap();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/lambda/perm-extractor")
+        .send()
+        .await
+        .unwrap();
+    let group_arn = groups.log_groups()[0].arn().unwrap().trim_end_matches(":*");
+    logs.tag_resource()
+        .resource_arn(group_arn)
+        .tags("extra", "x")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_ssm::Client::new(config)
+        .add_tags_to_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id("/showcase/perm/data-api-key")
+        .tags(
+            aws_sdk_ssm::types::Tag::builder()
+                .key("extra")
+                .value("x")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tagging = s3
+        .get_bucket_tagging()
+        .bucket("perm-lake")
+        .send()
+        .await
+        .unwrap();
+    let mut tags = tagging.tag_set().to_vec();
+    tags.push(
+        aws_sdk_s3::types::Tag::builder()
+            .key("extra")
+            .value("x")
+            .build()
+            .unwrap(),
+    );
+    s3.put_bucket_tagging()
+        .bucket("perm-lake")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Objects (and versions) for down --delete-data to remove. moto applies the
+/// TLS-only policy to its plain-HTTP endpoint: lifted to write, as drift shows.
+async fn lake_data(config: &aws_config::SdkConfig) {
+    let s3 = aws_sdk_s3::Client::new(config);
+    s3.delete_bucket_policy()
+        .bucket("perm-lake")
+        .send()
+        .await
+        .unwrap();
+    for body in ["v1", "v2"] {
+        s3.put_object()
+            .bucket("perm-lake")
+            .key("2024-03-01/sales.parquet")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+fn policy_actions(policy: &serde_json::Value) -> BTreeSet<String> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|statement| match &statement["Action"] {
+            serde_json::Value::Array(list) => list
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect(),
+            single => vec![single.as_str().unwrap().to_owned()],
+        })
+        .collect()
+}
+
+/// (service, operation) pairs, each once.
+fn distinct(requests: &[Request]) -> BTreeSet<(String, String)> {
+    requests
+        .iter()
+        .map(|r| (r.service.clone(), r.operation.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_the_tool_makes_is_in_its_policy() {
+    let moto = MotoServer::start();
+    let aws = Aws::connect_with(REGION, moto.config_loader()).await;
+    let hand = moto.sdk_config(REGION).await;
+    let dir = tempfile::tempdir().unwrap();
+    let code = fake_code(dir.path());
+    let (v1, v2) = (stack(V1), stack(V2));
+    let mut reads: Vec<Request> = Vec::new();
+    let mut writes: Vec<Request> = Vec::new();
+    let record = |into: &mut Vec<Request>| {
+        into.extend(aws.requests.all());
+        aws.requests.clear();
+    };
+
+    assert!(read_plan(&aws, &v1, &code).await.has_changes());
+    record(&mut reads);
+    up(&aws, &v1, &code, false).await;
+    record(&mut writes);
+    assert!(!read_plan(&aws, &v1, &code).await.has_changes());
+    outputs(&aws, &v1).await;
+    record(&mut reads);
+
+    by_hand(&hand).await;
+    assert!(read_plan(&aws, &v1, &code).await.has_changes(), "drift");
+    record(&mut reads);
+    up(&aws, &v2, &code, false).await;
+    up(&aws, &v1, &code, false).await;
+    record(&mut writes);
+    assert!(!read_plan(&aws, &v1, &code).await.has_changes());
+    record(&mut reads);
+
+    lake_data(&hand).await;
+    let context = Context::discover(&aws, &v1, code.clone()).await.unwrap();
+    let declared = showcase_deploy::stack::resources(&v1, &context);
+    let leftovers = showcase_deploy::stack::leftovers(&aws, &v1, &context, &declared)
+        .await
+        .unwrap();
+    engine::destroy(&aws, &declared, &leftovers, true, &quiet)
+        .await
+        .unwrap();
+    record(&mut writes);
+    assert!(
+        aws_sdk_s3::Client::new(&hand)
+            .head_bucket()
+            .bucket("perm-lake")
+            .send()
+            .await
+            .is_err(),
+        "down --delete-data removed the lake"
+    );
+
+    let read_only = policy_actions(&permissions::policy(&v1, "123456789012", Access::Read));
+    let full = policy_actions(&permissions::policy(&v1, "123456789012", Access::Write));
+    let unknown: Vec<_> = distinct(&reads)
+        .union(&distinct(&writes))
+        .filter(|(service, operation)| permissions::required(service, operation).is_none())
+        .cloned()
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "not in the permissions table: {unknown:?}"
+    );
+    for (service, operation) in distinct(&reads) {
+        let (actions, access) = permissions::required(&service, &operation).unwrap();
+        assert_eq!(
+            access,
+            Access::Read,
+            "{service}:{operation} sent by a reading command"
+        );
+        for action in actions {
+            assert!(
+                read_only.contains(action),
+                "{action} ({operation}) not in the read-only policy"
+            );
+        }
+    }
+    for (service, operation) in distinct(&writes) {
+        let (actions, _) = permissions::required(&service, &operation).unwrap();
+        for action in actions {
+            assert!(
+                full.contains(action),
+                "{action} ({operation}) not in the policy"
+            );
+        }
+    }
+    // The run covered each kind's writes, not only creation.
+    let written: BTreeSet<String> = distinct(&writes).into_iter().map(|(_, o)| o).collect();
+    for expected in [
+        "UpdateFunctionConfiguration",
+        "PutFunctionConcurrency",
+        "DeleteFunctionConcurrency",
+        "DeleteBucketLifecycle",
+        "PutBucketEncryption",
+        "DeleteMethod",
+        "UpdateStage",
+        "DeleteFunction",
+        "DeleteRole",
+        "DeleteObjects",
+        "UntagRole",
+        "UntagResource",
+        "RemoveTagsFromResource",
+        "PutBucketTagging",
+        "PutRetentionPolicy",
+    ] {
+        assert!(
+            written.contains(expected),
+            "{expected} never sent: {written:?}"
+        );
+    }
+}
