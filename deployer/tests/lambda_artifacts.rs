@@ -125,7 +125,8 @@ fn a_build_elsewhere_is_byte_identical() {
     let copy = tempfile::tempdir().unwrap();
     copy_sources(copy.path());
     let mut options = BuildOptions::for_workspace(copy.path(), Architecture::X86_64);
-    // The same target directory (so dependencies are not recompiled), other paths.
+    // The original's build directory (so dependencies are not recompiled; safe
+    // only because the sources are identical), other source and zip paths.
     options.target_dir =
         BuildOptions::for_workspace(&workspace_root(), Architecture::X86_64).target_dir;
     options.out_dir = copy.path().join("zips");
@@ -140,10 +141,11 @@ fn a_build_elsewhere_is_byte_identical() {
             copy.path().display()
         );
     }
-    // Deliberately no modified rebuild here: cargo decides freshness by mtimes of
-    // workspace-relative paths, so a *different* build from another checkout
-    // sharing this target directory would leave a stale binary for the original
-    // checkout's next build. Identical sources are safe: the outputs are equal.
+    // Deliberately no modified rebuild in the shared directory: cargo decides
+    // freshness by mtimes of workspace-relative paths, so a *different* build
+    // from another checkout would leave a stale binary for the original's next
+    // build. `BuildOptions::for_workspace` gives each checkout its own directory
+    // for that reason; this test overrides it.
 }
 
 fn start(bootstrap: &Path, env: Vec<(String, String)>) -> Child {

@@ -11,6 +11,7 @@ mod package;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use sha2::Digest;
 
 pub use glibc::{GlibcVersion, highest_glibc_requirement};
 pub use package::{bootstrap_zip, code_sha256};
@@ -83,18 +84,38 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     pub fn for_workspace(workspace: &Path, architecture: Architecture) -> BuildOptions {
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        let cargo_target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace.join("target"));
+        let lambda = lambda_dir(workspace, &cargo_target);
         BuildOptions {
             workspace: workspace.to_owned(),
-            out_dir: target_dir.join("lambda").join(architecture.lambda_name()),
-            target_dir,
+            out_dir: lambda.join(architecture.lambda_name()),
+            target_dir: lambda.join("build"),
             architecture,
             verbose: false,
             tools_dir: workspace.join(".venv/bin"),
         }
     }
+}
+
+/// Where a checkout's Lambda builds and zips live: `<target>/lambda`, and
+/// below it one directory per checkout when the target directory is shared
+/// (outside the workspace). Cargo decides freshness by the mtimes of
+/// workspace-relative paths, so two checkouts sharing one build directory
+/// would take each other's binaries for fresh, and `plan` would read the other
+/// checkout's zips.
+pub fn lambda_dir(workspace: &Path, cargo_target: &Path) -> PathBuf {
+    let lambda = cargo_target.join("lambda");
+    if cargo_target.starts_with(workspace) {
+        return lambda;
+    }
+    let workspace = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_owned());
+    let digest = sha2::Sha256::digest(workspace.as_os_str().as_encoded_bytes());
+    let id: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    lambda.join(format!("checkout-{id}"))
 }
 
 /// One built function.
@@ -193,4 +214,29 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension("zip.partial");
     std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_target_directory_gets_a_lambda_directory_per_checkout() {
+        let shared = Path::new("/cache/target");
+        let a = lambda_dir(Path::new("/work/a"), shared);
+        let b = lambda_dir(Path::new("/work/b"), shared);
+        assert_ne!(a, b);
+        assert!(
+            a.to_string_lossy()
+                .starts_with("/cache/target/lambda/checkout-"),
+            "{}",
+            a.display()
+        );
+        assert_eq!(a, lambda_dir(Path::new("/work/a"), shared), "stable");
+        assert_eq!(
+            lambda_dir(Path::new("/work/a"), Path::new("/work/a/target")),
+            Path::new("/work/a/target/lambda"),
+            "a checkout's own target directory needs no more"
+        );
+    }
 }
