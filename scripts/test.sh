@@ -10,5 +10,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo clippy, the quick local build (README's first command: no deploy feature)"
+cargo clippy -p showcase-deploy -p showcase-extractor --no-default-features --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked

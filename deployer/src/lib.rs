@@ -1,13 +1,22 @@
 //! `showcase-deploy`: builds, runs, deploys and checks the showcase data pipeline.
 
+//!
+//! The `deploy` feature (on by default) brings the AWS half: [`aws`],
+//! [`resources`], [`engine`], [`stack`] and [`permissions`].
+
+#[cfg(feature = "deploy")]
 pub mod aws;
 pub mod build;
 pub mod config;
+#[cfg(feature = "deploy")]
 pub mod engine;
 mod layers;
 pub mod local;
+#[cfg(feature = "deploy")]
 pub mod permissions;
 pub mod pipeline;
 pub mod report;
+#[cfg(feature = "deploy")]
 pub mod resources;
+#[cfg(feature = "deploy")]
 pub mod stack;

@@ -1,3 +1,4 @@
+#![cfg(feature = "deploy")]
 //! Prune: what stack.toml no longer declares is deleted by `up` when it
 //! carries the stack's tag, and nothing else is. Run as a user runs it (the
 //! built binary) against moto's server; leftovers are made by hand with a

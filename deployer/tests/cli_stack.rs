@@ -1,3 +1,4 @@
+#![cfg(feature = "deploy")]
 //! The stack commands as a user (or a CI job) runs them, against moto's
 //! server: exit codes, readable text, JSON, confirmation.
 

@@ -1,3 +1,4 @@
+#![cfg(feature = "deploy")]
 //! `up` killed with SIGKILL part-way (after the bucket, mid-functions, mid-API)
 //! and run again converges: no duplicate APIs, roles, keys or plans, and
 //! `drift` is clean. Requests are slowed by 30 ms so the kill lands mid-run.

@@ -1,3 +1,4 @@
+#![cfg(feature = "deploy")]
 //! The data API in the stack, against moto's server: routes that need an API
 //! key and proxy to the function, stage throttling, key and usage plan;
 //! changes made by hand found as drift and repaired; a route removed from

@@ -1,3 +1,4 @@
+#![cfg(feature = "deploy")]
 //! `showcase-deploy permissions` is generated from a table of the operations
 //! the tool calls. This drives a stack through its whole life against moto —
 //! plan, up, outputs, changes by hand, drift, stack.toml changes, prune,

@@ -1,3 +1,4 @@
+#![cfg(feature = "deploy")]
 //! The deploy engine against moto's server: up from nothing, a no-op second up
 //! with zero mutating requests, a change to stack.toml, changes made by hand
 //! found by drift and repaired by up, a foreign bucket refused, and down.

@@ -2,11 +2,26 @@
 //! reporting layer. No logic of their own.
 
 mod local;
+#[cfg(feature = "deploy")]
 mod stack;
+#[cfg(not(feature = "deploy"))]
+mod without_deploy;
 
 pub use local::{RunArgs, run_local};
-pub use stack::{StackArgs, down, drift, outputs, permissions, plan, up, validate};
+#[cfg(feature = "deploy")]
+pub use stack::{down, drift, outputs, permissions, plan, up, validate};
+#[cfg(not(feature = "deploy"))]
+pub use without_deploy::{down, drift, outputs, permissions, plan, up, validate};
+
+/// Which stack file, with which values, and how to print.
+#[cfg_attr(not(feature = "deploy"), allow(dead_code))]
+pub struct StackArgs {
+    pub stack: std::path::PathBuf,
+    pub vars: Vec<String>,
+    pub json: bool,
+}
 
 /// Exit status of a successful command: 0, or 2 for "changes pending" / "drift found".
 pub type Status = u8;
+#[cfg(feature = "deploy")]
 pub const CHANGES_PENDING: Status = 2;

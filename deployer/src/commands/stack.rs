@@ -14,13 +14,7 @@ use showcase_deploy::resources::Resource;
 use showcase_deploy::resources::function::Code;
 use showcase_deploy::stack::Context;
 
-use super::{CHANGES_PENDING, Status};
-
-pub struct StackArgs {
-    pub stack: PathBuf,
-    pub vars: Vec<String>,
-    pub json: bool,
-}
+use super::{CHANGES_PENDING, StackArgs, Status};
 
 fn load(args: &StackArgs) -> Result<Stack, String> {
     let vars = Vars::from_args_and_env(&args.vars)?;

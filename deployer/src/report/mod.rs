@@ -2,13 +2,17 @@
 //! this layer decides how to show them (a bar on a terminal, plain lines in
 //! CI or a pipe, no colour under NO_COLOR).
 
+#[cfg(feature = "deploy")]
 mod apply;
 mod local_run;
+#[cfg(feature = "deploy")]
 mod plan;
 mod progress;
 
+#[cfg(feature = "deploy")]
 pub use apply::ApplyProgress;
 pub use local_run::day_line;
+#[cfg(feature = "deploy")]
 pub use plan::{drift_text, plan_text};
 pub use progress::Progress;
 

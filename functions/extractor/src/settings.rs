@@ -189,6 +189,7 @@ impl ExtractorSettings {
     }
 }
 
+#[cfg(feature = "ssm")]
 impl ExtractorSettings {
     /// Reads the API key from SSM when only its parameter name is configured.
     pub async fn resolve_api_key(self) -> Result<ExtractorSettings, SettingsError> {

@@ -1,3 +1,4 @@
+#![cfg(feature = "ssm")]
 //! The deployed extractor reads the API key from an SSM SecureString at start-up.
 
 mod common;

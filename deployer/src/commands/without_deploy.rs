@@ -1,0 +1,41 @@
+//! The stack commands in a build without the `deploy` feature (the quick
+//! first build the README starts with): each says how to get them.
+
+use super::{StackArgs, Status};
+
+fn unavailable() -> Result<Status, String> {
+    Err(
+        "this build of showcase-deploy has no deploy commands (it was built with \
+         --no-default-features, for a quick local run): run it with \
+         `cargo run -p showcase-deploy -- <command>`"
+            .into(),
+    )
+}
+
+pub fn validate(_: &StackArgs) -> Result<Status, String> {
+    unavailable()
+}
+
+pub fn plan(_: &StackArgs) -> Result<Status, String> {
+    unavailable()
+}
+
+pub fn drift(_: &StackArgs) -> Result<Status, String> {
+    unavailable()
+}
+
+pub fn up(_: &StackArgs, _: bool, _: bool) -> Result<Status, String> {
+    unavailable()
+}
+
+pub fn down(_: &StackArgs, _: bool, _: bool) -> Result<Status, String> {
+    unavailable()
+}
+
+pub fn outputs(_: &StackArgs, _: bool) -> Result<Status, String> {
+    unavailable()
+}
+
+pub fn permissions(_: &StackArgs, _: bool, _: Option<String>) -> Result<Status, String> {
+    unavailable()
+}
