@@ -4,56 +4,11 @@
 //! built binary) against moto's server; leftovers are made by hand with a
 //! separate client, as an earlier stack.toml (or a renamed bucket) leaves them.
 
-use std::process::{Command, Output};
+mod common;
 
-use showcase_testkit::MotoServer;
+use common::{Cli, text};
 
-const STACK: &str = r#"
-[stack]
-name = "cli"
-region = "us-east-1"
-
-[lake]
-bucket = "${var.bucket}"
-"#;
 const REGION: &str = "us-east-1";
-
-struct Cli {
-    moto: MotoServer,
-    dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stack.toml"), STACK).unwrap();
-        Cli {
-            moto: MotoServer::start(),
-            dir,
-        }
-    }
-
-    fn run(&self, bucket: &str, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
-            .current_dir(showcase_testkit::workspace_root())
-            .args(args)
-            .args(["--stack"])
-            .arg(self.dir.path().join("stack.toml"))
-            .args(["--var", &format!("bucket={bucket}")])
-            .envs(self.moto.aws_env())
-            .env("CI", "true")
-            .output()
-            .unwrap()
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 fn tag(stack: &str) -> aws_sdk_iam::types::Tag {
     aws_sdk_iam::types::Tag::builder()
@@ -103,7 +58,7 @@ async fn hand_made_function(
 #[test]
 fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() {
     let cli = Cli::new();
-    let up = cli.run("cli-lake", &["up"]);
+    let up = cli.run(&["up"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
 
     // What an earlier stack.toml left: a function with its role and log group and
@@ -160,7 +115,7 @@ fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() 
         "api_key_parameter./showcase/cli/old-key",
     ];
 
-    let drift = cli.run("cli-lake", &["drift"]);
+    let drift = cli.run(&["drift"]);
     assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
     for leftover in leftovers {
         assert!(
@@ -174,7 +129,7 @@ fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() 
     }
 
     // The lake moves to another bucket: the old one is now a leftover too.
-    let plan = cli.run("cli-lake-2", &["plan", "--output", "json"]);
+    let plan = cli.run_with_bucket("cli-lake-2", &["plan", "--output", "json"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
     let mut deletes: Vec<String> = plan["changes"]
@@ -196,7 +151,7 @@ fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() 
     expected.sort();
     assert_eq!(deletes, expected);
 
-    let up = cli.run("cli-lake-2", &["up"]);
+    let up = cli.run_with_bucket("cli-lake-2", &["up"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
     for leftover in leftovers {
         assert!(
@@ -266,7 +221,7 @@ fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() 
     });
 
     // Only the kept bucket is left to report; --delete-data lets up remove it.
-    let drift = cli.run("cli-lake-2", &["drift"]);
+    let drift = cli.run_with_bucket("cli-lake-2", &["drift"]);
     assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
     assert!(text(&drift).contains("+ lake_bucket.cli-lake  not in stack.toml"));
     assert!(
@@ -274,18 +229,18 @@ fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() 
         "{}",
         text(&drift)
     );
-    let up = cli.run("cli-lake-2", &["up", "--delete-data"]);
+    let up = cli.run_with_bucket("cli-lake-2", &["up", "--delete-data"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
     assert!(
         text(&up).contains("lake_bucket.cli-lake: deleted"),
         "{}",
         text(&up)
     );
-    let drift = cli.run("cli-lake-2", &["drift"]);
+    let drift = cli.run_with_bucket("cli-lake-2", &["drift"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
 
     // down removes the stack and leaves the others' resources alone.
-    let down = cli.run("cli-lake-2", &["down", "--yes", "--delete-data"]);
+    let down = cli.run_with_bucket("cli-lake-2", &["down", "--yes", "--delete-data"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down));
     runtime.block_on(async {
         let lambda = aws_sdk_lambda::Client::new(&config);

@@ -2,56 +2,11 @@
 //! The stack commands as a user (or a CI job) runs them, against moto's
 //! server: exit codes, readable text, JSON, confirmation.
 
-use std::process::{Command, Output};
+mod common;
 
-use showcase_testkit::MotoServer;
+use std::process::Command;
 
-const STACK: &str = r#"
-[stack]
-name = "cli"
-region = "us-east-1"
-
-[lake]
-bucket = "${var.bucket}"
-"#;
-
-struct Cli {
-    moto: MotoServer,
-    dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stack.toml"), STACK).unwrap();
-        Cli {
-            moto: MotoServer::start(),
-            dir,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        // From the repository root: `up` builds the real functions there.
-        Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
-            .current_dir(showcase_testkit::workspace_root())
-            .args(args)
-            .args(["--stack"])
-            .arg(self.dir.path().join("stack.toml"))
-            .args(["--var", "bucket=cli-lake"])
-            .envs(self.moto.aws_env())
-            .env("CI", "true")
-            .output()
-            .unwrap()
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use common::{Cli, STACK, text};
 
 #[test]
 fn plan_up_drift_down_with_their_exit_codes() {
