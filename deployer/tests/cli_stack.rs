@@ -248,3 +248,32 @@ fn permissions_print_a_policy_scoped_to_the_stack() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad).contains("12 digits"), "{}", text(&bad));
 }
+
+#[test]
+fn missing_credentials_say_how_to_get_them() {
+    let home = tempfile::tempdir().unwrap();
+    let stack = home.path().join("stack.toml");
+    std::fs::write(&stack, STACK).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+        .args(["plan", "--var", "bucket=cli-lake", "--stack"])
+        .arg(&stack)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("no-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let message = text(&output);
+    assert!(
+        message.contains("no usable AWS credentials (none found")
+            && message.contains("AWS_PROFILE")
+            && message.contains("configure-aws-credentials"),
+        "{message}"
+    );
+}

@@ -82,8 +82,16 @@ impl Aws {
     }
 
     /// The account the credentials belong to (policies name exact ARNs).
+    /// The first call of every command: where missing credentials show.
     pub async fn account_id(&self) -> Result<String, String> {
         let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
+            if let Some(credentials) = credentials_error(&e) {
+                return format!(
+                    "no usable AWS credentials ({credentials}).\n  Log in with `aws sso login --profile NAME` and set AWS_PROFILE=NAME, \
+                     or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; in GitHub Actions use \
+                     aws-actions/configure-aws-credentials (see .github/workflows/deploy.yml)"
+                );
+            }
             format!(
                 "cannot identify the AWS account (check your credentials): {}",
                 describe(&e)
@@ -94,6 +102,34 @@ impl Aws {
             .map(str::to_owned)
             .ok_or_else(|| "STS returned no account id".to_owned())
     }
+}
+
+/// The credential chain's failure inside an SDK error, if that is what it is.
+fn credentials_error(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if let Some(credentials) =
+            current.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+        {
+            return Some(match credentials {
+                aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_) => {
+                    "none found in the environment, profiles, SSO, web identity or instance metadata"
+                        .to_owned()
+                }
+                other => {
+                    let mut text = other.to_string();
+                    let mut cause = std::error::Error::source(other);
+                    while let Some(error) = cause {
+                        text.push_str(&format!(": {error}"));
+                        cause = error.source();
+                    }
+                    text
+                }
+            });
+        }
+        next = current.source();
+    }
+    None
 }
 
 /// An SDK error as a person reads it (one helper for the extractor and the deployer).
