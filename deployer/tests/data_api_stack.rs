@@ -298,3 +298,76 @@ async fn the_data_api_lifecycle() {
             .is_empty()
     );
 }
+
+/// Two `up`s run at once can each create the API, its key and its plan (API
+/// Gateway names need not be unique): drift reports the copies, up deletes
+/// them, and a same-named API without the stack's tag is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_left_by_concurrent_ups_are_found_and_removed() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (aws, context, hand) = setup(&moto, dir.path()).await;
+    let gateway = aws_sdk_apigateway::Client::new(&hand);
+    let all = resources(STACK, &context);
+    up(&aws, &all).await;
+    let ours = || [("showcase:stack".to_owned(), "apis".to_owned())].into();
+    // Creation dates have a resolution of seconds: the copies come a second later.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let copy = gateway
+        .create_rest_api()
+        .name("apis-data-api")
+        .set_tags(Some(ours()))
+        .send()
+        .await
+        .unwrap();
+    let foreign = gateway
+        .create_rest_api()
+        .name("apis-data-api")
+        .send()
+        .await
+        .unwrap();
+    let key_copy = gateway
+        .create_api_key()
+        .name("apis-data-api-key")
+        .enabled(true)
+        .set_tags(Some(ours()))
+        .send()
+        .await
+        .unwrap();
+    gateway
+        .create_usage_plan()
+        .name("apis-data-api-plan")
+        .set_tags(Some(ours()))
+        .send()
+        .await
+        .unwrap();
+
+    let drift = engine::plan(&aws, &all, &[]).await.unwrap();
+    let copies = drift
+        .changes
+        .iter()
+        .find_map(|c| match &c.action {
+            Action::Update { fields } => fields.iter().find(|f| f.field == "copies").cloned(),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no copies reported: {drift:?}"));
+    assert_eq!(
+        copies.live.unwrap().display(),
+        r#"{"api_keys":1,"rest_apis":1,"usage_plans":1}"#
+    );
+
+    up(&aws, &all).await;
+    assert!(!engine::plan(&aws, &all, &[]).await.unwrap().has_changes());
+    let apis = gateway.get_rest_apis().send().await.unwrap();
+    let mut ids: Vec<&str> = apis.items().iter().filter_map(|a| a.id()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids.len(), 2, "the one in use and the foreign one");
+    assert!(ids.contains(&foreign.id().unwrap()));
+    assert!(!ids.contains(&copy.id().unwrap()));
+    let keys = gateway.get_api_keys().send().await.unwrap();
+    assert_eq!(keys.items().len(), 1);
+    assert_ne!(keys.items()[0].id(), key_copy.id());
+    let plans = gateway.get_usage_plans().send().await.unwrap();
+    assert_eq!(plans.items().len(), 1);
+}

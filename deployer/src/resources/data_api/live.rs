@@ -9,12 +9,53 @@ use crate::aws::{Aws, describe, error_code};
 use crate::resources::tags::ownership;
 use crate::resources::{FieldValue, Fields, Live, Ownership, ResourceError};
 
+/// Same-name copies of the API, its key and its plan that carry the stack's
+/// tag besides the ones in use. API Gateway names need not be unique, so two
+/// `up`s run at once can each create one; the stack keeps one of each.
+#[derive(Debug, Default)]
+pub(super) struct Copies {
+    pub rest_apis: Vec<String>,
+    pub api_keys: Vec<String>,
+    pub usage_plans: Vec<String>,
+}
+
+impl Copies {
+    pub fn field(&self) -> FieldValue {
+        FieldValue::Json(json!({
+            "rest_apis": self.rest_apis.len(),
+            "api_keys": self.api_keys.len(),
+            "usage_plans": self.usage_plans.len(),
+        }))
+    }
+}
+
+/// Every item but the first (the one in use) that is `stack`'s.
+fn extra_ids<'a>(
+    stack: &str,
+    items: impl Iterator<Item = (&'a str, BTreeMap<String, String>)>,
+) -> Vec<String> {
+    items
+        .skip(1)
+        .filter(|(_, tags)| ownership(tags, stack) == Ownership::Ours)
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
 impl DataApi {
     /// The REST API of this name, with its tags (API Gateway names need not be unique).
     pub async fn find_api(
         &self,
         aws: &Aws,
     ) -> Result<Option<(String, BTreeMap<String, String>)>, ResourceError> {
+        Ok(self.find_apis(aws).await?.into_iter().next())
+    }
+
+    /// Every REST API of this name with its tags, ours first, then oldest first:
+    /// the first is the one in use (the oldest, so a copy never displaces it).
+    async fn find_apis(
+        &self,
+        aws: &Aws,
+    ) -> Result<Vec<(String, BTreeMap<String, String>)>, ResourceError> {
         let apis = aws
             .apigateway
             .get_rest_apis()
@@ -22,10 +63,15 @@ impl DataApi {
             .send()
             .await
             .map_err(|e| self.error("GetRestApis", describe(&e)))?;
-        let mut matching: Vec<(String, BTreeMap<String, String>)> = apis
+        let mut listed: Vec<&aws_sdk_apigateway::types::RestApi> = apis
             .items()
             .iter()
             .filter(|api| api.name() == Some(self.name.as_str()))
+            .collect();
+        // Stable: copies made in the same second keep the service's order.
+        listed.sort_by_key(|api| api.created_date().map(|d| d.as_nanos()));
+        let mut matching: Vec<(String, BTreeMap<String, String>)> = listed
+            .into_iter()
             .filter_map(|api| {
                 Some((
                     api.id()?.to_owned(),
@@ -39,13 +85,22 @@ impl DataApi {
             .collect();
         // Prefer ours when several share the name.
         matching.sort_by_key(|(_, tags)| ownership(tags, &self.stack) != Ownership::Ours);
-        Ok(matching.into_iter().next())
+        Ok(matching)
     }
 
+    /// The API key in use: `(id, enabled, tags)`.
     pub async fn key_id(
         &self,
         aws: &Aws,
     ) -> Result<Option<(String, bool, BTreeMap<String, String>)>, ResourceError> {
+        Ok(self.key_ids(aws).await?.into_iter().next())
+    }
+
+    /// Every API key of this name, ours first, then oldest first.
+    async fn key_ids(
+        &self,
+        aws: &Aws,
+    ) -> Result<Vec<(String, bool, BTreeMap<String, String>)>, ResourceError> {
         let keys = aws
             .apigateway
             .get_api_keys()
@@ -55,23 +110,40 @@ impl DataApi {
             .send()
             .await
             .map_err(|e| self.error("GetApiKeys", describe(&e)))?;
-        Ok(keys
+        let mut listed: Vec<&aws_sdk_apigateway::types::ApiKey> = keys
             .items()
             .iter()
-            .find(|k| k.name() == Some(self.key_name().as_str()))
-            .and_then(|k| {
+            .filter(|k| k.name() == Some(self.key_name().as_str()))
+            .collect();
+        listed.sort_by_key(|k| k.created_date().map(|d| d.as_nanos()));
+        let mut matching: Vec<(String, bool, BTreeMap<String, String>)> = listed
+            .into_iter()
+            .filter_map(|k| {
                 Some((
                     k.id()?.to_owned(),
                     k.enabled(),
                     k.tags().cloned().unwrap_or_default().into_iter().collect(),
                 ))
-            }))
+            })
+            .collect();
+        matching.sort_by_key(|(_, _, tags)| ownership(tags, &self.stack) != Ownership::Ours);
+        Ok(matching)
     }
 
+    /// The usage plan in use.
     pub(super) async fn usage_plan(
         &self,
         aws: &Aws,
     ) -> Result<Option<aws_sdk_apigateway::types::UsagePlan>, ResourceError> {
+        Ok(self.usage_plans(aws).await?.into_iter().next())
+    }
+
+    /// Every usage plan of this name, ours first, then by id (plans have no
+    /// creation date; the tool recreates its plan whenever it changes anyway).
+    async fn usage_plans(
+        &self,
+        aws: &Aws,
+    ) -> Result<Vec<aws_sdk_apigateway::types::UsagePlan>, ResourceError> {
         let plans = aws
             .apigateway
             .get_usage_plans()
@@ -79,15 +151,62 @@ impl DataApi {
             .send()
             .await
             .map_err(|e| self.error("GetUsagePlans", describe(&e)))?;
-        Ok(plans
+        let mut matching: Vec<aws_sdk_apigateway::types::UsagePlan> = plans
             .items()
             .iter()
-            .find(|p| p.name() == Some(self.plan_name().as_str()))
-            .cloned())
+            .filter(|p| p.name() == Some(self.plan_name().as_str()))
+            .cloned()
+            .collect();
+        matching.sort_by_key(|p| p.id().map(str::to_owned));
+        matching.sort_by_key(|p| {
+            ownership(
+                &p.tags().cloned().unwrap_or_default().into_iter().collect(),
+                &self.stack,
+            ) != Ownership::Ours
+        });
+        Ok(matching)
+    }
+
+    /// The copies besides the ones in use (see [`Copies`]).
+    pub(super) async fn copies(&self, aws: &Aws) -> Result<Copies, ResourceError> {
+        let (apis, keys, plans) = tokio::try_join!(
+            self.find_apis(aws),
+            self.key_ids(aws),
+            self.usage_plans(aws)
+        )?;
+        Ok(self.copies_of(&apis, &keys, &plans))
+    }
+
+    fn copies_of(
+        &self,
+        apis: &[(String, BTreeMap<String, String>)],
+        keys: &[(String, bool, BTreeMap<String, String>)],
+        plans: &[aws_sdk_apigateway::types::UsagePlan],
+    ) -> Copies {
+        Copies {
+            rest_apis: extra_ids(
+                &self.stack,
+                apis.iter().map(|(id, tags)| (id.as_str(), tags.clone())),
+            ),
+            api_keys: extra_ids(
+                &self.stack,
+                keys.iter().map(|(id, _, tags)| (id.as_str(), tags.clone())),
+            ),
+            usage_plans: extra_ids(
+                &self.stack,
+                plans.iter().map(|p| {
+                    (
+                        p.id().unwrap_or_default(),
+                        p.tags().cloned().unwrap_or_default().into_iter().collect(),
+                    )
+                }),
+            ),
+        }
     }
 
     pub(super) async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let Some((api_id, tags)) = self.find_api(aws).await? else {
+        let apis = self.find_apis(aws).await?;
+        let Some((api_id, tags)) = apis.first().cloned() else {
             return Ok(None);
         };
         let owner = ownership(&tags, &self.stack);
@@ -110,9 +229,13 @@ impl DataApi {
                 .get_policy()
                 .function_name(&self.function_name)
                 .send(),
-            self.key_id(aws),
-            self.usage_plan(aws),
+            self.key_ids(aws),
+            self.usage_plans(aws),
         );
+        let (keys, plans) = (key?, plan?);
+        fields.insert("copies", self.copies_of(&apis, &keys, &plans).field());
+        let key = keys.into_iter().next();
+        let plan = plans.into_iter().next();
         fields.insert(
             "routes",
             FieldValue::Json(serde_json::Value::Array(routes?)),
@@ -148,14 +271,13 @@ impl DataApi {
             Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
             Err(e) => return Err(self.error("GetPolicy", describe(&e))),
         }
-        let key = key?;
         if let Some((_, enabled, _)) = &key {
             fields.insert(
                 "api_key",
                 FieldValue::Text(if *enabled { "enabled" } else { "disabled" }.into()),
             );
         }
-        if let Some(plan) = plan? {
+        if let Some(plan) = plan {
             let key_linked = match (&key, plan.id()) {
                 (Some((key_id, _, _)), Some(plan_id)) => {
                     let keys = aws

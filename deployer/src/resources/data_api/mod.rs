@@ -180,6 +180,7 @@ impl DataApi {
         );
         fields.insert("api_key", FieldValue::Text("enabled".into()));
         fields.insert("usage_plan", self.usage_plan_field());
+        fields.insert("copies", live::Copies::default().field());
         fields
     }
 }

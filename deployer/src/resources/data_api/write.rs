@@ -70,6 +70,9 @@ impl DataApi {
     ) -> Result<(), ResourceError> {
         let api_id = self.api_id(aws).await?;
         let changed = |field: &str| changes.iter().any(|c| c.field == field);
+        if changed("copies") {
+            self.delete_copies(aws).await?;
+        }
         if changed("routes") {
             self.sync_routes(aws, &api_id).await?;
         }
@@ -334,6 +337,32 @@ impl DataApi {
         Ok(())
     }
 
+    /// Deletes the copies besides the ones in use: plans first (they name the
+    /// keys and stages), then keys, then APIs.
+    async fn delete_copies(&self, aws: &Aws) -> Result<(), ResourceError> {
+        let copies = self.copies(aws).await?;
+        for plan_id in &copies.usage_plans {
+            self.delete_plan(aws, plan_id).await?;
+        }
+        for key_id in &copies.api_keys {
+            aws.apigateway
+                .delete_api_key()
+                .api_key(key_id)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteApiKey", describe(&e)))?;
+        }
+        for api_id in &copies.rest_apis {
+            aws.apigateway
+                .delete_rest_api()
+                .rest_api_id(api_id)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteRestApi", describe(&e)))?;
+        }
+        Ok(())
+    }
+
     async fn delete_plan(&self, aws: &Aws, plan_id: &str) -> Result<(), ResourceError> {
         let keys = aws
             .apigateway
@@ -363,6 +392,7 @@ impl DataApi {
     }
 
     pub(super) async fn delete_all(&self, aws: &Aws) -> Result<Deleted, ResourceError> {
+        self.delete_copies(aws).await?;
         if let Some(id) = self
             .usage_plan(aws)
             .await?
