@@ -61,8 +61,7 @@ enum Command {
         #[arg(long)]
         skip_build: bool,
         /// Let up delete a lake bucket stack.toml no longer names (it carries the
-        /// stack's tag) with every object in it; without this it is kept while it
-        /// holds data.
+        /// stack's tag) with every object in it; without this it is kept.
         #[arg(long)]
         delete_data: bool,
     },

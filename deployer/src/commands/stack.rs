@@ -172,7 +172,7 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
 }
 
 /// `delete_data`: lake buckets no longer in stack.toml are deleted with their
-/// objects (otherwise kept while they hold data).
+/// objects (otherwise kept).
 pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, !skip_build)?;
