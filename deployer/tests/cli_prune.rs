@@ -129,6 +129,21 @@ fn up_prunes_what_stack_toml_no_longer_declares_and_only_what_carries_the_tag() 
     }
 
     // The lake moves to another bucket: the old one is now a leftover too.
+    let text_plan = cli.run_with_bucket("cli-lake-2", &["plan"]);
+    assert!(
+        text(&text_plan).contains(
+            "- lake_bucket.cli-lake  delete (carries the stack's tag, no longer in stack.toml; holds data: kept unless --delete-data)"
+        ),
+        "the plan warns before it happens: {}",
+        text(&text_plan)
+    );
+    assert!(
+        text(&text_plan).contains(
+            "- function.cli-legacy  delete (carries the stack's tag, no longer in stack.toml)\n"
+        ),
+        "{}",
+        text(&text_plan)
+    );
     let plan = cli.run_with_bucket("cli-lake-2", &["plan", "--output", "json"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();

@@ -115,7 +115,7 @@ pub async fn apply(
             let resource = declared[i].as_ref();
             let action = action_of(&resource.address())?;
             let (verb, result) = match action {
-                Action::NoChange | Action::Refuse { .. } | Action::Delete => return None,
+                Action::NoChange | Action::Refuse { .. } | Action::Delete { .. } => return None,
                 Action::Create => ("create", "created"),
                 Action::Update { .. } => ("update", "updated"),
                 Action::Replace { .. } => ("replace", "replaced"),
@@ -132,7 +132,7 @@ pub async fn apply(
                         resource.delete(aws, true).await?;
                         resource.create(aws).await?;
                     }
-                    Action::NoChange | Action::Refuse { .. } | Action::Delete => {}
+                    Action::NoChange | Action::Refuse { .. } | Action::Delete { .. } => {}
                 }
                 on_event(Event::Finished {
                     address: resource.address(),
@@ -148,7 +148,7 @@ pub async fn apply(
     for layer in resource_layers(leftovers, false)?.into_iter().rev() {
         let work = layer.into_iter().filter_map(|i| {
             let resource = leftovers[i].as_ref();
-            matches!(action_of(&resource.address()), Some(Action::Delete))
+            matches!(action_of(&resource.address()), Some(Action::Delete { .. }))
                 .then(|| delete_reported(aws, resource, delete_data, on_event))
         });
         for outcome in join_all(work).await {

@@ -21,7 +21,10 @@ pub enum Action {
         reason: String,
     },
     /// Carries the stack's tag but stack.toml no longer declares it (prune).
-    Delete,
+    /// `holds_data`: deleted only with `--delete-data`, kept otherwise.
+    Delete {
+        holds_data: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -116,7 +119,9 @@ pub async fn plan(
         if live?.is_some_and(|live| live.ownership == Ownership::Ours) {
             changes.push(PlannedChange {
                 address: resource.address(),
-                action: Action::Delete,
+                action: Action::Delete {
+                    holds_data: resource.holds_data(),
+                },
             });
         }
     }

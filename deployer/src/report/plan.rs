@@ -38,10 +38,15 @@ pub fn plan_text(plan: &Plan) -> String {
                 field_lines(&mut out, fields, "");
             }
             Action::NoChange => out.push_str(&format!("    {}  no change\n", change.address)),
-            Action::Delete => {
+            Action::Delete { holds_data } => {
                 delete += 1;
+                let kept = if *holds_data {
+                    "; holds data: kept unless --delete-data"
+                } else {
+                    ""
+                };
                 out.push_str(&format!(
-                    "  - {}  delete (carries the stack's tag, no longer in stack.toml)\n",
+                    "  - {}  delete (carries the stack's tag, no longer in stack.toml{kept})\n",
                     change.address
                 ));
             }
@@ -79,7 +84,7 @@ pub fn drift_text(plan: &Plan) -> String {
                 out.push_str(&format!("  ~ {}  drifted\n", change.address));
                 field_lines(&mut out, fields, "live");
             }
-            Action::Delete => {
+            Action::Delete { .. } => {
                 drifted += 1;
                 out.push_str(&format!(
                     "  + {}  not in stack.toml but carries the stack's tag (left from an earlier stack.toml, or tagged by hand)\n",

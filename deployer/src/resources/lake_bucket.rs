@@ -443,6 +443,10 @@ impl Resource for LakeBucket {
         Box::pin(self.read_live(aws))
     }
 
+    fn holds_data(&self) -> bool {
+        true
+    }
+
     fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
             // Tagged at creation (needs s3:TagResource), so even a crash right after

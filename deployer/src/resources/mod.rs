@@ -112,6 +112,11 @@ pub trait Resource: Send + Sync {
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>>;
 
+    /// Whether deleting it loses data (then only with `--delete-data`).
+    fn holds_data(&self) -> bool {
+        false
+    }
+
     /// Removes the resource. `delete_data` is the user's explicit consent to
     /// lose data (bucket objects); without it, data-holding resources are kept.
     fn delete<'a>(
