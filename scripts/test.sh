@@ -14,3 +14,10 @@ echo "== cargo clippy, the quick local build (README's first command: no deploy 
 cargo clippy -p showcase-deploy -p showcase-extractor --no-default-features --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== the README's first command, as a newcomer runs it"
+state=$(mktemp -d)
+chmod 755 "$state" # PostgreSQL runs as `postgres` when this runs as root
+cargo run -q --locked -p showcase-deploy --no-default-features -- \
+  run --local --date 2024-03-01 --state-dir "$state" | tee "$state/run.txt"
+grep -q "^2024-03-01  extracted 50 sales" "$state/run.txt"
+rm -rf "$state"

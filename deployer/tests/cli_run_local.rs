@@ -143,3 +143,36 @@ fn a_database_that_cannot_be_reached_is_a_clear_error_without_the_password() {
     assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
 }
+
+/// `mktemp -d` makes a private directory. As root, PostgreSQL runs as the
+/// `postgres` user, which cannot enter it: the error names the directory and
+/// the way out. As anyone else the cluster is theirs and the run works.
+#[test]
+fn a_state_dir_postgres_cannot_enter_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let state = private.path().join("state");
+    let output = showcase_deploy()
+        .args(["run", "--local", "--date", "2024-03-01", "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        let private = private.path().canonicalize().unwrap();
+        assert!(
+            text.contains(&format!("that user cannot enter {}.", private.display()))
+                && text.contains(&format!("chmod o+x {}", private.display())),
+            "{text}"
+        );
+    } else {
+        assert!(output.status.success(), "{text}");
+    }
+}

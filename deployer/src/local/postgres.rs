@@ -15,6 +15,12 @@ pub enum PostgresError {
     NotInstalled,
     #[error("`{command}` failed: {detail}")]
     Command { command: String, detail: String },
+    #[error(
+        "PostgreSQL runs as the `postgres` user here (initdb refuses root), and that user cannot \
+         enter {0}.\n  Choose a --state-dir it can reach (the default .showcase in the repository \
+         works), or let it in: `chmod o+x {0}`"
+    )]
+    Unreachable(PathBuf),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -58,6 +64,7 @@ impl LocalPostgres {
                     .arg(&dir),
                 false,
             )?;
+            cluster.ensure_reachable(&dir)?;
         }
         if !cluster.data_dir.join("PG_VERSION").is_file() {
             let mut initdb = Command::new(cluster.bin_dir.join("initdb"));
@@ -107,6 +114,19 @@ impl LocalPostgres {
     /// Leaves the server running when this handle is dropped.
     pub fn keep(&mut self) {
         self.keep = true;
+    }
+
+    /// A private directory above the cluster (`mktemp -d` makes them) would
+    /// stop initdb with a bare "Permission denied": name it instead.
+    fn ensure_reachable(&self, dir: &Path) -> Result<(), PostgresError> {
+        for ancestor in dir.ancestors().collect::<Vec<_>>().into_iter().rev() {
+            let mut enter = Command::new("test");
+            enter.arg("-x").arg(ancestor);
+            if self.run(&mut enter, true).is_err() {
+                return Err(PostgresError::Unreachable(ancestor.to_owned()));
+            }
+        }
+        Ok(())
     }
 
     fn run(&self, command: &mut Command, as_postgres: bool) -> Result<(), PostgresError> {
