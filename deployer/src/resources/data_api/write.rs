@@ -345,21 +345,31 @@ impl DataApi {
             self.delete_plan(aws, plan_id).await?;
         }
         for key_id in &copies.api_keys {
-            aws.apigateway
-                .delete_api_key()
-                .api_key(key_id)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteApiKey", describe(&e)))?;
+            self.delete_key(aws, key_id).await?;
         }
         for api_id in &copies.rest_apis {
-            aws.apigateway
-                .delete_rest_api()
-                .rest_api_id(api_id)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteRestApi", describe(&e)))?;
+            self.delete_rest_api(aws, api_id).await?;
         }
+        Ok(())
+    }
+
+    async fn delete_key(&self, aws: &Aws, key_id: &str) -> Result<(), ResourceError> {
+        aws.apigateway
+            .delete_api_key()
+            .api_key(key_id)
+            .send()
+            .await
+            .map_err(|e| self.error("DeleteApiKey", describe(&e)))?;
+        Ok(())
+    }
+
+    async fn delete_rest_api(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
+        aws.apigateway
+            .delete_rest_api()
+            .rest_api_id(api_id)
+            .send()
+            .await
+            .map_err(|e| self.error("DeleteRestApi", describe(&e)))?;
         Ok(())
     }
 
@@ -404,20 +414,10 @@ impl DataApi {
             ownership(tags, &self.stack) == Ownership::Ours
         };
         if let Some((key_id, _, _)) = self.key_id(aws).await?.filter(|(_, _, tags)| ours(tags)) {
-            aws.apigateway
-                .delete_api_key()
-                .api_key(key_id)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteApiKey", describe(&e)))?;
+            self.delete_key(aws, &key_id).await?;
         }
         if let Some((api_id, _)) = self.find_api(aws).await? {
-            aws.apigateway
-                .delete_rest_api()
-                .rest_api_id(api_id)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteRestApi", describe(&e)))?;
+            self.delete_rest_api(aws, &api_id).await?;
         }
         Ok(Deleted::Deleted)
     }
