@@ -157,6 +157,15 @@ async fn by_hand(config: &aws_config::SdkConfig) {
         .await
         .unwrap();
     lambda
+        .add_permission()
+        .function_name("perm-extractor")
+        .statement_id("public")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .unwrap();
+    lambda
         .update_function_configuration()
         .function_name("perm-data-api")
         .memory_size(1024)
@@ -398,6 +407,7 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
         "RemoveTagsFromResource",
         "PutBucketTagging",
         "PutRetentionPolicy",
+        "RemovePermission",
     ] {
         assert!(
             written.contains(expected),

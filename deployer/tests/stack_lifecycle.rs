@@ -638,6 +638,44 @@ async fn functions_upload_code_only_when_it_changed_and_drift_field_by_field() {
             .unwrap()
             .has_changes()
     );
+    // By hand: anyone may invoke the extractor. A grant the stack did not make is
+    // drift, and up revokes it.
+    lambda
+        .add_permission()
+        .function_name("lifecycle-extractor")
+        .statement_id("public")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .unwrap();
+    let drift = engine::plan(&aws, &resources, &[]).await.unwrap();
+    assert_eq!(changed_fields(&drift), ["other_permissions"]);
+    let grant = drift
+        .changes
+        .iter()
+        .find_map(|c| match &c.action {
+            Action::Update { fields } => Some(fields[0].clone()),
+            _ => None,
+        })
+        .unwrap();
+    // (One statement shows as itself: JSON fields compare one-element lists as their element.)
+    assert_eq!(grant.live.unwrap().display(), r#""public""#);
+    aws.requests.clear();
+    up(&aws, &resources).await;
+    let writes: Vec<String> = aws
+        .requests
+        .mutating()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(writes, ["RemovePermission"]);
+    assert!(
+        !engine::plan(&aws, &resources, &[])
+            .await
+            .unwrap()
+            .has_changes()
+    );
     lambda
         .delete_function()
         .function_name("lifecycle-data-api")

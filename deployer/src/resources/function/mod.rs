@@ -3,6 +3,8 @@
 //! concurrency. Code is uploaded only when the zip's sha256 differs from the
 //! live `CodeSha256`.
 
+mod policy;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -104,13 +106,12 @@ impl Function {
     }
 
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let found = match aws
-            .lambda
-            .get_function()
-            .function_name(&self.name)
-            .send()
-            .await
-        {
+        // Both at once: a plan's time is its slowest chain of requests.
+        let (found, foreign_permissions) = tokio::join!(
+            aws.lambda.get_function().function_name(&self.name).send(),
+            self.foreign_permissions(aws)
+        );
+        let found = match found {
             Ok(found) => found,
             Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
             Err(e) => return Err(self.error("GetFunction", describe(&e))),
@@ -130,6 +131,7 @@ impl Function {
         }
         let mut fields = Fields::new();
         fields.insert("tags", FieldValue::Map(tags));
+        fields.insert("other_permissions", policy::field(foreign_permissions?));
         if let Some(c) = found.configuration() {
             let text = |v: Option<&str>| FieldValue::Text(v.unwrap_or_default().to_owned());
             fields.insert("code_sha256", text(c.code_sha256()));
@@ -276,6 +278,7 @@ impl Resource for Function {
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
         fields.insert("tags", FieldValue::Map(self.tags.clone()));
+        fields.insert("other_permissions", policy::field(Vec::new()));
         if let Some(code) = &self.code {
             fields.insert("code_sha256", FieldValue::Text(code.sha256.clone()));
         }
@@ -352,6 +355,9 @@ impl Resource for Function {
             }
             if changed("reserved_concurrency") {
                 self.set_concurrency(aws).await?;
+            }
+            if changed("other_permissions") {
+                self.revoke_foreign_permissions(aws).await?;
             }
             if let Some(change) = changes.iter().find(|c| c.field == "tags") {
                 let arn = format!(

@@ -1,0 +1,90 @@
+//! The function's resource policy: who else may invoke it. The stack grants
+//! exactly one statement (the data API's, see [`PERMISSION_ID`]); any other is
+//! someone's hand-made grant — a public invoke, another account — and is drift.
+//!
+//! [`PERMISSION_ID`]: crate::resources::data_api::PERMISSION_ID
+
+use super::Function;
+use crate::aws::{Aws, describe, error_code};
+use crate::resources::data_api::PERMISSION_ID;
+use crate::resources::{FieldValue, ResourceError};
+
+/// The `other_permissions` field: the statement ids the stack did not grant, sorted.
+pub(super) fn field(statement_ids: Vec<String>) -> FieldValue {
+    FieldValue::Json(serde_json::json!(statement_ids))
+}
+
+/// Statement ids in a policy document other than the stack's own.
+fn foreign_statement_ids(policy: &str) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    let mut ids: Vec<String> = document["Statement"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|statement| statement["Sid"].as_str())
+        .filter(|sid| *sid != PERMISSION_ID)
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    ids
+}
+
+impl Function {
+    /// The grants besides the stack's (none when the function has no policy).
+    pub(super) async fn foreign_permissions(
+        &self,
+        aws: &Aws,
+    ) -> Result<Vec<String>, ResourceError> {
+        match aws
+            .lambda
+            .get_policy()
+            .function_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(found) => Ok(found
+                .policy()
+                .map(foreign_statement_ids)
+                .unwrap_or_default()),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(Vec::new()),
+            Err(e) => Err(self.error("GetPolicy", describe(&e))),
+        }
+    }
+
+    /// Removes every grant the stack did not make.
+    pub(super) async fn revoke_foreign_permissions(&self, aws: &Aws) -> Result<(), ResourceError> {
+        for statement_id in self.foreign_permissions(aws).await? {
+            aws.lambda
+                .remove_permission()
+                .function_name(&self.name)
+                .statement_id(statement_id)
+                .send()
+                .await
+                .map_err(|e| self.error("RemovePermission", describe(&e)))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_statements_the_stack_did_not_grant_are_foreign() {
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": PERMISSION_ID, "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}},
+                {"Sid": "public", "Effect": "Allow", "Principal": "*"},
+                {"Sid": "another-account", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}},
+            ]
+        });
+        assert_eq!(
+            foreign_statement_ids(&policy.to_string()),
+            ["another-account", "public"]
+        );
+        assert!(foreign_statement_ids("not json").is_empty());
+    }
+}
