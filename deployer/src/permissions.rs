@@ -112,6 +112,7 @@ const OPERATIONS: &[Operation] = &[
     op("Lambda", "ListFunctions", &["lambda:ListFunctions"], Account, Read),
     op("Lambda", "GetFunction", &["lambda:GetFunction"], Functions, Read),
     op("Lambda", "GetPolicy", &["lambda:GetPolicy"], Functions, Read),
+    op("Lambda", "GetFunctionUrlConfig", &["lambda:GetFunctionUrlConfig"], Functions, Read),
     op("Lambda", "CreateFunction", &["lambda:CreateFunction", "lambda:TagResource"], Functions, Write),
     op("Lambda", "UpdateFunctionCode", &["lambda:UpdateFunctionCode"], Functions, Write),
     op("Lambda", "UpdateFunctionConfiguration", &["lambda:UpdateFunctionConfiguration"], Functions, Write),
@@ -122,6 +123,7 @@ const OPERATIONS: &[Operation] = &[
     op("Lambda", "TagResource", &["lambda:TagResource"], Functions, Write),
     op("Lambda", "UntagResource", &["lambda:UntagResource"], Functions, Write),
     op("Lambda", "DeleteFunction", &["lambda:DeleteFunction"], Functions, Write),
+    op("Lambda", "DeleteFunctionUrlConfig", &["lambda:DeleteFunctionUrlConfig"], Functions, Write),
     // SSM: the API key kept for the extractor.
     op("SSM", "DescribeParameters", &["ssm:DescribeParameters"], Account, Read),
     op("SSM", "GetParameter", &["ssm:GetParameter"], Parameters, Read),

@@ -157,6 +157,13 @@ async fn by_hand(config: &aws_config::SdkConfig) {
         .await
         .unwrap();
     lambda
+        .create_function_url_config()
+        .function_name("perm-extractor")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await
+        .unwrap();
+    lambda
         .add_permission()
         .function_name("perm-extractor")
         .statement_id("public")
@@ -408,6 +415,7 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
         "PutBucketTagging",
         "PutRetentionPolicy",
         "RemovePermission",
+        "DeleteFunctionUrlConfig",
     ] {
         assert!(
             written.contains(expected),

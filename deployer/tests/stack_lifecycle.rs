@@ -638,8 +638,27 @@ async fn functions_upload_code_only_when_it_changed_and_drift_field_by_field() {
             .unwrap()
             .has_changes()
     );
-    // By hand: anyone may invoke the extractor. A grant the stack did not make is
-    // drift, and up revokes it.
+    // By hand: a public URL on the data API function, and anyone may invoke the
+    // extractor. Exposure the stack did not make is drift, and up removes it.
+    lambda
+        .create_function_url_config()
+        .function_name("lifecycle-data-api")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await
+        .unwrap();
+    let drift = engine::plan(&aws, &resources, &[]).await.unwrap();
+    assert_eq!(changed_fields(&drift), ["function_url"]);
+    up(&aws, &resources).await;
+    assert!(
+        lambda
+            .get_function_url_config()
+            .function_name("lifecycle-data-api")
+            .send()
+            .await
+            .is_err(),
+        "the URL is gone"
+    );
     lambda
         .add_permission()
         .function_name("lifecycle-extractor")

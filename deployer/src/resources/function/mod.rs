@@ -107,9 +107,10 @@ impl Function {
 
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         // Both at once: a plan's time is its slowest chain of requests.
-        let (found, foreign_permissions) = tokio::join!(
+        let (found, foreign_permissions, url_auth_type) = tokio::join!(
             aws.lambda.get_function().function_name(&self.name).send(),
-            self.foreign_permissions(aws)
+            self.foreign_permissions(aws),
+            self.url_auth_type(aws)
         );
         let found = match found {
             Ok(found) => found,
@@ -132,6 +133,7 @@ impl Function {
         let mut fields = Fields::new();
         fields.insert("tags", FieldValue::Map(tags));
         fields.insert("other_permissions", policy::field(foreign_permissions?));
+        fields.insert("function_url", policy::url_field(url_auth_type?.as_deref()));
         if let Some(c) = found.configuration() {
             let text = |v: Option<&str>| FieldValue::Text(v.unwrap_or_default().to_owned());
             fields.insert("code_sha256", text(c.code_sha256()));
@@ -279,6 +281,7 @@ impl Resource for Function {
         let mut fields = Fields::new();
         fields.insert("tags", FieldValue::Map(self.tags.clone()));
         fields.insert("other_permissions", policy::field(Vec::new()));
+        fields.insert("function_url", policy::url_field(None));
         if let Some(code) = &self.code {
             fields.insert("code_sha256", FieldValue::Text(code.sha256.clone()));
         }
@@ -355,6 +358,9 @@ impl Resource for Function {
             }
             if changed("reserved_concurrency") {
                 self.set_concurrency(aws).await?;
+            }
+            if changed("function_url") {
+                self.delete_url(aws).await?;
             }
             if changed("other_permissions") {
                 self.revoke_foreign_permissions(aws).await?;

@@ -1,6 +1,7 @@
-//! The function's resource policy: who else may invoke it. The stack grants
-//! exactly one statement (the data API's, see [`PERMISSION_ID`]); any other is
-//! someone's hand-made grant — a public invoke, another account — and is drift.
+//! Who else may invoke the function. The stack grants exactly one policy
+//! statement (the data API's, see [`PERMISSION_ID`]) and no function URL; any
+//! other statement (a public invoke, another account) or a URL made by hand is
+//! drift, and `up` removes it.
 //!
 //! [`PERMISSION_ID`]: crate::resources::data_api::PERMISSION_ID
 
@@ -30,7 +31,44 @@ fn foreign_statement_ids(policy: &str) -> Vec<String> {
     ids
 }
 
+/// The `function_url` field: `none`, or the live URL's auth type.
+pub(super) fn url_field(auth_type: Option<&str>) -> FieldValue {
+    FieldValue::Text(auth_type.map_or_else(
+        || "none".to_owned(),
+        |auth| format!("a URL with auth {auth}"),
+    ))
+}
+
 impl Function {
+    /// The auth type of the function's URL, if it has one.
+    pub(super) async fn url_auth_type(&self, aws: &Aws) -> Result<Option<String>, ResourceError> {
+        match aws
+            .lambda
+            .get_function_url_config()
+            .function_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(found) => Ok(Some(found.auth_type().as_str().to_owned())),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(self.error("GetFunctionUrlConfig", describe(&e))),
+        }
+    }
+
+    pub(super) async fn delete_url(&self, aws: &Aws) -> Result<(), ResourceError> {
+        match aws
+            .lambda
+            .delete_function_url_config()
+            .function_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(self.error("DeleteFunctionUrlConfig", describe(&e))),
+        }
+    }
+
     /// The grants besides the stack's (none when the function has no policy).
     pub(super) async fn foreign_permissions(
         &self,
