@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::{ParameterStringFilter, ParameterType, ResourceTypeForTa
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
-use super::tags::{ownership, tag_delta};
+use super::tags::{claim, tag_delta};
 use super::{
     Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
 };
@@ -116,15 +116,10 @@ impl ApiKeyParameter {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
-        let owner = ownership(&tags, &self.stack);
-        if owner != Ownership::Ours {
-            return Ok(Some(Live {
-                ownership: owner,
-                fields: Fields::new(),
-            }));
-        }
-        let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(tags));
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
         fields.insert("value", fingerprint(&value));
         Ok(Some(Live {
             ownership: Ownership::Ours,

@@ -8,7 +8,7 @@ use aws_sdk_iam::types::Tag;
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
-use super::tags::{ownership, tag_delta};
+use super::tags::{claim, tag_delta};
 use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
 use crate::aws::{Aws, describe, error_code};
 
@@ -76,15 +76,10 @@ impl FunctionRole {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
-        let owner = ownership(&tags, &self.stack);
-        if owner != super::Ownership::Ours {
-            return Ok(Some(Live {
-                ownership: owner,
-                fields: Fields::new(),
-            }));
-        }
-        let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(tags));
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
         if let Some(document) = role.assume_role_policy_document() {
             fields.insert("trust_policy", decode(document));
         }

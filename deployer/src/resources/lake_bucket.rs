@@ -15,6 +15,7 @@ use aws_sdk_s3::types::{
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
+use super::tags::claim;
 use super::{
     Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
 };
@@ -79,13 +80,10 @@ impl LakeBucket {
             Err(e) if error_code(&e) == Some("NoSuchTagSet") => BTreeMap::new(),
             Err(e) => return Err(self.error("GetBucketTagging", describe(&e))),
         };
-        let owner = tags.get(crate::config::STACK_TAG).cloned();
-        if owner.as_deref() != Some(self.stack.as_str()) {
-            return Ok(Some(Live {
-                ownership: Ownership::Foreign { found: owner },
-                fields: Fields::new(),
-            }));
-        }
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
         let s3 = &aws.s3;
         let (versioning, encryption, access, policy, lifecycle) = tokio::join!(
             s3.get_bucket_versioning().bucket(bucket).send(),
@@ -96,8 +94,6 @@ impl LakeBucket {
                 .bucket(bucket)
                 .send(),
         );
-        let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(tags));
         let versioning = versioning.map_err(|e| self.error("GetBucketVersioning", describe(&e)))?;
         fields.insert(
             "versioning",

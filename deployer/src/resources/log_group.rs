@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use futures_util::future::BoxFuture;
 
-use super::tags::{ownership, tag_delta};
+use super::tags::{claim, tag_delta};
 use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
 use crate::aws::{Aws, describe, error_code};
 
@@ -94,15 +94,10 @@ impl LogGroup {
             Err(e) if error_code(&e) == Some("ResourceNotFoundException") => BTreeMap::new(),
             Err(e) => return Err(self.error("ListTagsForResource", describe(&e))),
         };
-        let owner = ownership(&tags, &self.stack);
-        if owner != super::Ownership::Ours {
-            return Ok(Some(Live {
-                ownership: owner,
-                fields: Fields::new(),
-            }));
-        }
-        let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(tags));
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
         if let Some(days) = retention {
             fields.insert("retention_days", FieldValue::Number(i64::from(days)));
         }

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::{DataApi, PERMISSION_ID};
 use crate::aws::{Aws, describe, error_code};
-use crate::resources::tags::ownership;
-use crate::resources::{FieldValue, Fields, Live, Ownership, ResourceError};
+use crate::resources::tags::{claim, ownership};
+use crate::resources::{FieldValue, Live, Ownership, ResourceError};
 
 /// Same-name copies of the API, its key and its plan that carry the stack's
 /// tag besides the ones in use. API Gateway names need not be unique, so two
@@ -209,15 +209,10 @@ impl DataApi {
         let Some((api_id, tags)) = apis.first().cloned() else {
             return Ok(None);
         };
-        let owner = ownership(&tags, &self.stack);
-        if owner != Ownership::Ours {
-            return Ok(Some(Live {
-                ownership: owner,
-                fields: Fields::new(),
-            }));
-        }
-        let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(tags));
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
         let (routes, stage, permission, key, plan) = tokio::join!(
             self.live_routes(aws, &api_id),
             aws.apigateway

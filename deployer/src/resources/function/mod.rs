@@ -17,7 +17,7 @@ use aws_sdk_lambda::types::{
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::future::BoxFuture;
 
-use super::tags::ownership;
+use super::tags::claim;
 use super::{
     Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
 };
@@ -123,15 +123,10 @@ impl Function {
             .unwrap_or_default()
             .into_iter()
             .collect();
-        let owner = ownership(&tags, &self.stack);
-        if owner != Ownership::Ours {
-            return Ok(Some(Live {
-                ownership: owner,
-                fields: Fields::new(),
-            }));
-        }
-        let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(tags));
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
         fields.insert("other_permissions", policy::field(foreign_permissions?));
         fields.insert("function_url", policy::url_field(url_auth_type?.as_deref()));
         if let Some(c) = found.configuration() {
