@@ -78,14 +78,6 @@ pub struct ApiKeyParameter {
 }
 
 impl ApiKeyParameter {
-    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
-        ResourceError::Aws {
-            address: self.address(),
-            operation,
-            detail,
-        }
-    }
-
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         let value = match aws
             .ssm

@@ -56,14 +56,6 @@ fn decode(document: &str) -> FieldValue {
 }
 
 impl FunctionRole {
-    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
-        ResourceError::Aws {
-            address: self.address(),
-            operation,
-            detail,
-        }
-    }
-
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         let role = match aws.iam.get_role().role_name(&self.name).send().await {
             Ok(out) => out.role,

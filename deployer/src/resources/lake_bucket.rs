@@ -36,14 +36,6 @@ pub struct LakeBucket {
 }
 
 impl LakeBucket {
-    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
-        ResourceError::Aws {
-            address: self.address(),
-            operation,
-            detail,
-        }
-    }
-
     fn policy(&self) -> serde_json::Value {
         let bucket = &self.lake.bucket;
         json!({

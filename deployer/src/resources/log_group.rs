@@ -42,14 +42,6 @@ pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>,
 }
 
 impl LogGroup {
-    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
-        ResourceError::Aws {
-            address: self.address(),
-            operation,
-            detail,
-        }
-    }
-
     /// The group's ARN without the trailing `:*` that DescribeLogGroups adds.
     async fn arn(&self, aws: &Aws) -> Result<Option<(String, Option<i32>)>, ResourceError> {
         let found = aws

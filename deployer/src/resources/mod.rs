@@ -87,6 +87,15 @@ impl ResourceError {
 pub trait Resource: Send + Sync {
     fn address(&self) -> Address;
 
+    /// An AWS call about this resource failed.
+    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
+        ResourceError::Aws {
+            address: self.address(),
+            operation,
+            detail,
+        }
+    }
+
     /// Resources that must exist before this one (and be deleted after it).
     fn depends_on(&self) -> Vec<Address> {
         Vec::new()

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{DataApi, PERMISSION_ID};
 use crate::aws::{Aws, describe, error_code};
 use crate::resources::tags::{claim, ownership};
-use crate::resources::{FieldValue, Live, Ownership, ResourceError};
+use crate::resources::{FieldValue, Live, Ownership, Resource, ResourceError};
 
 /// Same-name copies of the API, its key and its plan that carry the stack's
 /// tag besides the ones in use. API Gateway names need not be unique, so two

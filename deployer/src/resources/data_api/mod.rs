@@ -109,14 +109,6 @@ impl DataApi {
         Ok(key.value().map(str::to_owned))
     }
 
-    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
-        ResourceError::Aws {
-            address: self.address(),
-            operation,
-            detail,
-        }
-    }
-
     fn key_name(&self) -> String {
         format!("{}-key", self.name)
     }

@@ -12,7 +12,7 @@ use super::{DataApi, PERMISSION_ID};
 use crate::aws::{Aws, describe, error_code};
 use crate::config::QuotaPeriod;
 use crate::resources::tags::ownership;
-use crate::resources::{Deleted, FieldChange, Ownership, ResourceError};
+use crate::resources::{Deleted, FieldChange, Ownership, Resource, ResourceError};
 
 fn patch(path: &str, value: String) -> PatchOperation {
     PatchOperation::builder()

@@ -85,14 +85,6 @@ fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
 }
 
 impl Function {
-    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
-        ResourceError::Aws {
-            address: self.address(),
-            operation,
-            detail,
-        }
-    }
-
     fn zip(&self) -> Result<Vec<u8>, ResourceError> {
         let code = self.code.as_ref().ok_or_else(|| ResourceError::Invalid {
             address: self.address(),

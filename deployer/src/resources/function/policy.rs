@@ -8,7 +8,7 @@
 use super::Function;
 use crate::aws::{Aws, describe, error_code};
 use crate::resources::data_api::PERMISSION_ID;
-use crate::resources::{FieldValue, ResourceError};
+use crate::resources::{FieldValue, Resource, ResourceError};
 
 /// The `other_permissions` field: the statement ids the stack did not grant, sorted.
 pub(super) fn field(statement_ids: Vec<String>) -> FieldValue {
