@@ -116,15 +116,7 @@ fn credentials_error(error: &(dyn std::error::Error + 'static)) -> Option<String
                     "none found in the environment, profiles, SSO, web identity or instance metadata"
                         .to_owned()
                 }
-                other => {
-                    let mut text = other.to_string();
-                    let mut cause = std::error::Error::source(other);
-                    while let Some(error) = cause {
-                        text.push_str(&format!(": {error}"));
-                        cause = error.source();
-                    }
-                    text
-                }
+                other => showcase_extractor::lake::error_chain(other),
             });
         }
         next = current.source();

@@ -9,7 +9,7 @@ use crate::error::ExtractError;
 use crate::settings::LakeLocation;
 
 pub use directory::FileUpload;
-pub use s3::{PART_SIZE, S3Upload, describe_sdk_error, s3_client_from_env};
+pub use s3::{PART_SIZE, S3Upload, describe_sdk_error, error_chain, s3_client_from_env};
 
 #[derive(Debug, Clone)]
 pub enum Lake {

@@ -182,7 +182,7 @@ impl S3Upload {
 pub fn describe_sdk_error<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if let Some(service) = error.as_service_error() {
         return format!(
@@ -191,8 +191,14 @@ where
             service.message().unwrap_or("no message")
         );
     }
+    error_chain(error)
+}
+
+/// An error and each of its causes, `outer: inner: …` (the SDK's own text
+/// stops at the outermost, e.g. "dispatch failure").
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
