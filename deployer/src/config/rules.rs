@@ -337,13 +337,14 @@ const RESERVED_ENVIRONMENT: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
-/// Variables the tool sets itself from the stack (so the names always match what it deployed).
-const MANAGED_ENVIRONMENT: &[&str] = &[
-    "API_BASE_URL",
-    "API_KEY",
-    "LAKE_URL",
-    "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH",
-];
+/// Variables the tool sets itself from the stack (so the names always match what it
+/// deployed): each function's own list, so a variable it gains is refused here too.
+fn managed_environment(variable: &str) -> bool {
+    showcase_extractor::env::SET_BY_DEPLOY
+        .iter()
+        .chain(showcase_data_api::SET_BY_DEPLOY)
+        .any(|managed| *managed == variable)
+}
 
 fn function_config(
     check: &mut Checker<'_>,
@@ -432,7 +433,7 @@ fn function_config(
                 &path,
                 format!("{variable} is reserved by Lambda"),
             );
-        } else if MANAGED_ENVIRONMENT.contains(&variable.as_str()) {
+        } else if managed_environment(variable) {
             check.fail(
                 name.span(),
                 &path,
@@ -578,5 +579,53 @@ fn api(check: &mut Checker<'_>, raw: &raw::ApiSection) -> ApiConfig {
         rate_limit,
         burst_limit,
         quota,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{Vars, parse};
+
+    /// `file:line:column` and message of the first error, or None if accepted.
+    fn first_error(text: &str) -> Option<String> {
+        parse(text, Path::new("stack.toml"), &Vars::default())
+            .err()
+            .map(|errors| errors.0[0].to_string())
+    }
+
+    #[test]
+    fn api_key_parameter_in_the_extractor_environment_is_refused_at_its_position() {
+        let text = "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n\
+                    [functions.extractor.environment]\nAPI_KEY_PARAMETER = \"x\"\n";
+        let shown = first_error(text).unwrap_or_else(|| panic!("accepted:\n{text}"));
+        assert_eq!(
+            shown,
+            "stack.toml:7:1: functions.extractor.environment.API_KEY_PARAMETER: \
+             API_KEY_PARAMETER is set by showcase-deploy from the stack; remove it here"
+        );
+    }
+
+    #[test]
+    fn every_variable_the_functions_say_the_tool_sets_is_refused_for_both() {
+        let managed = showcase_extractor::env::SET_BY_DEPLOY
+            .iter()
+            .chain(showcase_data_api::SET_BY_DEPLOY);
+        for variable in managed {
+            for function in ["extractor", "data-api"] {
+                let text = format!(
+                    "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n\
+                     [functions.{function}]\nenvironment = {{ {variable} = \"x\" }}\n"
+                );
+                let shown = first_error(&text).unwrap_or_else(|| panic!("accepted:\n{text}"));
+                assert!(
+                    shown.starts_with("stack.toml:7:17: ")
+                        && shown
+                            .ends_with("is set by showcase-deploy from the stack; remove it here"),
+                    "{shown}"
+                );
+            }
+        }
     }
 }

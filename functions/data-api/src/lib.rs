@@ -12,7 +12,7 @@ mod settings;
 pub use errors::ApiError;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
 pub use routes::router;
-pub use settings::{ApiSettings, SettingsError};
+pub use settings::{ApiSettings, IGNORE_STAGE_IN_PATH, SET_BY_DEPLOY, SettingsError};
 
 /// Serves the API on an already bound listener until the task is dropped.
 pub async fn serve(

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use showcase_data_api::{ApiSettings, router, serve};
+use showcase_data_api::{ApiSettings, IGNORE_STAGE_IN_PATH, router, serve};
 
 const USAGE: &str = "usage: data-api [--listen ADDR]   (ADDR default 127.0.0.1:8080; env SALES_ROWS_PER_DAY, default 50)";
 
@@ -17,10 +17,10 @@ fn main() -> ExitCode {
         }
     };
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    if on_lambda && std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none() {
+    if on_lambda && std::env::var_os(IGNORE_STAGE_IN_PATH).is_none() {
         // API Gateway REST events carry the stage ("/prod/sales"); the routes are
         // stage-independent. Set before any thread exists, so this is sound.
-        unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
+        unsafe { std::env::set_var(IGNORE_STAGE_IN_PATH, "true") };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

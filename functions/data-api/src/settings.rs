@@ -6,6 +6,13 @@ use showcase_dataset::sales::{DEFAULT_SALES_PER_DAY, parse_volume};
 /// The environment variable that sets the daily sales volume.
 pub const SALES_ROWS_PER_DAY: &str = "SALES_ROWS_PER_DAY";
 
+/// Tells `lambda_http` to drop the stage from API Gateway REST paths
+/// ("/prod/sales" → "/sales"): the routes are stage-independent.
+pub const IGNORE_STAGE_IN_PATH: &str = "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH";
+
+/// What the deploy tool sets for the deployed data API, so a stack file may not.
+pub const SET_BY_DEPLOY: &[&str] = &[IGNORE_STAGE_IN_PATH];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
     /// Sales transactions per day.

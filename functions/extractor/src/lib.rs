@@ -16,5 +16,5 @@ mod source;
 pub use error::ExtractError;
 pub use extract::{ExtractSummary, Extractor};
 pub use request::{Entity, ExtractRequest};
-pub use settings::{ExtractorSettings, KeyLayout, LakeLocation, SettingsError};
+pub use settings::{ExtractorSettings, KeyLayout, LakeLocation, SettingsError, env};
 pub use source::{ApiClient, RetryPolicy};

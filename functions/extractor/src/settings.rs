@@ -15,6 +15,11 @@ pub mod env {
     pub const LAKE_URL: &str = "LAKE_URL";
     pub const LAKE_KEY_LAYOUT: &str = "LAKE_KEY_LAYOUT";
     pub const PAGE_SIZE: &str = "PAGE_SIZE";
+
+    /// What the deploy tool sets for the deployed extractor, so a stack file may not:
+    /// the names must match what it deployed, and a plain `API_KEY` would put the
+    /// secret in stack.toml (the tool passes `API_KEY_PARAMETER` instead).
+    pub const SET_BY_DEPLOY: &[&str] = &[API_BASE_URL, API_KEY, API_KEY_PARAMETER, LAKE_URL];
 }
 
 #[derive(Debug, Clone)]
