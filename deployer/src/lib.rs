@@ -19,4 +19,6 @@ pub mod report;
 #[cfg(feature = "deploy")]
 pub mod resources;
 #[cfg(feature = "deploy")]
+pub mod session;
+#[cfg(feature = "deploy")]
 pub mod stack;

@@ -14,7 +14,7 @@ use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{self, Plan};
 use showcase_deploy::permissions::{self, Access};
 use showcase_deploy::resources::function::Code;
-use showcase_deploy::stack::Context;
+use showcase_deploy::session::Session;
 use showcase_testkit::MotoServer;
 
 const REGION: &str = "eu-west-1";
@@ -80,45 +80,30 @@ fn fake_code(dir: &Path) -> BTreeMap<FunctionName, Code> {
 
 fn quiet(_: engine::Event) {}
 
-/// What plan and drift do: discover, list leftovers, read everything.
-async fn read_plan(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>) -> Plan {
-    let context = Context::discover(aws, stack, code.clone()).await.unwrap();
-    let declared = showcase_deploy::stack::resources(stack, &context);
-    let leftovers = showcase_deploy::stack::leftovers(aws, stack, &context, &declared)
-        .await
-        .unwrap();
-    engine::plan(aws, &declared, &leftovers).await.unwrap()
+fn session(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>) -> Session {
+    Session::new(aws.clone(), stack.clone(), code.clone())
 }
 
-/// What up does: passes until the API's URL and key have reached the extractor.
+/// What plan and drift do.
+async fn read_plan(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>) -> Plan {
+    session(aws, stack, code).plan().await.unwrap()
+}
+
+/// What up does.
 async fn up(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>, delete_data: bool) {
-    for _pass in 0..3 {
-        let context = Context::discover(aws, stack, code.clone()).await.unwrap();
-        let declared = showcase_deploy::stack::resources(stack, &context);
-        let leftovers = showcase_deploy::stack::leftovers(aws, stack, &context, &declared)
-            .await
-            .unwrap();
-        let plan = engine::plan(aws, &declared, &leftovers).await.unwrap();
-        if !plan.has_changes() {
-            return;
-        }
-        engine::apply(aws, &declared, &leftovers, &plan, delete_data, &quiet)
-            .await
-            .unwrap();
-    }
-    panic!("up did not converge in 3 passes");
+    session(aws, stack, code)
+        .up(delete_data, &|_| {}, &quiet)
+        .await
+        .unwrap();
 }
 
 /// What outputs does, secrets included.
 async fn outputs(aws: &Aws, stack: &Stack) {
-    let account = aws.account_id().await.unwrap();
-    let api = showcase_deploy::stack::data_api(stack, &account);
-    let endpoint = api.endpoint(aws).await.unwrap().unwrap();
-    let key = api
-        .api_key_value(aws, endpoint.api_key_id.as_deref().unwrap())
+    let outputs = session(aws, stack, &BTreeMap::new())
+        .outputs(true)
         .await
         .unwrap();
-    assert!(key.is_some());
+    assert!(outputs["api_key_value"].is_string());
 }
 
 /// Changes a person makes with the console or the CLI: not recorded.
@@ -343,14 +328,9 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
     record(&mut reads);
 
     lake_data(&hand).await;
-    let context = Context::discover(&aws, &v1, code.clone()).await.unwrap();
-    let declared = showcase_deploy::stack::resources(&v1, &context);
-    let leftovers = showcase_deploy::stack::leftovers(&aws, &v1, &context, &declared)
-        .await
-        .unwrap();
-    engine::destroy(&aws, &declared, &leftovers, true, &quiet)
-        .await
-        .unwrap();
+    let down = session(&aws, &v1, &code);
+    let (prepared, plan) = down.down_plan().await.unwrap();
+    down.down(&prepared, &plan, true, &quiet).await.unwrap();
     record(&mut writes);
     assert!(
         aws_sdk_s3::Client::new(&hand)

@@ -100,7 +100,7 @@ fn changed_fields(plan: &engine::Plan) -> Vec<&'static str> {
     plan.changes
         .iter()
         .flat_map(|c| match &c.action {
-            Action::Update { fields } | Action::Replace { fields } => {
+            Action::Update { fields } | Action::Replace { fields, .. } => {
                 fields.iter().map(|f| f.field).collect()
             }
             _ => Vec::new(),

@@ -14,7 +14,7 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
 use showcase_deploy::config::{self, FunctionName, Vars};
 use showcase_deploy::engine;
 use showcase_deploy::resources::function::Code;
-use showcase_deploy::stack::Context;
+use showcase_deploy::session::Session;
 use showcase_testkit::{MotoServer, workspace_root};
 
 struct Measure {
@@ -38,21 +38,7 @@ async fn run(
     .unwrap();
     let aws = Aws::connect_with(&stack.region, moto.config_loader()).await;
     let mut measures = Vec::new();
-    // What a command does before planning: identify the account, look up the
-    // API, list what may be left over from an earlier stack.toml.
-    let prepare = |aws: &Aws| {
-        let aws = aws.clone();
-        let stack = stack.clone();
-        let code = code.clone();
-        async move {
-            let context = Context::discover(&aws, &stack, code).await.unwrap();
-            let declared = showcase_deploy::stack::resources(&stack, &context);
-            let leftovers = showcase_deploy::stack::leftovers(&aws, &stack, &context, &declared)
-                .await
-                .unwrap();
-            (declared, leftovers)
-        }
-    };
+    let session = Session::new(aws.clone(), stack.clone(), code.clone());
     let mut measure = |name: &'static str, started: Instant, aws: &Aws| {
         measures.push(Measure {
             name,
@@ -64,13 +50,7 @@ async fn run(
     };
 
     let started = Instant::now();
-    for _pass in 0..2 {
-        let (resources, leftovers) = prepare(&aws).await;
-        let plan = engine::plan(&aws, &resources, &leftovers).await.unwrap();
-        engine::apply(&aws, &resources, &leftovers, &plan, false, &quiet)
-            .await
-            .unwrap();
-    }
+    session.up(false, &|_| {}, &quiet).await.unwrap();
     measure(
         "fresh up (two passes: the API's URL reaches the extractor)",
         started,
@@ -78,30 +58,22 @@ async fn run(
     );
 
     let started = Instant::now();
-    let (resources, leftovers) = prepare(&aws).await;
-    let plan = engine::plan(&aws, &resources, &leftovers).await.unwrap();
-    assert!(!plan.has_changes(), "{plan:?}");
-    engine::apply(&aws, &resources, &leftovers, &plan, false, &quiet)
-        .await
-        .unwrap();
+    let plans = session.up(false, &|_| {}, &quiet).await.unwrap();
+    assert!(!plans[0].has_changes(), "{plans:?}");
     measure("no-op up", started, &aws);
 
     let started = Instant::now();
-    let (resources, leftovers) = prepare(&aws).await;
-    engine::plan(&aws, &resources, &leftovers).await.unwrap();
+    session.plan().await.unwrap();
     measure("plan", started, &aws);
 
     let started = Instant::now();
-    let (resources, leftovers) = prepare(&aws).await;
-    let drift = engine::plan(&aws, &resources, &leftovers).await.unwrap();
+    let drift = session.plan().await.unwrap();
     assert!(!drift.has_changes());
     measure("drift", started, &aws);
 
     let started = Instant::now();
-    let (resources, leftovers) = prepare(&aws).await;
-    engine::destroy(&aws, &resources, &leftovers, true, &quiet)
-        .await
-        .unwrap();
+    let (prepared, plan) = session.down_plan().await.unwrap();
+    session.down(&prepared, &plan, true, &quiet).await.unwrap();
     measure("down --delete-data", started, &aws);
     measures
 }

@@ -10,7 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-pub use request_log::{Request, RequestLog};
+pub use request_log::{Request, RequestLog, acting_on};
 
 #[derive(Debug, Clone)]
 pub struct Aws {

@@ -12,6 +12,18 @@ use aws_smithy_types::config_bag::ConfigBag;
 pub struct Request {
     pub service: String,
     pub operation: String,
+    /// The resource (`kind.name`) the engine was acting on when it was sent,
+    /// if any: ties every write to the plan line that announced it.
+    pub resource: Option<String>,
+}
+
+tokio::task_local! {
+    static ACTING_ON: String;
+}
+
+/// Runs `work` with its requests attributed to `resource` in the log.
+pub async fn acting_on<F: std::future::Future>(resource: String, work: F) -> F::Output {
+    ACTING_ON.scope(resource, work).await
 }
 
 impl Request {
@@ -65,7 +77,11 @@ impl Intercept for RequestLog {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(Request { service, operation });
+            .push(Request {
+                service,
+                operation,
+                resource: ACTING_ON.try_with(Clone::clone).ok(),
+            });
         Ok(())
     }
 }

@@ -7,12 +7,11 @@ use std::path::PathBuf;
 use showcase_deploy::aws::Aws;
 use showcase_deploy::build;
 use showcase_deploy::config::{self, FunctionName, Stack, Vars};
-use showcase_deploy::engine::{self, DestroyOutcome, Event, Plan};
+use showcase_deploy::engine::{DestroyOutcome, Event, Plan};
 use showcase_deploy::permissions;
-use showcase_deploy::report::{ApplyProgress, drift_text, interactive, plan_text};
-use showcase_deploy::resources::Resource;
+use showcase_deploy::report::{ApplyProgress, down_plan_text, drift_text, interactive, plan_text};
 use showcase_deploy::resources::function::Code;
-use showcase_deploy::stack::Context;
+use showcase_deploy::session::Session;
 
 use super::{CHANGES_PENDING, StackArgs, Status};
 
@@ -102,45 +101,18 @@ fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, 
     Ok(code)
 }
 
-/// Clients and what the desired state depends on in AWS.
-async fn context(
-    stack: &Stack,
-    code: BTreeMap<FunctionName, Code>,
-) -> Result<(Aws, Context), String> {
-    let aws = Aws::connect(&stack.region).await;
-    let context = Context::discover(&aws, stack, code).await?;
-    Ok((aws, context))
-}
-
-/// The resources stack.toml declares, and the live ones it no longer declares.
-struct Resources {
-    declared: Vec<Box<dyn Resource>>,
-    leftovers: Vec<Box<dyn Resource>>,
-}
-
-async fn resources(aws: &Aws, stack: &Stack, context: &Context) -> Result<Resources, String> {
-    let declared = showcase_deploy::stack::resources(stack, context);
-    let leftovers = showcase_deploy::stack::leftovers(aws, stack, context, &declared)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Resources {
-        declared,
-        leftovers,
-    })
-}
-
-async fn read_plan(stack: &Stack, code: BTreeMap<FunctionName, Code>) -> Result<Plan, String> {
-    let (aws, context) = context(stack, code).await?;
-    let resources = resources(&aws, stack, &context).await?;
-    engine::plan(&aws, &resources.declared, &resources.leftovers)
-        .await
-        .map_err(|e| e.to_string())
+/// A deploy session for the stack, with the standard AWS chain's clients.
+async fn session(stack: &Stack, code: BTreeMap<FunctionName, Code>) -> Session {
+    Session::new(Aws::connect(&stack.region).await, stack.clone(), code)
 }
 
 /// Exit 0: nothing to do; 2: changes pending (like `terraform plan -detailed-exitcode`).
 pub fn plan(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
-    let plan = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
+    let code = code(&stack, false)?;
+    let plan = runtime()?
+        .block_on(async { session(&stack, code).await.plan().await })
+        .map_err(|e| e.to_string())?;
     if args.json {
         print_json(&plan)?
     } else {
@@ -156,7 +128,10 @@ pub fn plan(args: &StackArgs) -> Result<Status, String> {
 /// Exit 0: in sync; 2: drift found.
 pub fn drift(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
-    let plan = runtime()?.block_on(read_plan(&stack, code(&stack, false)?))?;
+    let code = code(&stack, false)?;
+    let plan = runtime()?
+        .block_on(async { session(&stack, code).await.plan().await })
+        .map_err(|e| e.to_string())?;
     if args.json {
         print_json(
             &serde_json::json!({ "drifted": plan.has_changes(), "resources": plan.changes }),
@@ -172,7 +147,7 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
 }
 
 /// `delete_data`: lake buckets no longer in stack.toml are deleted with their
-/// objects (otherwise kept).
+/// objects (otherwise kept), and a replacement that deletes data is allowed.
 pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, !skip_build)?;
@@ -188,41 +163,20 @@ pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Statu
     runtime()?.block_on(async {
         let progress = ApplyProgress::new(interactive(), args.json);
         let report = |event: Event| progress.event(&event);
-        let mut plans = Vec::new();
-        // Another pass while applying changed what the desired state depends on
-        // (the API's URL and key appear when the API and key are created, also
-        // when a killed run left them half-made). Bounded: each pass creates more.
-        let (aws, mut context) = context(&stack, code.clone()).await?;
-        for _pass in 0..3 {
-            let resources = resources(&aws, &stack, &context).await?;
-            let plan = engine::plan(&aws, &resources.declared, &resources.leftovers)
-                .await
-                .map_err(|e| e.to_string())?;
-            if !args.json && (plans.is_empty() || plan.has_changes()) {
-                print!("{}", plan_text(&plan));
+        // The first plan is the whole plan; later passes only apply what waited
+        // for values known after apply, so they are not printed again.
+        let printed = std::sync::atomic::AtomicBool::new(args.json);
+        let show = |plan: &Plan| {
+            if !printed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                print!("{}", plan_text(plan));
             }
-            engine::apply(
-                &aws,
-                &resources.declared,
-                &resources.leftovers,
-                &plan,
-                delete_data,
-                &report,
-            )
+        };
+        let session = session(&stack, code).await;
+        let plans = session
+            .up(delete_data, &show, &report)
             .await
             .map_err(|e| e.to_string())?;
-            let changed = plan.has_changes();
-            plans.push(plan);
-            if !changed {
-                break;
-            }
-            let after = Context::discover(&aws, &stack, code.clone()).await?;
-            if after == context {
-                break;
-            }
-            context = after;
-        }
-        let outputs = live_outputs(&stack, false).await?;
+        let outputs = session.outputs(false).await.map_err(|e| e.to_string())?;
         if args.json {
             print_json(&serde_json::json!({ "plans": plans, "outputs": outputs }))?;
         } else {
@@ -232,45 +186,34 @@ pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Statu
     })
 }
 
+/// Shows what it deletes and keeps, asks (or needs --yes), then deletes.
 pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, String> {
     let stack = load(args)?;
-    if !yes {
-        if !std::io::stdin().is_terminal() || !interactive() {
-            return Err(
-                "down deletes the stack's resources: pass --yes to confirm when not at a terminal"
-                    .into(),
-            );
-        }
-        let data = if delete_data {
-            " AND the data in its lake bucket"
-        } else {
-            ""
-        };
-        print!(
-            "Delete stack {}'s resources in {}{data}? [y/N] ",
-            stack.name, stack.region
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err("cancelled".into());
-        }
-    }
     runtime()?.block_on(async {
-        let (aws, context) = context(&stack, BTreeMap::new()).await?;
-        let resources = resources(&aws, &stack, &context).await?;
+        let session = session(&stack, BTreeMap::new()).await;
+        let (prepared, plan) = session.down_plan().await.map_err(|e| e.to_string())?;
+        if !args.json {
+            print!("{}", down_plan_text(&plan, delete_data));
+        }
+        let deletes = plan
+            .changes
+            .iter()
+            .any(|c| matches!(c.action, showcase_deploy::engine::Action::Delete { .. }));
+        if !deletes {
+            if args.json {
+                print_json(&Vec::<serde_json::Value>::new())?;
+            }
+            return Ok(0);
+        }
+        if !yes {
+            confirm_down(&stack, delete_data)?;
+        }
         let progress = ApplyProgress::new(interactive(), args.json);
         let report = |event: Event| progress.event(&event);
-        let outcomes = engine::destroy(
-            &aws,
-            &resources.declared,
-            &resources.leftovers,
-            delete_data,
-            &report,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let outcomes = session
+            .down(&prepared, &plan, delete_data, &report)
+            .await
+            .map_err(|e| e.to_string())?;
         if args.json {
             let list: Vec<_> = outcomes
                 .iter()
@@ -293,42 +236,31 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
     })
 }
 
-/// What a user needs to use the stack, read from AWS.
-async fn live_outputs(stack: &Stack, show_secrets: bool) -> Result<serde_json::Value, String> {
-    let aws = Aws::connect(&stack.region).await;
-    let account = aws.account_id().await?;
-    let api = showcase_deploy::stack::data_api(stack, &account);
-    let endpoint = api.endpoint(&aws).await.map_err(|e| e.to_string())?;
-    let function_arn = |f| {
-        format!(
-            "arn:aws:lambda:{}:{account}:function:{}",
-            stack.region,
-            showcase_deploy::stack::function_name(stack, f)
-        )
-    };
-    let mut outputs = serde_json::json!({
-        "stack": stack.name,
-        "region": stack.region,
-        "api_url": endpoint.as_ref().map(|e| e.url.clone()),
-        "api_stage": stack.api.stage,
-        "api_key_id": endpoint.as_ref().and_then(|e| e.api_key_id.clone()),
-        "lake_bucket": stack.lake.bucket,
-        "lake_url": format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
-        "data_api_function": function_arn(FunctionName::DataApi),
-        "extractor_function": function_arn(FunctionName::Extractor),
-    });
-    let key_id = endpoint
-        .as_ref()
-        .and_then(|e| e.api_key_id.as_deref())
-        .filter(|_| show_secrets);
-    if let Some(key_id) = key_id {
-        let value = api
-            .api_key_value(&aws, key_id)
-            .await
-            .map_err(|e| e.to_string())?;
-        outputs["api_key_value"] = serde_json::json!(value);
+/// Asks at a terminal; anywhere else `--yes` is required.
+fn confirm_down(stack: &Stack, delete_data: bool) -> Result<(), String> {
+    if !std::io::stdin().is_terminal() || !interactive() {
+        return Err(
+            "down deletes the stack's resources: pass --yes to confirm when not at a terminal"
+                .into(),
+        );
     }
-    Ok(outputs)
+    let data = if delete_data {
+        " AND the data in its lake bucket"
+    } else {
+        ""
+    };
+    print!(
+        "Delete stack {}'s resources in {}{data}? [y/N] ",
+        stack.name, stack.region
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err("cancelled".into())
+    }
 }
 
 fn print_outputs(outputs: &serde_json::Value) {
@@ -347,7 +279,14 @@ fn print_outputs(outputs: &serde_json::Value) {
 /// Prints the stack's outputs; the API key's value only with --show-secrets.
 pub fn outputs(args: &StackArgs, show_secrets: bool) -> Result<Status, String> {
     let stack = load(args)?;
-    let outputs = runtime()?.block_on(live_outputs(&stack, show_secrets))?;
+    let outputs = runtime()?
+        .block_on(async {
+            session(&stack, BTreeMap::new())
+                .await
+                .outputs(show_secrets)
+                .await
+        })
+        .map_err(|e| e.to_string())?;
     if args.json {
         print_json(&outputs)?
     } else {

@@ -3,7 +3,7 @@ use futures_util::future::join_all;
 use super::plan::{Action, Plan};
 use crate::aws::Aws;
 use crate::layers::layers;
-use crate::resources::{Address, Deleted, Ownership, Resource, ResourceError};
+use crate::resources::{Address, Deleted, Resource, ResourceError};
 
 /// Progress of an apply or destroy, for the reporting layer.
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub enum EngineError {
     Resource(#[from] ResourceError),
     #[error("refusing to touch resources the stack does not own:\n  {}", .0.join("\n  "))]
     Refused(Vec<String>),
+    #[error("refusing to replace resources that hold data without --delete-data (replacing deletes them and everything in them):\n  {}", .0.join("\n  "))]
+    WouldDeleteData(Vec<String>),
     #[error("the resource graph is broken: {0}")]
     Graph(String),
 }
@@ -73,7 +75,8 @@ async fn delete_reported(
         address: address.clone(),
         action: "delete",
     });
-    let (outcome, result) = match resource.delete(aws, delete_data).await? {
+    let deleted = crate::aws::acting_on(address.to_string(), resource.delete(aws, delete_data));
+    let (outcome, result) = match deleted.await? {
         Deleted::Deleted => (DestroyOutcome::Deleted, "deleted"),
         Deleted::KeptData => (DestroyOutcome::Kept, KEPT),
     };
@@ -104,10 +107,19 @@ pub async fn apply(
     if !refused.is_empty() {
         return Err(EngineError::Refused(refused));
     }
+    let losing: Vec<String> = plan
+        .data_losing_replacements()
+        .iter()
+        .map(|c| c.address.to_string())
+        .collect();
+    if !losing.is_empty() && !delete_data {
+        return Err(EngineError::WouldDeleteData(losing));
+    }
+    // Changes waiting for a value known after apply are left to a later pass.
     let action_of = |address: &Address| {
         plan.changes
             .iter()
-            .find(|c| &c.address == address)
+            .find(|c| &c.address == address && !c.deferred())
             .map(|c| &c.action)
     };
     for layer in resource_layers(declared, true)? {
@@ -120,20 +132,29 @@ pub async fn apply(
                 Action::Update { .. } => ("update", "updated"),
                 Action::Replace { .. } => ("replace", "replaced"),
             };
+            let work = async move {
+                match action {
+                    Action::Create => resource.create(aws).await?,
+                    Action::Update { fields } => resource.update(aws, fields).await?,
+                    Action::Replace { .. } => {
+                        // Checked above: a data-holding resource gets here only with --delete-data.
+                        if resource.delete(aws, delete_data).await? == Deleted::KeptData {
+                            return Err(EngineError::WouldDeleteData(vec![
+                                resource.address().to_string(),
+                            ]));
+                        }
+                        resource.create(aws).await?;
+                    }
+                    Action::NoChange | Action::Refuse { .. } | Action::Delete { .. } => {}
+                }
+                Ok::<(), EngineError>(())
+            };
             Some(async move {
                 on_event(Event::Started {
                     address: resource.address(),
                     action: verb,
                 });
-                match action {
-                    Action::Create => resource.create(aws).await?,
-                    Action::Update { fields } => resource.update(aws, fields).await?,
-                    Action::Replace { .. } => {
-                        resource.delete(aws, true).await?;
-                        resource.create(aws).await?;
-                    }
-                    Action::NoChange | Action::Refuse { .. } | Action::Delete { .. } => {}
-                }
+                crate::aws::acting_on(resource.address().to_string(), work).await?;
                 on_event(Event::Finished {
                     address: resource.address(),
                     result,
@@ -171,12 +192,15 @@ pub enum DestroyOutcome {
     NotOurs,
 }
 
-/// Deletes what the stack owns, dependents first: the leftovers it no longer
-/// declares, then the declared resources. A second run finds nothing.
-pub async fn destroy(
+/// Carries out a [`destroy_plan`](super::destroy_plan): deletes what it
+/// marks, dependents first (the leftovers stack.toml no longer declares, then
+/// the declared resources), and says what became of every resource. A second
+/// run finds nothing.
+pub async fn destroy_planned(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
     leftovers: &[Box<dyn Resource>],
+    plan: &Plan,
     delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<Vec<(Address, DestroyOutcome)>, EngineError> {
@@ -185,11 +209,18 @@ pub async fn destroy(
         for layer in resource_layers(resources, strict)?.into_iter().rev() {
             let work = layer.into_iter().map(|i| {
                 let resource = resources[i].as_ref();
+                let action = plan
+                    .changes
+                    .iter()
+                    .find(|c| c.address == resource.address())
+                    .map(|c| &c.action);
                 async move {
-                    let outcome = match resource.read(aws).await? {
+                    let outcome = match action {
                         None => DestroyOutcome::Absent,
-                        Some(live) if live.ownership != Ownership::Ours => DestroyOutcome::NotOurs,
-                        Some(_) => delete_reported(aws, resource, delete_data, on_event).await?,
+                        Some(Action::Delete { .. }) => {
+                            delete_reported(aws, resource, delete_data, on_event).await?
+                        }
+                        Some(_) => DestroyOutcome::NotOurs,
                     };
                     Ok::<_, EngineError>((resource.address(), outcome))
                 }
@@ -200,4 +231,17 @@ pub async fn destroy(
         }
     }
     Ok(outcomes)
+}
+
+/// Reads, then deletes what the stack owns: [`destroy_plan`](super::destroy_plan)
+/// and [`destroy_planned`] in one call, for callers that need not show the plan.
+pub async fn destroy(
+    aws: &Aws,
+    declared: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Resource>],
+    delete_data: bool,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<Vec<(Address, DestroyOutcome)>, EngineError> {
+    let plan = super::destroy_plan(aws, declared, leftovers).await?;
+    destroy_planned(aws, declared, leftovers, &plan, delete_data, on_event).await
 }

@@ -8,5 +8,5 @@
 mod apply;
 mod plan;
 
-pub use apply::{DestroyOutcome, EngineError, Event, apply, destroy};
-pub use plan::{Action, Plan, PlannedChange, plan};
+pub use apply::{DestroyOutcome, EngineError, Event, apply, destroy, destroy_planned};
+pub use plan::{Action, Plan, PlannedChange, destroy_plan, plan};

@@ -12,8 +12,11 @@ pub enum Action {
         fields: Vec<FieldChange>,
     },
     /// A field that cannot change in place changed: delete, then create.
+    /// `deletes_data`: the resource holds data, so `up` refuses it without
+    /// `--delete-data` (and the plan says so first).
     Replace {
         fields: Vec<FieldChange>,
+        deletes_data: bool,
     },
     NoChange,
     /// Something of this name exists but is not the stack's: never touched.
@@ -32,6 +35,36 @@ pub struct PlannedChange {
     pub address: Address,
     #[serde(flatten)]
     pub action: Action,
+    /// Desired fields whose value exists only once another resource is
+    /// created: `up` applies this change in a later pass, when they are known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub known_after_apply: Vec<&'static str>,
+}
+
+impl PlannedChange {
+    /// Decides one resource's change from its desired and live state (pure).
+    pub fn decide(resource: &dyn Resource, live: Option<&Live>) -> PlannedChange {
+        let action = Plan::decide(resource, live);
+        let known_after_apply = match action {
+            Action::Create | Action::Update { .. } | Action::Replace { .. } => resource
+                .desired()
+                .iter()
+                .filter(|(_, value)| value.is_known_after_apply())
+                .map(|(name, _)| *name)
+                .collect(),
+            _ => Vec::new(),
+        };
+        PlannedChange {
+            address: resource.address(),
+            action,
+            known_after_apply,
+        }
+    }
+
+    /// Whether `up` must wait for a later pass to apply it.
+    pub fn deferred(&self) -> bool {
+        !self.known_after_apply.is_empty()
+    }
 }
 
 /// Every resource of the stack and what will happen to it, in stack order.
@@ -53,6 +86,27 @@ impl Plan {
             .iter()
             .filter(|c| matches!(c.action, Action::Refuse { .. }))
             .collect()
+    }
+
+    /// Replacements that would delete data: refused unless `--delete-data`.
+    pub fn data_losing_replacements(&self) -> Vec<&PlannedChange> {
+        self.changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.action,
+                    Action::Replace {
+                        deletes_data: true,
+                        ..
+                    }
+                )
+            })
+            .collect()
+    }
+
+    /// What is left for a later pass of `up` (values known after apply).
+    pub fn has_deferred(&self) -> bool {
+        self.changes.iter().any(PlannedChange::deferred)
     }
 
     /// Decides one resource's action from its desired and live state (pure).
@@ -86,7 +140,10 @@ impl Plan {
             .iter()
             .any(|f| resource.replaced_when_changed().contains(&f.field))
         {
-            Action::Replace { fields }
+            Action::Replace {
+                fields,
+                deletes_data: resource.holds_data(),
+            }
         } else {
             Action::Update { fields }
         }
@@ -109,11 +166,7 @@ pub async fn plan(
     .await;
     let mut changes = Vec::with_capacity(declared.len());
     for (resource, live) in declared.iter().zip(declared_reads) {
-        let action = Plan::decide(resource.as_ref(), live?.as_ref());
-        changes.push(PlannedChange {
-            address: resource.address(),
-            action,
-        });
+        changes.push(PlannedChange::decide(resource.as_ref(), live?.as_ref()));
     }
     for (resource, live) in leftovers.iter().zip(leftover_reads) {
         if live?.is_some_and(|live| live.ownership == Ownership::Ours) {
@@ -122,8 +175,235 @@ pub async fn plan(
                 action: Action::Delete {
                     holds_data: resource.holds_data(),
                 },
+                known_after_apply: Vec::new(),
             });
         }
     }
     Ok(Plan { changes })
+}
+
+/// What `down` will do, read before it asks: every resource of the stack that
+/// exists and carries its tag is deleted (a data-holding one only with
+/// `--delete-data`, which the action says); one that exists without the tag is
+/// refused (left alone, never blocking the rest); one that is gone is absent
+/// from the plan.
+pub async fn destroy_plan(
+    aws: &Aws,
+    declared: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Resource>],
+) -> Result<Plan, ResourceError> {
+    let reads = join_all(declared.iter().chain(leftovers).map(|r| r.read(aws))).await;
+    let mut changes = Vec::new();
+    for (resource, live) in declared.iter().chain(leftovers).zip(reads) {
+        let Some(live) = live? else { continue };
+        let action = match Plan::decide(resource.as_ref(), Some(&live)) {
+            refuse @ Action::Refuse { .. } => refuse,
+            _ => Action::Delete {
+                holds_data: resource.holds_data(),
+            },
+        };
+        changes.push(PlannedChange {
+            address: resource.address(),
+            action,
+            known_after_apply: Vec::new(),
+        });
+    }
+    Ok(Plan { changes })
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::future::BoxFuture;
+
+    use super::*;
+    use crate::resources::{Deleted, FieldValue, Fields, KNOWN_AFTER_APPLY};
+
+    /// A resource with fixed desired fields; the engine's decisions need no AWS.
+    struct Fake {
+        desired: Fields,
+        replaced: &'static [&'static str],
+        holds_data: bool,
+    }
+
+    fn fake(desired: &[(&'static str, FieldValue)]) -> Fake {
+        Fake {
+            desired: desired.iter().cloned().collect(),
+            replaced: &[],
+            holds_data: false,
+        }
+    }
+
+    impl Resource for Fake {
+        fn address(&self) -> Address {
+            Address {
+                kind: "fake",
+                name: "one".into(),
+            }
+        }
+        fn desired(&self) -> Fields {
+            self.desired.clone()
+        }
+        fn replaced_when_changed(&self) -> &'static [&'static str] {
+            self.replaced
+        }
+        fn holds_data(&self) -> bool {
+            self.holds_data
+        }
+        fn read<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn create<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn update<'a>(
+            &'a self,
+            _: &'a Aws,
+            _: &'a [FieldChange],
+        ) -> BoxFuture<'a, Result<(), ResourceError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn delete<'a>(
+            &'a self,
+            _: &'a Aws,
+            _: bool,
+        ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+            Box::pin(async { Ok(Deleted::Deleted) })
+        }
+    }
+
+    fn ours(fields: &[(&'static str, FieldValue)]) -> Live {
+        Live {
+            ownership: Ownership::Ours,
+            fields: fields.iter().cloned().collect(),
+        }
+    }
+
+    fn size(n: i64) -> (&'static str, FieldValue) {
+        ("size", FieldValue::Number(n))
+    }
+
+    #[test]
+    fn absent_is_created_equal_is_left_alone_different_is_updated() {
+        let resource = fake(&[size(2)]);
+        assert_eq!(Plan::decide(&resource, None), Action::Create);
+        assert_eq!(
+            Plan::decide(&resource, Some(&ours(&[size(2)]))),
+            Action::NoChange
+        );
+        let Action::Update { fields } = Plan::decide(&resource, Some(&ours(&[size(1)]))) else {
+            panic!("expected an update")
+        };
+        assert_eq!(fields[0].field, "size");
+        assert_eq!(fields[0].live, Some(FieldValue::Number(1)));
+    }
+
+    #[test]
+    fn what_is_not_ours_is_refused_and_says_whose_it_is() {
+        let resource = fake(&[size(2)]);
+        for (found, says) in [
+            (None, "without the showcase:stack tag"),
+            (Some("other".to_owned()), "belongs to stack 'other'"),
+        ] {
+            let live = Live {
+                ownership: Ownership::Foreign { found },
+                fields: Fields::new(),
+            };
+            let Action::Refuse { reason } = Plan::decide(&resource, Some(&live)) else {
+                panic!("expected a refusal")
+            };
+            assert!(reason.contains(says), "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_replacement_of_data_says_it_deletes_data() {
+        let mut resource = fake(&[size(2)]);
+        resource.replaced = &["size"];
+        let action = Plan::decide(&resource, Some(&ours(&[size(1)])));
+        assert!(matches!(
+            action,
+            Action::Replace {
+                deletes_data: false,
+                ..
+            }
+        ));
+        resource.holds_data = true;
+        let change = PlannedChange::decide(&resource, Some(&ours(&[size(1)])));
+        let plan = Plan {
+            changes: vec![change],
+        };
+        assert_eq!(plan.data_losing_replacements().len(), 1);
+        let text = crate::report::plan_text(&plan);
+        assert!(
+            text.contains("± fake.one  replace: deletes data, refused without --delete-data"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["changes"][0]["action"], "replace");
+        assert_eq!(json["changes"][0]["deletes_data"], true);
+    }
+
+    #[test]
+    fn values_known_after_apply_defer_the_change_and_are_named() {
+        let resource = fake(&[
+            size(2),
+            (
+                "environment",
+                FieldValue::Map([("URL".to_owned(), KNOWN_AFTER_APPLY.to_owned())].into()),
+            ),
+        ]);
+        let change = PlannedChange::decide(&resource, None);
+        assert!(change.deferred());
+        assert_eq!(change.known_after_apply, ["environment"]);
+        let plan = Plan {
+            changes: vec![change],
+        };
+        assert!(plan.has_deferred());
+        assert!(
+            crate::report::plan_text(&plan)
+                .contains("+ fake.one  create (environment known after apply)")
+        );
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["changes"][0]["known_after_apply"][0], "environment");
+    }
+
+    #[test]
+    fn reports_count_what_happens() {
+        let plan = Plan {
+            changes: vec![
+                PlannedChange {
+                    address: Address {
+                        kind: "bucket",
+                        name: "lake".into(),
+                    },
+                    action: Action::Delete { holds_data: true },
+                    known_after_apply: Vec::new(),
+                },
+                PlannedChange {
+                    address: Address {
+                        kind: "role",
+                        name: "r".into(),
+                    },
+                    action: Action::Delete { holds_data: false },
+                    known_after_apply: Vec::new(),
+                },
+            ],
+        };
+        let down = crate::report::down_plan_text(&plan, false);
+        assert!(down.contains("bucket.lake  kept: holds data"), "{down}");
+        assert!(down.contains("  - role.r  delete\n"), "{down}");
+        assert!(down.ends_with("Down: 1 to delete, 1 kept.\n"), "{down}");
+        let all = crate::report::down_plan_text(&plan, true);
+        assert!(
+            all.contains("  - bucket.lake  delete with its data"),
+            "{all}"
+        );
+        let drift = crate::report::drift_text(&plan);
+        assert!(drift.contains("Drift in 2 resource(s)"), "{drift}");
+        let empty = Plan {
+            changes: Vec::new(),
+        };
+        assert!(crate::report::plan_text(&empty).contains("No changes"));
+        assert!(crate::report::drift_text(&empty).contains("No drift"));
+    }
 }

@@ -13,7 +13,7 @@ mod progress;
 pub use apply::ApplyProgress;
 pub use local_run::day_line;
 #[cfg(feature = "deploy")]
-pub use plan::{drift_text, plan_text};
+pub use plan::{down_plan_text, drift_text, plan_text};
 pub use progress::Progress;
 
 /// Whether output goes to a person at a terminal (not CI, not a pipe).

@@ -1,6 +1,6 @@
 //! A plan and a drift report as a reviewer reads them.
 
-use crate::engine::{Action, Plan};
+use crate::engine::{Action, Plan, PlannedChange};
 use crate::resources::FieldChange;
 
 fn field_lines(out: &mut String, fields: &[FieldChange], live_word: &str) {
@@ -17,6 +17,18 @@ fn field_lines(out: &mut String, fields: &[FieldChange], live_word: &str) {
     }
 }
 
+/// Why a change waits for a later pass of `up`.
+fn after_apply(change: &PlannedChange) -> String {
+    if change.deferred() {
+        format!(
+            " ({} known after apply)",
+            change.known_after_apply.join(", ")
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// `plan`: per resource what will happen, per field from what to what.
 pub fn plan_text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -25,16 +37,32 @@ pub fn plan_text(plan: &Plan) -> String {
         match &change.action {
             Action::Create => {
                 create += 1;
-                out.push_str(&format!("  + {}  create\n", change.address));
+                out.push_str(&format!(
+                    "  + {}  create{}\n",
+                    change.address,
+                    after_apply(change)
+                ));
             }
             Action::Update { fields } => {
                 update += 1;
-                out.push_str(&format!("  ~ {}  update\n", change.address));
+                out.push_str(&format!(
+                    "  ~ {}  update{}\n",
+                    change.address,
+                    after_apply(change)
+                ));
                 field_lines(&mut out, fields, "");
             }
-            Action::Replace { fields } => {
+            Action::Replace {
+                fields,
+                deletes_data,
+            } => {
                 replace += 1;
-                out.push_str(&format!("  ± {}  replace\n", change.address));
+                let data = if *deletes_data {
+                    ": deletes data, refused without --delete-data"
+                } else {
+                    ""
+                };
+                out.push_str(&format!("  ± {}  replace{data}\n", change.address));
                 field_lines(&mut out, fields, "");
             }
             Action::NoChange => out.push_str(&format!("    {}  no change\n", change.address)),
@@ -79,7 +107,7 @@ pub fn drift_text(plan: &Plan) -> String {
                     change.address
                 ));
             }
-            Action::Update { fields } | Action::Replace { fields } => {
+            Action::Update { fields } | Action::Replace { fields, .. } => {
                 drifted += 1;
                 out.push_str(&format!("  ~ {}  drifted\n", change.address));
                 field_lines(&mut out, fields, "live");
@@ -103,6 +131,39 @@ pub fn drift_text(plan: &Plan) -> String {
         out.push_str(&format!(
             "Drift in {drifted} resource(s); `showcase-deploy up` repairs it.\n"
         ));
+    }
+    out
+}
+
+/// `down`, before it asks: what it deletes, what it keeps and why.
+pub fn down_plan_text(plan: &Plan, delete_data: bool) -> String {
+    let mut out = String::new();
+    let (mut delete, mut keep) = (0, 0);
+    for change in &plan.changes {
+        match &change.action {
+            Action::Delete { holds_data: true } if !delete_data => {
+                keep += 1;
+                out.push_str(&format!(
+                    "    {}  kept: holds data (--delete-data deletes it and everything in it)\n",
+                    change.address
+                ));
+            }
+            Action::Delete { holds_data } => {
+                delete += 1;
+                let data = if *holds_data { " with its data" } else { "" };
+                out.push_str(&format!("  - {}  delete{data}\n", change.address));
+            }
+            Action::Refuse { reason } => {
+                keep += 1;
+                out.push_str(&format!("    {}  kept: {reason}\n", change.address));
+            }
+            _ => {}
+        }
+    }
+    if delete == 0 && keep == 0 {
+        out.push_str("Nothing to delete: no resource of the stack exists.\n");
+    } else {
+        out.push_str(&format!("Down: {delete} to delete, {keep} kept.\n"));
     }
     out
 }

@@ -16,11 +16,26 @@ pub enum FieldValue {
 
 pub type Fields = BTreeMap<&'static str, FieldValue>;
 
+/// Stands for a value that exists only once another resource is created (the
+/// data API's URL, its key): a plan shows it, `up` applies the resource in a
+/// later pass, when the value is real.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
 impl FieldValue {
     pub fn json(text: &str) -> FieldValue {
         serde_json::from_str(text)
             .map(FieldValue::Json)
             .unwrap_or_else(|_| FieldValue::Text(text.to_owned()))
+    }
+
+    /// Whether the value (or part of it) is only known after apply.
+    pub fn is_known_after_apply(&self) -> bool {
+        match self {
+            FieldValue::Text(text) => text == KNOWN_AFTER_APPLY,
+            FieldValue::Map(map) => map.values().any(|v| v == KNOWN_AFTER_APPLY),
+            FieldValue::Json(value) => value.to_string().contains(KNOWN_AFTER_APPLY),
+            FieldValue::Number(_) | FieldValue::Bool(_) => false,
+        }
     }
 
     /// How a plan shows the value.

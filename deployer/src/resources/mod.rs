@@ -18,7 +18,7 @@ use futures_util::future::BoxFuture;
 use crate::aws::Aws;
 
 pub use diff::{FieldChange, diff};
-pub use fields::{FieldValue, Fields};
+pub use fields::{FieldValue, Fields, KNOWN_AFTER_APPLY};
 
 /// `kind.name`, e.g. `lake_bucket.acme-lake`: how plans and reports name a resource.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -35,9 +35,13 @@ pub fn ownership(tags: &BTreeMap<String, String>, stack: &str) -> Ownership {
 /// Where every read starts once it has the live tags: a resource that is not
 /// the stack's is reported with its owner and no fields (it is never compared
 /// or changed); the stack's own starts its fields with its tags.
-pub fn claim(tags: BTreeMap<String, String>, stack: &str) -> Result<Fields, Live> {
+/// Tags under `aws:` (CloudFormation's `aws:cloudformation:*` on adopted
+/// resources, say) are AWS's own: nobody can change them, so they are no part
+/// of the comparison.
+pub fn claim(mut tags: BTreeMap<String, String>, stack: &str) -> Result<Fields, Live> {
     match ownership(&tags, stack) {
         Ownership::Ours => {
+            tags.retain(|key, _| !is_aws_reserved(key));
             let mut fields = Fields::new();
             fields.insert("tags", FieldValue::Map(tags));
             Ok(fields)
@@ -46,5 +50,59 @@ pub fn claim(tags: BTreeMap<String, String>, stack: &str) -> Result<Fields, Live
             ownership: foreign,
             fields: Fields::new(),
         }),
+    }
+}
+
+/// Whether AWS reserves the tag key (`aws:` prefix, any case): it refuses to
+/// add, change or remove such tags.
+pub fn is_aws_reserved(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_tags_are_not_compared_and_never_removed() {
+        let live: BTreeMap<String, String> = [
+            ("showcase:stack", "demo"),
+            ("aws:cloudformation:stack-name", "seed"),
+            ("AWS:Foo", "x"),
+            ("team", "data"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let fields = claim(live, "demo").unwrap();
+        let FieldValue::Map(tags) = &fields["tags"] else {
+            panic!("tags is a map")
+        };
+        assert_eq!(tags.keys().collect::<Vec<_>>(), ["showcase:stack", "team"]);
+        let desired: BTreeMap<String, String> = [("showcase:stack", "demo")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let change = FieldChange {
+            field: "tags",
+            live: Some(FieldValue::Map(tags.clone())),
+            desired: FieldValue::Map(desired),
+        };
+        let (_, removed) = tag_delta(&change);
+        assert_eq!(removed, ["team"]);
+    }
+
+    #[test]
+    fn another_stacks_resource_is_foreign_with_no_fields() {
+        let live: BTreeMap<String, String> =
+            [("showcase:stack".to_owned(), "other".to_owned())].into();
+        let foreign = claim(live, "demo").unwrap_err();
+        assert_eq!(
+            foreign.ownership,
+            Ownership::Foreign {
+                found: Some("other".into())
+            }
+        );
+        assert!(foreign.fields.is_empty());
     }
 }

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::config::{FunctionName, STACK_TAG, Stack};
-use crate::resources::Resource;
 use crate::resources::api_key_parameter::{ApiKeyParameter, Secret};
 use crate::resources::data_api::DataApi;
 use crate::resources::function::{Code, Function};
 use crate::resources::function_role::FunctionRole;
 use crate::resources::lake_bucket::LakeBucket;
 use crate::resources::log_group::LogGroup;
+use crate::resources::{KNOWN_AFTER_APPLY, Resource};
 
 /// Tags every resource of the stack carries: the user's, plus ownership.
 pub fn tags(stack: &Stack) -> BTreeMap<String, String> {
@@ -91,30 +91,34 @@ pub struct Context {
 
 impl Context {
     /// What the desired state depends on in AWS: the account, and the data
-    /// API's URL and key once the API exists (`up` makes a second pass after
-    /// creating it, so the extractor gets both).
+    /// API's URL and key once the API exists. One round trip: the lookups go
+    /// by name (the account shapes ARNs, not lookups), side by side.
     pub async fn discover(
         aws: &crate::aws::Aws,
         stack: &Stack,
         code: BTreeMap<FunctionName, Code>,
     ) -> Result<Context, String> {
-        let account = aws.account_id().await?;
-        let api = data_api(stack, &account);
-        let endpoint = api.endpoint(aws).await.map_err(|e| e.to_string())?;
-        let api_key = match endpoint.as_ref().and_then(|e| e.api_key_id.as_deref()) {
-            Some(key_id) => api
-                .api_key_value(aws, key_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .map(Secret),
-            None => None,
-        };
+        let lookup = data_api(stack, "");
+        let (account, endpoint) = tokio::join!(aws.account_id(), lookup.endpoint(aws));
+        let account = account?;
+        let endpoint = endpoint.map_err(|e| e.to_string())?;
         Ok(Context {
             account,
             code,
-            api_url: endpoint.map(|e| e.url),
-            api_key,
+            api_url: endpoint.as_ref().map(|e| e.url.clone()),
+            api_key: endpoint.and_then(|e| e.api_key),
         })
+    }
+
+    /// The context a plan shows: what does not exist yet (the API's URL, its
+    /// key) is `(known after apply)`, so the plan lists everything `up` will
+    /// do, and `up` applies what depends on it in a later pass.
+    pub fn with_values_known_after_apply(mut self) -> Context {
+        self.api_url
+            .get_or_insert_with(|| KNOWN_AFTER_APPLY.to_owned());
+        self.api_key
+            .get_or_insert_with(|| Secret(KNOWN_AFTER_APPLY.to_owned()));
+        self
     }
 }
 

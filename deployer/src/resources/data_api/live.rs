@@ -29,16 +29,9 @@ impl Copies {
     }
 }
 
-/// Every item but the first (the one in use) that is `stack`'s.
-fn extra_ids<'a>(
-    stack: &str,
-    items: impl Iterator<Item = (&'a str, BTreeMap<String, String>)>,
-) -> Vec<String> {
-    items
-        .skip(1)
-        .filter(|(_, tags)| ownership(tags, stack) == Ownership::Ours)
-        .map(|(id, _)| id.to_owned())
-        .collect()
+/// Every id but the first (the one in use): the lists hold the stack's own only.
+fn extra_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    ids.skip(1).map(str::to_owned).collect()
 }
 
 impl DataApi {
@@ -50,42 +43,45 @@ impl DataApi {
         Ok(self.find_apis(aws).await?.into_iter().next())
     }
 
-    /// Every REST API of this name with its tags, ours first, then oldest first:
-    /// the first is the one in use (the oldest, so a copy never displaces it).
+    /// Every REST API of this name that is the stack's, oldest first: the first
+    /// is the one in use (the oldest, so a copy never displaces it). Same-named
+    /// APIs without the stack's tag are someone else's (API Gateway names need
+    /// not be unique): never adopted, changed or deleted.
     async fn find_apis(
         &self,
         aws: &Aws,
     ) -> Result<Vec<(String, BTreeMap<String, String>)>, ResourceError> {
-        let apis = aws
+        let mut listed: Vec<aws_sdk_apigateway::types::RestApi> = Vec::new();
+        let mut pages = aws
             .apigateway
             .get_rest_apis()
             .limit(500)
-            .send()
-            .await
-            .map_err(|e| self.error("GetRestApis", describe(&e)))?;
-        let mut listed: Vec<&aws_sdk_apigateway::types::RestApi> = apis
-            .items()
-            .iter()
-            .filter(|api| api.name() == Some(self.name.as_str()))
-            .collect();
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("GetRestApis", describe(&e)))?;
+            listed.extend(
+                page.items()
+                    .iter()
+                    .filter(|api| api.name() == Some(self.name.as_str()))
+                    .cloned(),
+            );
+        }
         // Stable: copies made in the same second keep the service's order.
         listed.sort_by_key(|api| api.created_date().map(|d| d.as_nanos()));
-        let mut matching: Vec<(String, BTreeMap<String, String>)> = listed
+        Ok(listed
             .into_iter()
             .filter_map(|api| {
-                Some((
-                    api.id()?.to_owned(),
-                    api.tags()
-                        .cloned()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .collect(),
-                ))
+                let tags: BTreeMap<String, String> = api
+                    .tags()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                Some((api.id()?.to_owned(), tags))
             })
-            .collect();
-        // Prefer ours when several share the name.
-        matching.sort_by_key(|(_, tags)| ownership(tags, &self.stack) != Ownership::Ours);
-        Ok(matching)
+            .filter(|(_, tags)| ownership(tags, &self.stack) == Ownership::Ours)
+            .collect())
     }
 
     /// The API key in use: `(id, enabled, tags)`.
@@ -96,38 +92,54 @@ impl DataApi {
         Ok(self.key_ids(aws).await?.into_iter().next())
     }
 
-    /// Every API key of this name, ours first, then oldest first.
+    /// Every API key of this name that is the stack's, oldest first (a
+    /// same-named key without the tag is never enabled, linked or deleted).
+    /// Values only when asked (`include_values`): they are secrets.
+    pub(super) async fn keys(
+        &self,
+        aws: &Aws,
+        include_values: bool,
+    ) -> Result<Vec<aws_sdk_apigateway::types::ApiKey>, ResourceError> {
+        let mut listed: Vec<aws_sdk_apigateway::types::ApiKey> = Vec::new();
+        let mut pages = aws
+            .apigateway
+            .get_api_keys()
+            .name_query(self.key_name())
+            .include_values(include_values)
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("GetApiKeys", describe(&e)))?;
+            listed.extend(
+                page.items()
+                    .iter()
+                    .filter(|k| k.name() == Some(self.key_name().as_str()))
+                    .filter(|k| {
+                        let tags = k.tags().cloned().unwrap_or_default().into_iter().collect();
+                        ownership(&tags, &self.stack) == Ownership::Ours
+                    })
+                    .cloned(),
+            );
+        }
+        listed.sort_by_key(|k| k.created_date().map(|d| d.as_nanos()));
+        Ok(listed)
+    }
+
+    /// `(id, enabled, tags)` of every key of the stack's, the one in use first.
     async fn key_ids(
         &self,
         aws: &Aws,
     ) -> Result<Vec<(String, bool, BTreeMap<String, String>)>, ResourceError> {
-        let keys = aws
-            .apigateway
-            .get_api_keys()
-            .name_query(self.key_name())
-            .include_values(false)
-            .limit(500)
-            .send()
-            .await
-            .map_err(|e| self.error("GetApiKeys", describe(&e)))?;
-        let mut listed: Vec<&aws_sdk_apigateway::types::ApiKey> = keys
-            .items()
-            .iter()
-            .filter(|k| k.name() == Some(self.key_name().as_str()))
-            .collect();
-        listed.sort_by_key(|k| k.created_date().map(|d| d.as_nanos()));
-        let mut matching: Vec<(String, bool, BTreeMap<String, String>)> = listed
+        Ok(self
+            .keys(aws, false)
+            .await?
             .into_iter()
             .filter_map(|k| {
-                Some((
-                    k.id()?.to_owned(),
-                    k.enabled(),
-                    k.tags().cloned().unwrap_or_default().into_iter().collect(),
-                ))
+                let tags = k.tags().cloned().unwrap_or_default().into_iter().collect();
+                Some((k.id()?.to_owned(), k.enabled(), tags))
             })
-            .collect();
-        matching.sort_by_key(|(_, _, tags)| ownership(tags, &self.stack) != Ownership::Ours);
-        Ok(matching)
+            .collect())
     }
 
     /// The usage plan in use.
@@ -138,32 +150,34 @@ impl DataApi {
         Ok(self.usage_plans(aws).await?.into_iter().next())
     }
 
-    /// Every usage plan of this name, ours first, then by id (plans have no
+    /// Every usage plan of this name that is the stack's, by id (plans have no
     /// creation date; the tool recreates its plan whenever it changes anyway).
+    /// A same-named plan without the tag is never deleted or linked.
     async fn usage_plans(
         &self,
         aws: &Aws,
     ) -> Result<Vec<aws_sdk_apigateway::types::UsagePlan>, ResourceError> {
-        let plans = aws
+        let mut matching = Vec::new();
+        let mut pages = aws
             .apigateway
             .get_usage_plans()
             .limit(500)
-            .send()
-            .await
-            .map_err(|e| self.error("GetUsagePlans", describe(&e)))?;
-        let mut matching: Vec<aws_sdk_apigateway::types::UsagePlan> = plans
-            .items()
-            .iter()
-            .filter(|p| p.name() == Some(self.plan_name().as_str()))
-            .cloned()
-            .collect();
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("GetUsagePlans", describe(&e)))?;
+            matching.extend(
+                page.items()
+                    .iter()
+                    .filter(|p| p.name() == Some(self.plan_name().as_str()))
+                    .filter(|p| {
+                        let tags = p.tags().cloned().unwrap_or_default().into_iter().collect();
+                        ownership(&tags, &self.stack) == Ownership::Ours
+                    })
+                    .cloned(),
+            );
+        }
         matching.sort_by_key(|p| p.id().map(str::to_owned));
-        matching.sort_by_key(|p| {
-            ownership(
-                &p.tags().cloned().unwrap_or_default().into_iter().collect(),
-                &self.stack,
-            ) != Ownership::Ours
-        });
         Ok(matching)
     }
 
@@ -184,23 +198,9 @@ impl DataApi {
         plans: &[aws_sdk_apigateway::types::UsagePlan],
     ) -> Copies {
         Copies {
-            rest_apis: extra_ids(
-                &self.stack,
-                apis.iter().map(|(id, tags)| (id.as_str(), tags.clone())),
-            ),
-            api_keys: extra_ids(
-                &self.stack,
-                keys.iter().map(|(id, _, tags)| (id.as_str(), tags.clone())),
-            ),
-            usage_plans: extra_ids(
-                &self.stack,
-                plans.iter().map(|p| {
-                    (
-                        p.id().unwrap_or_default(),
-                        p.tags().cloned().unwrap_or_default().into_iter().collect(),
-                    )
-                }),
-            ),
+            rest_apis: extra_ids(apis.iter().map(|(id, _)| id.as_str())),
+            api_keys: extra_ids(keys.iter().map(|(id, _, _)| id.as_str())),
+            usage_plans: extra_ids(plans.iter().filter_map(|p| p.id())),
         }
     }
 
@@ -274,16 +274,10 @@ impl DataApi {
         }
         if let Some(plan) = plan {
             let key_linked = match (&key, plan.id()) {
-                (Some((key_id, _, _)), Some(plan_id)) => {
-                    let keys = aws
-                        .apigateway
-                        .get_usage_plan_keys()
-                        .usage_plan_id(plan_id)
-                        .send()
-                        .await
-                        .map_err(|e| self.error("GetUsagePlanKeys", describe(&e)))?;
-                    keys.items().iter().any(|k| k.id() == Some(key_id.as_str()))
-                }
+                (Some((key_id, _, _)), Some(plan_id)) => self
+                    .usage_plan_key_ids(aws, plan_id)
+                    .await?
+                    .contains(key_id),
                 _ => false,
             };
             let stage = plan
@@ -311,23 +305,63 @@ impl DataApi {
         }))
     }
 
+    /// Every resource (path) of the API, all pages.
+    pub(super) async fn api_resources(
+        &self,
+        aws: &Aws,
+        api_id: &str,
+    ) -> Result<Vec<aws_sdk_apigateway::types::Resource>, ResourceError> {
+        let mut resources = Vec::new();
+        let mut pages = aws
+            .apigateway
+            .get_resources()
+            .rest_api_id(api_id)
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("GetResources", describe(&e)))?;
+            resources.extend(page.items().iter().cloned());
+        }
+        Ok(resources)
+    }
+
+    /// The ids of the keys linked to a usage plan, all pages.
+    pub(super) async fn usage_plan_key_ids(
+        &self,
+        aws: &Aws,
+        plan_id: &str,
+    ) -> Result<Vec<String>, ResourceError> {
+        let mut ids = Vec::new();
+        let mut pages = aws
+            .apigateway
+            .get_usage_plan_keys()
+            .usage_plan_id(plan_id)
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("GetUsagePlanKeys", describe(&e)))?;
+            ids.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|k| k.id())
+                    .map(str::to_owned),
+            );
+        }
+        Ok(ids)
+    }
+
     /// Every GET route of the API with its key requirement and integration.
     async fn live_routes(
         &self,
         aws: &Aws,
         api_id: &str,
     ) -> Result<Vec<serde_json::Value>, ResourceError> {
-        let resources = aws
-            .apigateway
-            .get_resources()
-            .rest_api_id(api_id)
-            .limit(500)
-            .send()
-            .await
-            .map_err(|e| self.error("GetResources", describe(&e)))?;
+        let resources = self.api_resources(aws, api_id).await?;
         // One GetMethod per route, concurrently: at a real region's latency a
         // sequential walk would dominate the whole plan.
-        let reads = resources.items().iter().filter_map(|resource| {
+        let reads = resources.iter().filter_map(|resource| {
             let (path, id) = (resource.path()?, resource.id()?);
             (path != "/").then_some(async move {
                 let method = aws.apigateway.get_method().rest_api_id(api_id).resource_id(id).http_method("GET").send().await;

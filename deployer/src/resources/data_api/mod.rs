@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
+use super::api_key_parameter::Secret;
 use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
 use crate::aws::Aws;
 use crate::config::{ApiConfig, QuotaPeriod};
@@ -67,20 +68,20 @@ pub struct Endpoint {
     pub url: String,
     pub stage: String,
     pub api_key_id: Option<String>,
+    /// The key's value, for the SSM parameter the extractor reads: never shown.
+    #[serde(skip)]
+    pub api_key: Option<Secret>,
 }
 
 impl DataApi {
-    /// The live endpoint, if the API exists and is this stack's.
+    /// The live endpoint and key, if the stack's API exists. One round trip:
+    /// the API and the key (with its value) are listed side by side.
     pub async fn endpoint(&self, aws: &Aws) -> Result<Option<Endpoint>, ResourceError> {
-        let Some((api_id, tags)) = self.find_api(aws).await? else {
+        let (api, keys) = tokio::try_join!(self.find_api(aws), self.keys(aws, true))?;
+        let Some((api_id, _)) = api else {
             return Ok(None);
         };
-        if super::tags::ownership(&tags, &self.stack) != super::Ownership::Ours {
-            return Ok(None);
-        }
-        let key = self.key_id(aws).await?.filter(|(_, _, tags)| {
-            super::tags::ownership(tags, &self.stack) == super::Ownership::Ours
-        });
+        let key = keys.into_iter().next();
         Ok(Some(Endpoint {
             url: format!(
                 "https://{api_id}.execute-api.{}.amazonaws.com/{}",
@@ -88,7 +89,8 @@ impl DataApi {
             ),
             api_id,
             stage: self.api.stage.clone(),
-            api_key_id: key.map(|(id, _, _)| id),
+            api_key_id: key.as_ref().and_then(|k| k.id()).map(str::to_owned),
+            api_key: key.and_then(|k| k.value().map(|v| Secret(v.to_owned()))),
         }))
     }
 

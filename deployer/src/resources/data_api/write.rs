@@ -11,8 +11,7 @@ use aws_sdk_apigateway::types::{
 use super::{DataApi, PERMISSION_ID};
 use crate::aws::{Aws, describe, error_code};
 use crate::config::QuotaPeriod;
-use crate::resources::tags::ownership;
-use crate::resources::{Deleted, FieldChange, Ownership, Resource, ResourceError};
+use crate::resources::{Deleted, FieldChange, Resource, ResourceError};
 
 fn patch(path: &str, value: String) -> PatchOperation {
     PatchOperation::builder()
@@ -23,6 +22,18 @@ fn patch(path: &str, value: String) -> PatchOperation {
 }
 
 impl DataApi {
+    /// The id a `Create*` answered with: an answer without one is an error at
+    /// that call, never an empty id passed on to the next.
+    fn created_id(
+        &self,
+        operation: &'static str,
+        id: Option<&str>,
+    ) -> Result<String, ResourceError> {
+        id.filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| self.error(operation, "the answer carried no id".into()))
+    }
+
     async fn api_id(&self, aws: &Aws) -> Result<String, ResourceError> {
         self.find_api(aws).await?.map(|(id, _)| id).ok_or_else(|| {
             self.error(
@@ -54,7 +65,7 @@ impl DataApi {
                     .send()
                     .await
                     .map_err(|e| self.error("CreateRestApi", describe(&e)))?;
-                created.id().unwrap_or_default().to_owned()
+                self.created_id("CreateRestApi", created.id())?
             }
         };
         self.sync_routes(aws, &api_id).await?;
@@ -112,22 +123,15 @@ impl DataApi {
     /// GET method that requires an API key and proxies to the function.
     async fn sync_routes(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
         let gateway = &aws.apigateway;
-        let resources = gateway
-            .get_resources()
-            .rest_api_id(api_id)
-            .limit(500)
-            .send()
-            .await
-            .map_err(|e| self.error("GetResources", describe(&e)))?;
+        let resources = self.api_resources(aws, api_id).await?;
         let root = resources
-            .items()
             .iter()
             .find(|r| r.path() == Some("/"))
             .and_then(|r| r.id())
             .ok_or_else(|| self.error("GetResources", "the API has no root resource".into()))?
             .to_owned();
         let wanted: BTreeSet<&str> = self.api.routes.iter().map(String::as_str).collect();
-        for resource in resources.items() {
+        for resource in &resources {
             let (Some(path), Some(id)) = (resource.path(), resource.id()) else {
                 continue;
             };
@@ -144,7 +148,6 @@ impl DataApi {
         let uri = self.integration_uri(&aws.region);
         for path in wanted {
             let existing = resources
-                .items()
                 .iter()
                 .find(|r| r.path() == Some(path))
                 .and_then(|r| r.id())
@@ -158,10 +161,8 @@ impl DataApi {
                     .path_part(path.trim_start_matches('/'))
                     .send()
                     .await
-                    .map_err(|e| self.error("CreateResource", describe(&e)))?
-                    .id()
-                    .unwrap_or_default()
-                    .to_owned(),
+                    .map_err(|e| self.error("CreateResource", describe(&e)))
+                    .and_then(|out| self.created_id("CreateResource", out.id()))?,
             };
             // PutMethod replaces a method only after it is deleted (UpdateMethod needs
             // patch paths per setting); a missing method is fine.
@@ -291,10 +292,8 @@ impl DataApi {
                 .set_tags(Some(self.tags.clone().into_iter().collect()))
                 .send()
                 .await
-                .map_err(|e| self.error("CreateApiKey", describe(&e)))?
-                .id()
-                .unwrap_or_default()
-                .to_owned(),
+                .map_err(|e| self.error("CreateApiKey", describe(&e)))
+                .and_then(|out| self.created_id("CreateApiKey", out.id()))?,
         };
         let throttle = ThrottleSettings::builder()
             .rate_limit(self.api.rate_limit)
@@ -322,10 +321,8 @@ impl DataApi {
             .set_tags(Some(self.tags.clone().into_iter().collect()))
             .send()
             .await
-            .map_err(|e| self.error("CreateUsagePlan", describe(&e)))?
-            .id()
-            .unwrap_or_default()
-            .to_owned();
+            .map_err(|e| self.error("CreateUsagePlan", describe(&e)))
+            .and_then(|out| self.created_id("CreateUsagePlan", out.id()))?;
         gateway
             .create_usage_plan_key()
             .usage_plan_id(plan_id)
@@ -374,23 +371,14 @@ impl DataApi {
     }
 
     async fn delete_plan(&self, aws: &Aws, plan_id: &str) -> Result<(), ResourceError> {
-        let keys = aws
-            .apigateway
-            .get_usage_plan_keys()
-            .usage_plan_id(plan_id)
-            .send()
-            .await
-            .map_err(|e| self.error("GetUsagePlanKeys", describe(&e)))?;
-        for key in keys.items() {
-            if let Some(key_id) = key.id() {
-                aws.apigateway
-                    .delete_usage_plan_key()
-                    .usage_plan_id(plan_id)
-                    .key_id(key_id)
-                    .send()
-                    .await
-                    .map_err(|e| self.error("DeleteUsagePlanKey", describe(&e)))?;
-            }
+        for key_id in self.usage_plan_key_ids(aws, plan_id).await? {
+            aws.apigateway
+                .delete_usage_plan_key()
+                .usage_plan_id(plan_id)
+                .key_id(key_id)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteUsagePlanKey", describe(&e)))?;
         }
         aws.apigateway
             .delete_usage_plan()
@@ -410,10 +398,7 @@ impl DataApi {
         {
             self.delete_plan(aws, &id).await?;
         }
-        let ours = |tags: &std::collections::BTreeMap<String, String>| {
-            ownership(tags, &self.stack) == Ownership::Ours
-        };
-        if let Some((key_id, _, _)) = self.key_id(aws).await?.filter(|(_, _, tags)| ours(tags)) {
+        if let Some((key_id, _, _)) = self.key_id(aws).await? {
             self.delete_key(aws, &key_id).await?;
         }
         if let Some((api_id, _)) = self.find_api(aws).await? {

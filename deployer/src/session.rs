@@ -1,0 +1,175 @@
+//! One deploy session: the sequence every verb shares — identify the account
+//! and what the desired state depends on, declare the stack's resources, find
+//! what it no longer declares, read, plan — then apply, destroy or report.
+//! The CLI, the tests and the benches all call these; none has a copy.
+
+use std::collections::BTreeMap;
+
+use crate::aws::Aws;
+use crate::config::{FunctionName, Stack};
+use crate::engine::{self, DestroyOutcome, EngineError, Event, Plan};
+use crate::resources::function::Code;
+use crate::resources::{Address, Resource, ResourceError};
+use crate::stack::Context;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The account or the data API could not be looked up (credentials, say).
+    #[error("{0}")]
+    Discover(String),
+    #[error(transparent)]
+    Resource(#[from] ResourceError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(
+        "up made changes in {0} passes and still has more (values known after apply keep changing): rerun up, and report this if it persists"
+    )]
+    Unsettled(usize),
+}
+
+/// How many passes `up` makes at most: the first creates the data API, the
+/// second what needs its URL and key; the third is slack for a rerun that
+/// finds a half-made API.
+const MAX_PASSES: usize = 3;
+
+/// The stack's resources as one command sees them.
+pub struct Prepared {
+    pub context: Context,
+    /// What stack.toml asks for.
+    pub declared: Vec<Box<dyn Resource>>,
+    /// Live candidates it no longer declares (deleted only if they carry the tag).
+    pub leftovers: Vec<Box<dyn Resource>>,
+}
+
+/// A stack, the clients to reach it, and the code its functions run.
+pub struct Session {
+    pub aws: Aws,
+    pub stack: Stack,
+    /// The last build of each function (absent: not built; `down` needs none).
+    pub code: BTreeMap<FunctionName, Code>,
+}
+
+impl Session {
+    pub fn new(aws: Aws, stack: Stack, code: BTreeMap<FunctionName, Code>) -> Session {
+        Session { aws, stack, code }
+    }
+
+    /// Discovers the context and lists the leftovers side by side: neither
+    /// needs the other (resources are found by name and tag; the context only
+    /// shapes desired settings).
+    pub async fn prepare(&self) -> Result<Prepared, SessionError> {
+        let skeleton = Context::default().with_values_known_after_apply();
+        let names = crate::stack::resources(&self.stack, &skeleton);
+        let (context, leftovers) = tokio::join!(
+            Context::discover(&self.aws, &self.stack, self.code.clone()),
+            crate::stack::leftovers(&self.aws, &self.stack, &skeleton, &names),
+        );
+        let context = context
+            .map_err(SessionError::Discover)?
+            .with_values_known_after_apply();
+        Ok(Prepared {
+            declared: crate::stack::resources(&self.stack, &context),
+            leftovers: leftovers?,
+            context,
+        })
+    }
+
+    /// What `up` would do (and what `drift` reports): every change, values
+    /// that exist only after apply shown as such.
+    pub async fn plan(&self) -> Result<Plan, SessionError> {
+        let prepared = self.prepare().await?;
+        Ok(engine::plan(&self.aws, &prepared.declared, &prepared.leftovers).await?)
+    }
+
+    /// Plans and applies until nothing is left for a later pass. `on_plan`
+    /// sees each pass's plan before it is applied (the first is the whole
+    /// plan; later ones hold what waited for values known after apply).
+    /// Safe to rerun after a crash at any point: every pass plans from what
+    /// exists.
+    pub async fn up(
+        &self,
+        delete_data: bool,
+        on_plan: &(dyn Fn(&Plan) + Sync),
+        on_event: &(dyn Fn(Event) + Sync),
+    ) -> Result<Vec<Plan>, SessionError> {
+        let mut plans = Vec::new();
+        for _pass in 0..MAX_PASSES {
+            let prepared = self.prepare().await?;
+            let plan = engine::plan(&self.aws, &prepared.declared, &prepared.leftovers).await?;
+            on_plan(&plan);
+            engine::apply(
+                &self.aws,
+                &prepared.declared,
+                &prepared.leftovers,
+                &plan,
+                delete_data,
+                on_event,
+            )
+            .await?;
+            let again = plan.has_deferred();
+            plans.push(plan);
+            if !again {
+                return Ok(plans);
+            }
+        }
+        Err(SessionError::Unsettled(MAX_PASSES))
+    }
+
+    /// What `down` will delete and keep, read before it asks.
+    pub async fn down_plan(&self) -> Result<(Prepared, Plan), SessionError> {
+        let prepared = self.prepare().await?;
+        let plan = engine::destroy_plan(&self.aws, &prepared.declared, &prepared.leftovers).await?;
+        Ok((prepared, plan))
+    }
+
+    /// Carries out a [`Session::down_plan`].
+    pub async fn down(
+        &self,
+        prepared: &Prepared,
+        plan: &Plan,
+        delete_data: bool,
+        on_event: &(dyn Fn(Event) + Sync),
+    ) -> Result<Vec<(Address, DestroyOutcome)>, SessionError> {
+        Ok(engine::destroy_planned(
+            &self.aws,
+            &prepared.declared,
+            &prepared.leftovers,
+            plan,
+            delete_data,
+            on_event,
+        )
+        .await?)
+    }
+
+    /// What a user needs to use the stack, read from AWS. The API key's value
+    /// only with `show_secrets`.
+    pub async fn outputs(&self, show_secrets: bool) -> Result<serde_json::Value, SessionError> {
+        let stack = &self.stack;
+        let lookup = crate::stack::data_api(stack, "");
+        let (account, endpoint) = tokio::join!(self.aws.account_id(), lookup.endpoint(&self.aws));
+        let account = account.map_err(SessionError::Discover)?;
+        let endpoint = endpoint?;
+        let function_arn = |f| {
+            format!(
+                "arn:aws:lambda:{}:{account}:function:{}",
+                stack.region,
+                crate::stack::function_name(stack, f)
+            )
+        };
+        let mut outputs = serde_json::json!({
+            "stack": stack.name,
+            "region": stack.region,
+            "api_url": endpoint.as_ref().map(|e| e.url.clone()),
+            "api_stage": stack.api.stage,
+            "api_key_id": endpoint.as_ref().and_then(|e| e.api_key_id.clone()),
+            "lake_bucket": stack.lake.bucket,
+            "lake_url": format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
+            "data_api_function": function_arn(FunctionName::DataApi),
+            "extractor_function": function_arn(FunctionName::Extractor),
+        });
+        if show_secrets && let Some(key) = endpoint.and_then(|e| e.api_key) {
+            outputs["api_key_value"] = serde_json::json!(key.0);
+        }
+        Ok(outputs)
+    }
+}
