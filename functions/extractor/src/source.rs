@@ -10,6 +10,8 @@ use showcase_dataset::Day;
 use tokio::sync::mpsc;
 
 use crate::error::ExtractError;
+// reqwest's top-level message ("error sending request") hides the cause.
+use crate::lake::error_chain;
 use crate::request::Entity;
 
 /// How transient failures (connection errors, 429, 5xx) are retried: exponential
@@ -244,16 +246,4 @@ impl Failure {
             },
         }
     }
-}
-
-/// reqwest's top-level message ("error sending request") hides the cause.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
