@@ -60,6 +60,9 @@ pub const ROUTES: &str =
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self)).into_response()
+        let mut response = (self.status, Json(&self)).into_response();
+        // For the request's log line (crate::log), which says why.
+        response.extensions_mut().insert(self);
+        response
     }
 }

@@ -5,11 +5,13 @@
 //! handler code that is deployed.
 
 mod errors;
+mod log;
 mod paging;
 mod routes;
 mod settings;
 
 pub use errors::ApiError;
+pub use log::logged;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
 pub use routes::router;
 pub use settings::{ApiSettings, IGNORE_STAGE_IN_PATH, SET_BY_DEPLOY, SettingsError};

@@ -1,18 +1,19 @@
 //! The data API binary: on Lambda (when `AWS_LAMBDA_RUNTIME_API` is set) it
 //! serves API Gateway events; elsewhere it serves HTTP on `--listen ADDR`
-//! (default 127.0.0.1:8080).
+//! (default 127.0.0.1:8080). Either way one JSON log line per request on stdout.
 
 use std::process::ExitCode;
 
-use showcase_data_api::{ApiSettings, IGNORE_STAGE_IN_PATH, router, serve};
+use showcase_data_api::{ApiSettings, IGNORE_STAGE_IN_PATH, logged, router};
 
 const USAGE: &str = "usage: data-api [--listen ADDR]   (ADDR default 127.0.0.1:8080; env SALES_ROWS_PER_DAY, default 50)";
 
 fn main() -> ExitCode {
+    install_log();
     let settings = match ApiSettings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("data-api: {error}");
+            tracing::error!(error = %error, "data-api cannot start");
             return ExitCode::from(2);
         }
     };
@@ -28,14 +29,16 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("data-api: cannot start the async runtime: {error}");
+            tracing::error!(error = %error, "cannot start the async runtime");
             return ExitCode::FAILURE;
         }
     };
+    let app = logged(router(settings));
     let outcome = if on_lambda {
+        // Debug, not Display: the runtime client's errors keep their causes there.
         runtime
-            .block_on(lambda_http::run(router(settings)))
-            .map_err(|e| e.to_string())
+            .block_on(lambda_http::run(app))
+            .map_err(|e| format!("the Lambda runtime stopped: {e:?}"))
     } else {
         let listen = match parse_listen(std::env::args().skip(1).collect()) {
             Ok(listen) => listen,
@@ -49,17 +52,31 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
-            println!("data API listening on http://{address}");
-            serve(listener, settings).await.map_err(|e| e.to_string())
+            tracing::info!(url = format!("http://{address}"), "data API listening");
+            axum::serve(listener, app).await.map_err(|e| e.to_string())
         })
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("data-api: {message}");
+        Err(error) => {
+            tracing::error!(error, "data-api stopped");
             ExitCode::FAILURE
         }
     }
+}
+
+/// One JSON object per line on stdout, what CloudWatch Logs Insights parses.
+fn install_log() {
+    let json = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        // The runtime's span (request id, X-Ray trace id) once, not twice.
+        .with_span_list(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stdout)
+        .finish();
+    // Fails only if a subscriber is already set, and nothing before main sets one.
+    drop(tracing::subscriber::set_global_default(json));
 }
 
 fn parse_listen(args: Vec<String>) -> Result<String, String> {

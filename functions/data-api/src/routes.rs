@@ -10,6 +10,7 @@ use showcase_dataset::sales::SalesDay;
 use showcase_dataset::{Customer, Day, Dimension, Product};
 
 use crate::errors::ApiError;
+use crate::log::Served;
 use crate::paging::{Page, PageRequest};
 use crate::settings::ApiSettings;
 
@@ -71,14 +72,20 @@ fn page_response<R: Serialize>(
     rows: Vec<R>,
 ) -> Response {
     let next_page_token = page.next_token(entity, day, total_rows);
-    Json(Page {
+    let served = Served {
+        date: day,
+        rows: rows.len() as u64,
+    };
+    let mut response = Json(Page {
         entity,
         date: day,
         total_rows,
         rows,
         next_page_token,
     })
-    .into_response()
+    .into_response();
+    response.extensions_mut().insert(served);
+    response
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> ApiError {

@@ -8,6 +8,7 @@
 pub mod encode;
 mod error;
 mod extract;
+mod invocation;
 pub mod lake;
 mod request;
 mod settings;

@@ -6,28 +6,62 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use showcase_extractor::lake::error_chain;
 use showcase_extractor::{Entity, ExtractRequest, Extractor, ExtractorSettings};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 const USAGE: &str = "usage: extractor --date YYYY-MM-DD --entity sales|products|customers
 environment: API_BASE_URL (required), LAKE_URL (required: s3://bucket/prefix/ or a directory),
-             API_KEY, LAKE_KEY_LAYOUT (default {date}/{entity}.{ext}), PAGE_SIZE (default 10000)";
+             API_KEY or API_KEY_PARAMETER (an SSM parameter holding it),
+             LAKE_KEY_LAYOUT (default {date}/{entity}.{ext}), PAGE_SIZE (default 10000)";
 
 fn main() -> ExitCode {
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    install_log(on_lambda);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("extractor: cannot start the async runtime: {error}");
+            tracing::error!(
+                error = error_chain(&error),
+                "cannot start the async runtime"
+            );
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run())
+    runtime.block_on(run(on_lambda))
 }
 
-async fn run() -> ExitCode {
-    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+/// One JSON object per line, what CloudWatch Logs Insights parses: on Lambda to
+/// stdout, on the command line to stderr so that stdout is only the summary.
+fn install_log(on_lambda: bool) {
+    // lambda_runtime logs each handler error again, as its Debug text: the
+    // invocation's line already says it, with the request and every cause. Its
+    // other use of that target, a caught panic, cannot happen: release aborts.
+    let filter = Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("lambda_runtime::layers::panic", LevelFilter::OFF);
+    let writer = if on_lambda {
+        BoxMakeWriter::new(std::io::stdout)
+    } else {
+        BoxMakeWriter::new(std::io::stderr)
+    };
+    let json = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        // The runtime's span (request id, X-Ray trace id) once, not twice.
+        .with_span_list(false)
+        .with_writer(writer);
+    let subscriber = tracing_subscriber::registry().with(filter).with(json);
+    // Fails only if a subscriber is already set, and nothing before main sets one.
+    drop(tracing::subscriber::set_global_default(subscriber));
+}
+
+async fn run(on_lambda: bool) -> ExitCode {
     let request = if on_lambda {
         None
     } else {
@@ -46,35 +80,36 @@ async fn run() -> ExitCode {
     let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("extractor: {error}\n{USAGE}");
+            tracing::error!(error = error_chain(&error), "extractor cannot start");
+            if !on_lambda {
+                eprintln!("{USAGE}");
+            }
             return ExitCode::from(2);
         }
     };
     let extractor = Extractor::new(settings).await;
     match request {
-        Some(request) => match extractor.run(&request).await {
+        // The log line (on stderr) already says why a run failed.
+        Some(request) => match extractor.invoke(None, &request).await {
             Ok(summary) => {
                 println!("{}", serde_json::to_string(&summary).unwrap_or_default());
                 ExitCode::SUCCESS
             }
-            Err(error) => {
-                eprintln!("extractor: {error}");
-                ExitCode::FAILURE
-            }
+            Err(_) => ExitCode::FAILURE,
         },
         None => {
             let extractor = &extractor;
+            // An error here reaches the Runtime API as a function error, so the
+            // Airflow task fails instead of recording "Request failed" as success.
             let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-                let request = ExtractRequest::from_event(event.payload)?;
-                // An error here reaches the Runtime API as a function error, so the
-                // Airflow task fails instead of recording "Request failed" as success.
-                let summary = extractor.run(&request).await?;
-                Ok::<_, lambda_runtime::Error>(summary)
+                extractor
+                    .invoke_event(Some(&event.context.request_id), event.payload)
+                    .await
             });
             match lambda_runtime::run(handler).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
-                    eprintln!("extractor: {error}");
+                    tracing::error!(error = error_chain(&*error), "the Lambda runtime stopped");
                     ExitCode::FAILURE
                 }
             }
