@@ -77,8 +77,18 @@ impl Session {
     /// What `up` would do (and what `drift` reports): every change, values
     /// that exist only after apply shown as such.
     pub async fn plan(&self) -> Result<Plan, SessionError> {
-        let prepared = self.prepare().await?;
-        Ok(engine::plan(&self.aws, &prepared.declared, &prepared.leftovers).await?)
+        Ok(self.read_plan().await?.1)
+    }
+
+    /// The read phase of `plan`, `drift` and each pass of `up`: every listing
+    /// is sent once (see [`crate::aws::reading`]).
+    async fn read_plan(&self) -> Result<(Prepared, Plan), SessionError> {
+        crate::aws::reading(async {
+            let prepared = self.prepare().await?;
+            let plan = engine::plan(&self.aws, &prepared.declared, &prepared.leftovers).await?;
+            Ok((prepared, plan))
+        })
+        .await
     }
 
     /// Plans and applies until nothing is left for a later pass. `on_plan`
@@ -94,8 +104,7 @@ impl Session {
     ) -> Result<Vec<Plan>, SessionError> {
         let mut plans = Vec::new();
         for _pass in 0..MAX_PASSES {
-            let prepared = self.prepare().await?;
-            let plan = engine::plan(&self.aws, &prepared.declared, &prepared.leftovers).await?;
+            let (prepared, plan) = self.read_plan().await?;
             on_plan(&plan);
             engine::apply(
                 &self.aws,

@@ -259,3 +259,85 @@ async fn down_plans_before_it_deletes() {
         .collect();
     assert_eq!(deleted, expected);
 }
+
+/// Each kind finds its own: a role of another kind named like a function's
+/// role (`<stack>-…-role`) and a bucket of another kind, both carrying the
+/// stack's tag, are neither pruned by `up` nor deleted by `down`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_kind_of_the_same_aws_type_is_never_a_leftover() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let session = session(&moto, dir.path()).await;
+    let hand = moto.sdk_config("us-east-1").await;
+    let iam = aws_sdk_iam::Client::new(&hand);
+    let s3 = aws_sdk_s3::Client::new(&hand);
+    let iam_tag = |k: &str, v: &str| {
+        aws_sdk_iam::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
+    iam.create_role()
+        .role_name("owner-warehouse-copy-role")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"redshift.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .tags(iam_tag("showcase:stack", "owner"))
+        .tags(iam_tag("showcase:kind", "copy_role"))
+        .send()
+        .await
+        .unwrap();
+    s3.create_bucket()
+        .bucket("owner-dags")
+        .send()
+        .await
+        .unwrap();
+    let s3_tag = |k: &str, v: &str| {
+        aws_sdk_s3::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
+    s3.put_bucket_tagging()
+        .bucket("owner-dags")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(s3_tag("showcase:stack", "owner"))
+                .tag_set(s3_tag("showcase:kind", "dag_bucket"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    session.up(true, &no_plan, &quiet).await.unwrap();
+    let drift = session.plan().await.unwrap();
+    assert!(!drift.has_changes(), "{drift:#?}");
+    let (prepared, plan) = session.down_plan().await.unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| !c.address.name.contains("copy") && c.address.name != "owner-dags"),
+        "{plan:#?}"
+    );
+    session.down(&prepared, &plan, true, &quiet).await.unwrap();
+    iam.get_role()
+        .role_name("owner-warehouse-copy-role")
+        .send()
+        .await
+        .expect("the other kind's role was deleted");
+    s3.head_bucket()
+        .bucket("owner-dags")
+        .send()
+        .await
+        .expect("the other kind's bucket was deleted");
+    // The stack's own are gone.
+    assert!(
+        iam.get_role()
+            .role_name("owner-extractor-role")
+            .send()
+            .await
+            .is_err()
+    );
+}

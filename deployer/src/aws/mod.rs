@@ -3,6 +3,7 @@
 //! retries. Every HTTP request is recorded, so that a test or the benchmark can
 //! prove a no-op `up` made read requests only.
 
+mod read_cache;
 mod request_log;
 
 use aws_config::BehaviorVersion;
@@ -10,6 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use read_cache::{reading, shared};
 pub use request_log::{Request, RequestLog, acting_on};
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ pub use model::{
     ApiConfig, Architecture, FunctionConfig, FunctionName, LakeConfig, LifecycleRule, QuotaPeriod,
     Stack,
 };
-pub use rules::{LOG_RETENTION_DAYS, REGIONS, ROUTES, STACK_TAG};
+pub use rules::{KIND_TAG, LOG_RETENTION_DAYS, REGIONS, ROUTES, STACK_TAG};
 pub use vars::Vars;
 
 /// Reads and validates a stack file.

@@ -61,6 +61,8 @@ pub const ROUTES: &[&str] = &["/sales", "/products", "/customers"];
 
 /// The tag that marks what a stack owns.
 pub const STACK_TAG: &str = "showcase:stack";
+/// The tag naming a resource's kind (`function_role`, `lake_bucket`, …).
+pub const KIND_TAG: &str = "showcase:kind";
 
 struct Checker<'a> {
     file: &'a SourceFile<'a>,
@@ -193,8 +195,13 @@ fn tags(
     for (key, value) in raw {
         let name = key.get_ref();
         let path = format!("stack.tags.{name}");
-        if name.starts_with("aws:") || name == STACK_TAG || name.is_empty() || name.len() > 128 {
-            check.fail(key.span(), &path, format!("tag keys are 1 to 128 characters and may not be {STACK_TAG} or start with aws: (both are reserved)"));
+        if name.starts_with("aws:")
+            || name == STACK_TAG
+            || name == KIND_TAG
+            || name.is_empty()
+            || name.len() > 128
+        {
+            check.fail(key.span(), &path, format!("tag keys are 1 to 128 characters and may not be {STACK_TAG}, {KIND_TAG} or start with aws: (all are reserved)"));
         }
         if let Some(text) = check.text(value, &path) {
             if text.len() > 256 {

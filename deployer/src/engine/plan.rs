@@ -1,7 +1,9 @@
 use futures_util::future::join_all;
 
 use crate::aws::Aws;
-use crate::resources::{Address, FieldChange, Live, Ownership, Resource, ResourceError, diff};
+use crate::resources::{
+    Address, FieldChange, FieldValue, Live, Ownership, Resource, ResourceError, diff,
+};
 
 /// What will happen to one resource.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -169,7 +171,7 @@ pub async fn plan(
         changes.push(PlannedChange::decide(resource.as_ref(), live?.as_ref()));
     }
     for (resource, live) in leftovers.iter().zip(leftover_reads) {
-        if live?.is_some_and(|live| live.ownership == Ownership::Ours) {
+        if live?.is_some_and(|live| is_leftover_of(&live, resource.address().kind)) {
             changes.push(PlannedChange {
                 address: resource.address(),
                 action: Action::Delete {
@@ -180,6 +182,18 @@ pub async fn plan(
         }
     }
     Ok(Plan { changes })
+}
+
+/// Whether a live candidate found by `kind`'s discovery is that kind's and
+/// the stack's: it carries the stack's tag and, if it names a kind (older
+/// resources do not), this one. Another kind's resource of the same AWS type
+/// (a second kind of role or bucket) is never taken for a leftover.
+fn is_leftover_of(live: &Live, kind: &str) -> bool {
+    let kind_tag = match live.fields.get("tags") {
+        Some(FieldValue::Map(tags)) => tags.get(crate::config::KIND_TAG),
+        _ => None,
+    };
+    live.ownership == Ownership::Ours && kind_tag.is_none_or(|k| k == kind)
 }
 
 /// What `down` will do, read before it asks: every resource of the stack that
@@ -194,8 +208,12 @@ pub async fn destroy_plan(
 ) -> Result<Plan, ResourceError> {
     let reads = join_all(declared.iter().chain(leftovers).map(|r| r.read(aws))).await;
     let mut changes = Vec::new();
-    for (resource, live) in declared.iter().chain(leftovers).zip(reads) {
+    for (index, (resource, live)) in declared.iter().chain(leftovers).zip(reads).enumerate() {
         let Some(live) = live? else { continue };
+        let leftover = index >= declared.len();
+        if leftover && !is_leftover_of(&live, resource.address().kind) {
+            continue;
+        }
         let action = match Plan::decide(resource.as_ref(), Some(&live)) {
             refuse @ Action::Refuse { .. } => refuse,
             _ => Action::Delete {
@@ -216,7 +234,7 @@ mod tests {
     use futures_util::future::BoxFuture;
 
     use super::*;
-    use crate::resources::{Deleted, FieldValue, Fields, KNOWN_AFTER_APPLY};
+    use crate::resources::{Deleted, Fields, KNOWN_AFTER_APPLY};
 
     /// A resource with fixed desired fields; the engine's decisions need no AWS.
     struct Fake {

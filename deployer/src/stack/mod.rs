@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use showcase_extractor::env as extractor_env;
 
-use crate::config::{FunctionName, STACK_TAG, Stack};
+use crate::config::{FunctionName, KIND_TAG, STACK_TAG, Stack};
 use crate::resources::api_key_parameter::{ApiKeyParameter, Secret};
 use crate::resources::data_api::DataApi;
 use crate::resources::function::{Code, Function};
@@ -18,6 +19,15 @@ use crate::resources::{KNOWN_AFTER_APPLY, Resource};
 pub fn tags(stack: &Stack) -> BTreeMap<String, String> {
     let mut tags = stack.tags.clone();
     tags.insert(STACK_TAG.to_owned(), stack.name.clone());
+    tags
+}
+
+/// The tags of one resource of `kind`: the stack's, plus its kind, so that
+/// two kinds of one AWS type (two kinds of role, two kinds of bucket) never
+/// take each other's resources for leftovers.
+pub fn kind_tags(stack: &Stack, kind: &str) -> BTreeMap<String, String> {
+    let mut tags = tags(stack);
+    tags.insert(KIND_TAG.to_owned(), kind.to_owned());
     tags
 }
 
@@ -146,19 +156,25 @@ pub fn environment(
         .unwrap_or_default();
     match function {
         FunctionName::DataApi => {
-            environment.insert("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH".into(), "true".into());
+            environment.insert(
+                showcase_data_api::IGNORE_STAGE_IN_PATH.into(),
+                "true".into(),
+            );
         }
         FunctionName::Extractor => {
             environment.insert(
-                "LAKE_URL".into(),
+                extractor_env::LAKE_URL.into(),
                 format!("s3://{}/{}", stack.lake.bucket, stack.lake.prefix),
             );
             // Known once the API exists: `up` sets it in a second pass after creating the API.
             if let Some(url) = &context.api_url {
-                environment.insert("API_BASE_URL".into(), url.clone());
+                environment.insert(extractor_env::API_BASE_URL.into(), url.clone());
             }
             if context.api_key.is_some() {
-                environment.insert("API_KEY_PARAMETER".into(), api_key_parameter_name(stack));
+                environment.insert(
+                    extractor_env::API_KEY_PARAMETER.into(),
+                    api_key_parameter_name(stack),
+                );
             }
         }
     }
@@ -189,24 +205,25 @@ pub fn data_api(stack: &Stack, account: &str) -> DataApi {
 /// Every resource the stack is made of, in dependency-friendly order.
 pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
     let account = context.account.as_str();
-    let tags = tags(stack);
+    let tags = |kind| kind_tags(stack, kind);
+    let stack_tags = self::tags(stack);
     let mut resources: Vec<Box<dyn Resource>> = vec![Box::new(LakeBucket {
         lake: stack.lake.clone(),
         stack: stack.name.clone(),
-        tags: tags.clone(),
+        tags: tags(crate::resources::lake_bucket::KIND),
     })];
     for (function, config) in &stack.functions {
         let role = FunctionRole {
             name: role_name(stack, *function),
             stack: stack.name.clone(),
-            tags: tags.clone(),
+            tags: tags(crate::resources::function_role::KIND),
             policy: role_policy(stack, *function, account),
         };
         let log_group = LogGroup {
             name: log_group_name(stack, *function),
             stack: stack.name.clone(),
             retention_days: config.log_retention_days,
-            tags: tags.clone(),
+            tags: tags(crate::resources::log_group::KIND),
         };
         let lambda = Function {
             name: function_name(stack, *function),
@@ -216,7 +233,7 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
             role: role.address(),
             log_group: log_group.address(),
             environment: environment(stack, *function, context),
-            tags: tags.clone(),
+            tags: tags(crate::resources::function::KIND),
             code: context.code.get(function).cloned(),
         };
         let proxied_by_api = (*function == FunctionName::DataApi).then(|| DataApi {
@@ -229,7 +246,9 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
                 stack.region, lambda.name
             ),
             account: account.to_owned(),
-            tags: tags.clone(),
+            // No kind tag: REST APIs are found by name and no other kind makes one
+            // (and API Gateway's TagResource is the one tag call moto cannot test).
+            tags: stack_tags.clone(),
             function: lambda.address(),
         });
         resources.push(Box::new(role));
@@ -240,7 +259,7 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
                 let parameter = ApiKeyParameter {
                     name: api_key_parameter_name(stack),
                     stack: stack.name.clone(),
-                    tags: tags.clone(),
+                    tags: tags(crate::resources::api_key_parameter::KIND),
                     value: key.clone(),
                     data_api: api.address(),
                 };

@@ -51,22 +51,11 @@ impl DataApi {
         &self,
         aws: &Aws,
     ) -> Result<Vec<(String, BTreeMap<String, String>)>, ResourceError> {
-        let mut listed: Vec<aws_sdk_apigateway::types::RestApi> = Vec::new();
-        let mut pages = aws
-            .apigateway
-            .get_rest_apis()
-            .limit(500)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("GetRestApis", describe(&e)))?;
-            listed.extend(
-                page.items()
-                    .iter()
-                    .filter(|api| api.name() == Some(self.name.as_str()))
-                    .cloned(),
-            );
-        }
+        let mut listed: Vec<aws_sdk_apigateway::types::RestApi> = super::all_rest_apis(aws)
+            .await?
+            .into_iter()
+            .filter(|api| api.name() == Some(self.name.as_str()))
+            .collect();
         // Stable: copies made in the same second keep the service's order.
         listed.sort_by_key(|api| api.created_date().map(|d| d.as_nanos()));
         Ok(listed
@@ -100,28 +89,32 @@ impl DataApi {
         aws: &Aws,
         include_values: bool,
     ) -> Result<Vec<aws_sdk_apigateway::types::ApiKey>, ResourceError> {
-        let mut listed: Vec<aws_sdk_apigateway::types::ApiKey> = Vec::new();
-        let mut pages = aws
-            .apigateway
-            .get_api_keys()
-            .name_query(self.key_name())
-            .include_values(include_values)
-            .limit(500)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("GetApiKeys", describe(&e)))?;
-            listed.extend(
-                page.items()
-                    .iter()
-                    .filter(|k| k.name() == Some(self.key_name().as_str()))
-                    .filter(|k| {
-                        let tags = k.tags().cloned().unwrap_or_default().into_iter().collect();
-                        ownership(&tags, &self.stack) == Ownership::Ours
-                    })
-                    .cloned(),
-            );
-        }
+        let key = format!("apigateway:GetApiKeys:{}:{include_values}", self.key_name());
+        let all = crate::aws::shared(key, async {
+            let mut all: Vec<aws_sdk_apigateway::types::ApiKey> = Vec::new();
+            let mut pages = aws
+                .apigateway
+                .get_api_keys()
+                .name_query(self.key_name())
+                .include_values(include_values)
+                .limit(500)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| self.error("GetApiKeys", describe(&e)))?;
+                all.extend(page.items().iter().cloned());
+            }
+            Ok::<_, ResourceError>(all)
+        })
+        .await?;
+        let mut listed: Vec<aws_sdk_apigateway::types::ApiKey> = all
+            .into_iter()
+            .filter(|k| k.name() == Some(self.key_name().as_str()))
+            .filter(|k| {
+                let tags = k.tags().cloned().unwrap_or_default().into_iter().collect();
+                ownership(&tags, &self.stack) == Ownership::Ours
+            })
+            .collect();
         listed.sort_by_key(|k| k.created_date().map(|d| d.as_nanos()));
         Ok(listed)
     }
@@ -131,8 +124,9 @@ impl DataApi {
         &self,
         aws: &Aws,
     ) -> Result<Vec<(String, bool, BTreeMap<String, String>)>, ResourceError> {
+        // With values, as the context lists them: one listing serves both.
         Ok(self
-            .keys(aws, false)
+            .keys(aws, true)
             .await?
             .into_iter()
             .filter_map(|k| {

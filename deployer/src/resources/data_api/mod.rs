@@ -34,31 +34,43 @@ pub struct DataApi {
     pub function: Address,
 }
 
+/// Every REST API of the region, all pages: one listing per command's read
+/// phase, shared by the context, the data API's read and the prune listing.
+pub(crate) async fn all_rest_apis(
+    aws: &Aws,
+) -> Result<Vec<aws_sdk_apigateway::types::RestApi>, ResourceError> {
+    crate::aws::shared("apigateway:GetRestApis".into(), async {
+        let mut apis = Vec::new();
+        let mut pages = aws
+            .apigateway
+            .get_rest_apis()
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                ResourceError::listing(KIND, "GetRestApis", crate::aws::describe(&e))
+            })?;
+            apis.extend(page.items().iter().cloned());
+        }
+        Ok(apis)
+    })
+    .await
+}
+
 /// Names of the region's REST APIs that carry `stack`'s tag.
 pub async fn names_tagged(aws: &Aws, stack: &str) -> Result<Vec<String>, ResourceError> {
-    let mut names = Vec::new();
-    let mut pages = aws
-        .apigateway
-        .get_rest_apis()
-        .limit(500)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|e| ResourceError::listing(KIND, "GetRestApis", crate::aws::describe(&e)))?;
-        names.extend(
-            page.items()
-                .iter()
-                .filter(|api| {
-                    api.tags()
-                        .and_then(|tags| tags.get(crate::config::STACK_TAG))
-                        .is_some_and(|owner| owner == stack)
-                })
-                .filter_map(|api| api.name())
-                .map(str::to_owned),
-        );
-    }
-    Ok(names)
+    Ok(all_rest_apis(aws)
+        .await?
+        .iter()
+        .filter(|api| {
+            api.tags()
+                .and_then(|tags| tags.get(crate::config::STACK_TAG))
+                .is_some_and(|owner| owner == stack)
+        })
+        .filter_map(|api| api.name())
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Where a deployed data API answers, and its key.
