@@ -1,6 +1,12 @@
 //! One IAM role per function, with one inline least-privilege policy: the
 //! extractor may only write under the lake prefix; the API function may only
 //! write its own logs.
+//!
+//! What the role may do is more than that one document: a managed policy
+//! attached by hand (AdministratorAccess, say), another inline policy, or a
+//! permissions boundary changes it too. Each has a desired value — none, only
+//! ours, none — so drift shows them and `up` removes them; `down` detaches
+//! them before DeleteRole (which IAM refuses while any is attached).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +20,22 @@ use crate::aws::{Aws, describe, error_code};
 
 pub const KIND: &str = "function_role";
 const POLICY_NAME: &str = "least-privilege";
+
+/// The role's fields, declared once.
+mod field {
+    pub const TAGS: &str = "tags";
+    pub const TRUST_POLICY: &str = "trust_policy";
+    /// Our inline policy's document.
+    pub const POLICY: &str = "policy";
+    /// The names of every inline policy: ours only.
+    pub const INLINE_POLICIES: &str = "inline_policies";
+    /// The ARNs of attached managed policies: none.
+    pub const MANAGED_POLICIES: &str = "managed_policies";
+    /// The permissions boundary's ARN: none.
+    pub const PERMISSIONS_BOUNDARY: &str = "permissions_boundary";
+}
+
+const NONE: &str = "none";
 
 pub struct FunctionRole {
     /// e.g. `showcase-extractor-role`.
@@ -55,9 +77,27 @@ fn decode(document: &str) -> FieldValue {
     FieldValue::json(&decoded)
 }
 
+/// A list of names or ARNs as a field value, sorted.
+fn list_field(mut items: Vec<String>) -> FieldValue {
+    items.sort();
+    FieldValue::Json(serde_json::Value::from(items))
+}
+
 impl FunctionRole {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let role = match aws.iam.get_role().role_name(&self.name).send().await {
+        // All four at once (one round trip): the lists are only used once
+        // GetRole says the role exists and is ours.
+        let (role, policy, inline, managed) = tokio::join!(
+            aws.iam.get_role().role_name(&self.name).send(),
+            aws.iam
+                .get_role_policy()
+                .role_name(&self.name)
+                .policy_name(POLICY_NAME)
+                .send(),
+            self.inline_policy_names(aws),
+            self.managed_policy_arns(aws),
+        );
+        let role = match role {
             Ok(out) => out.role,
             Err(e) if error_code(&e) == Some("NoSuchEntity") => return Ok(None),
             Err(e) => return Err(self.error("GetRole", describe(&e))),
@@ -73,26 +113,112 @@ impl FunctionRole {
             Err(foreign) => return Ok(Some(foreign)),
         };
         if let Some(document) = role.assume_role_policy_document() {
-            fields.insert("trust_policy", decode(document));
+            fields.insert(field::TRUST_POLICY, decode(document));
         }
-        match aws
-            .iam
-            .get_role_policy()
-            .role_name(&self.name)
-            .policy_name(POLICY_NAME)
-            .send()
-            .await
-        {
+        match policy {
             Ok(out) => {
-                fields.insert("policy", decode(out.policy_document()));
+                fields.insert(field::POLICY, decode(out.policy_document()));
             }
             Err(e) if error_code(&e) == Some("NoSuchEntity") => {}
             Err(e) => return Err(self.error("GetRolePolicy", describe(&e))),
         }
+        fields.insert(field::INLINE_POLICIES, list_field(inline?));
+        fields.insert(field::MANAGED_POLICIES, list_field(managed?));
+        let boundary = role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .unwrap_or(NONE);
+        fields.insert(
+            field::PERMISSIONS_BOUNDARY,
+            FieldValue::Text(boundary.to_owned()),
+        );
         Ok(Some(Live {
             ownership: super::Ownership::Ours,
             fields,
         }))
+    }
+
+    /// Every inline policy's name, all pages.
+    async fn inline_policy_names(&self, aws: &Aws) -> Result<Vec<String>, ResourceError> {
+        aws.iam
+            .list_role_policies()
+            .role_name(&self.name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| self.error("ListRolePolicies", describe(&e)))
+    }
+
+    /// Every attached managed policy's ARN, all pages.
+    async fn managed_policy_arns(&self, aws: &Aws) -> Result<Vec<String>, ResourceError> {
+        let attached = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(&self.name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| self.error("ListAttachedRolePolicies", describe(&e)))?;
+        attached
+            .iter()
+            .map(|policy| {
+                policy.policy_arn().map(str::to_owned).ok_or_else(|| {
+                    self.error(
+                        "ListAttachedRolePolicies",
+                        "an attached policy without an ARN".into(),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes every inline policy but ours (all of them with `keep_ours` false).
+    async fn delete_inline_policies(
+        &self,
+        aws: &Aws,
+        keep_ours: bool,
+    ) -> Result<(), ResourceError> {
+        for policy in self.inline_policy_names(aws).await? {
+            if keep_ours && policy == POLICY_NAME {
+                continue;
+            }
+            match aws
+                .iam
+                .delete_role_policy()
+                .role_name(&self.name)
+                .policy_name(&policy)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("NoSuchEntity") => {}
+                Err(e) => return Err(self.error("DeleteRolePolicy", describe(&e))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Detaches every managed policy.
+    async fn detach_managed_policies(&self, aws: &Aws) -> Result<(), ResourceError> {
+        for arn in self.managed_policy_arns(aws).await? {
+            match aws
+                .iam
+                .detach_role_policy()
+                .role_name(&self.name)
+                .policy_arn(&arn)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("NoSuchEntity") => {}
+                Err(e) => return Err(self.error("DetachRolePolicy", describe(&e))),
+            }
+        }
+        Ok(())
     }
 
     async fn put_policy(&self, aws: &Aws) -> Result<(), ResourceError> {
@@ -124,9 +250,15 @@ impl Resource for FunctionRole {
 
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(self.tags.clone()));
-        fields.insert("trust_policy", FieldValue::Json(trust_policy()));
-        fields.insert("policy", FieldValue::Json(self.policy.clone()));
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::TRUST_POLICY, FieldValue::Json(trust_policy()));
+        fields.insert(field::POLICY, FieldValue::Json(self.policy.clone()));
+        fields.insert(field::INLINE_POLICIES, list_field(vec![POLICY_NAME.into()]));
+        fields.insert(field::MANAGED_POLICIES, list_field(Vec::new()));
+        fields.insert(
+            field::PERMISSIONS_BOUNDARY,
+            FieldValue::Text(NONE.to_owned()),
+        );
         fields
     }
 
@@ -166,8 +298,27 @@ impl Resource for FunctionRole {
         Box::pin(async move {
             for change in changes {
                 match change.field {
-                    "policy" => self.put_policy(aws).await?,
-                    "trust_policy" => {
+                    field::POLICY => self.put_policy(aws).await?,
+                    field::INLINE_POLICIES => self.delete_inline_policies(aws, true).await?,
+                    field::MANAGED_POLICIES => self.detach_managed_policies(aws).await?,
+                    field::PERMISSIONS_BOUNDARY => {
+                        match aws
+                            .iam
+                            .delete_role_permissions_boundary()
+                            .role_name(&self.name)
+                            .send()
+                            .await
+                        {
+                            Ok(_) => {}
+                            Err(e) if error_code(&e) == Some("NoSuchEntity") => {}
+                            Err(e) => {
+                                return Err(
+                                    self.error("DeleteRolePermissionsBoundary", describe(&e))
+                                );
+                            }
+                        }
+                    }
+                    field::TRUST_POLICY => {
                         aws.iam
                             .update_assume_role_policy()
                             .role_name(&self.name)
@@ -176,7 +327,7 @@ impl Resource for FunctionRole {
                             .await
                             .map_err(|e| self.error("UpdateAssumeRolePolicy", describe(&e)))?;
                     }
-                    "tags" => {
+                    field::TAGS => {
                         let (set, removed) = tag_delta(change);
                         if !removed.is_empty() {
                             aws.iam
@@ -210,22 +361,11 @@ impl Resource for FunctionRole {
         _delete_data: bool,
     ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
         Box::pin(async move {
-            let policies = aws
-                .iam
-                .list_role_policies()
-                .role_name(&self.name)
-                .send()
-                .await
-                .map_err(|e| self.error("ListRolePolicies", describe(&e)))?;
-            for policy in policies.policy_names() {
-                aws.iam
-                    .delete_role_policy()
-                    .role_name(&self.name)
-                    .policy_name(policy)
-                    .send()
-                    .await
-                    .map_err(|e| self.error("DeleteRolePolicy", describe(&e)))?;
-            }
+            // IAM refuses DeleteRole while any policy is attached or inline.
+            tokio::try_join!(
+                self.detach_managed_policies(aws),
+                self.delete_inline_policies(aws, false),
+            )?;
             aws.iam
                 .delete_role()
                 .role_name(&self.name)
