@@ -1,5 +1,11 @@
 //! A function's CloudWatch log group, created ahead of the function so that
 //! its retention is set (Lambda would otherwise create it with no expiry).
+//!
+//! Besides retention, two settings decide who ends up with the logs: a
+//! subscription filter (a copy of every event streamed to a Lambda, Kinesis
+//! or Firehose, possibly in another account) and a KMS key (whose owner can
+//! make the logs unreadable and unwritable). Neither is set by the stack:
+//! both are drift, and `up` removes them.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +16,26 @@ use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, R
 use crate::aws::{Aws, describe, error_code};
 
 pub const KIND: &str = "log_group";
+
+/// The log group's fields, declared once.
+mod field {
+    pub const TAGS: &str = "tags";
+    pub const RETENTION_DAYS: &str = "retention_days";
+    /// `filter name → destination ARN` of each subscription filter: none.
+    pub const SUBSCRIPTION_FILTERS: &str = "subscription_filters";
+    /// The KMS key the group is encrypted with: none (CloudWatch's own).
+    pub const KMS_KEY: &str = "kms_key";
+}
+
+const NONE: &str = "none";
+
+/// What DescribeLogGroups says about the group.
+struct Described {
+    /// Without the trailing `:*` that DescribeLogGroups adds.
+    arn: String,
+    retention_days: Option<i32>,
+    kms_key: Option<String>,
+}
 
 pub struct LogGroup {
     /// `/aws/lambda/<function name>`.
@@ -42,38 +68,82 @@ pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>,
 }
 
 impl LogGroup {
-    /// The group's ARN without the trailing `:*` that DescribeLogGroups adds.
-    async fn arn(&self, aws: &Aws) -> Result<Option<(String, Option<i32>)>, ResourceError> {
-        let found = aws
+    /// The group as DescribeLogGroups lists it, `None` if it does not exist.
+    /// Groups come in name order, so ours (a prefix of every other match)
+    /// is on the first page; the pages are followed anyway until it shows.
+    async fn describe(&self, aws: &Aws) -> Result<Option<Described>, ResourceError> {
+        let mut pages = aws
             .logs
             .describe_log_groups()
             .log_group_name_prefix(&self.name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("DescribeLogGroups", describe(&e)))?;
+            let Some(group) = page
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(self.name.as_str()))
+            else {
+                continue;
+            };
+            let arn = group.arn().ok_or_else(|| {
+                self.error("DescribeLogGroups", "the log group has no ARN".into())
+            })?;
+            return Ok(Some(Described {
+                arn: arn.trim_end_matches(":*").to_owned(),
+                retention_days: group.retention_in_days(),
+                kms_key: group.kms_key_id().map(str::to_owned),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Every subscription filter's name and destination, all pages; none
+    /// when the group does not exist.
+    async fn subscription_filters(
+        &self,
+        aws: &Aws,
+    ) -> Result<Vec<(String, String)>, ResourceError> {
+        let filters = match aws
+            .logs
+            .describe_subscription_filters()
+            .log_group_name(&self.name)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| self.error("DescribeLogGroups", describe(&e)))?;
-        Ok(found
-            .log_groups()
+        {
+            Ok(filters) => filters,
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Vec::new(),
+            Err(e) => return Err(self.error("DescribeSubscriptionFilters", describe(&e))),
+        };
+        filters
             .iter()
-            .find(|g| g.log_group_name() == Some(self.name.as_str()))
-            .map(|g| {
-                (
-                    g.arn()
-                        .unwrap_or_default()
-                        .trim_end_matches(":*")
-                        .to_owned(),
-                    g.retention_in_days(),
-                )
-            }))
+            .map(|f| match f.filter_name() {
+                Some(name) => Ok((
+                    name.to_owned(),
+                    f.destination_arn().unwrap_or_default().to_owned(),
+                )),
+                None => Err(self.error(
+                    "DescribeSubscriptionFilters",
+                    "a subscription filter without a name".into(),
+                )),
+            })
+            .collect()
     }
 
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let Some((arn, retention)) = self.arn(aws).await? else {
+        // The filters are listed by name: alongside the describe, one round trip.
+        let (described, filters) = tokio::join!(self.describe(aws), self.subscription_filters(aws));
+        let Some(described) = described? else {
             return Ok(None);
         };
         let tags: BTreeMap<String, String> = match aws
             .logs
             .list_tags_for_resource()
-            .resource_arn(&arn)
+            .resource_arn(&described.arn)
             .send()
             .await
         {
@@ -90,13 +160,36 @@ impl LogGroup {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        if let Some(days) = retention {
-            fields.insert("retention_days", FieldValue::Number(i64::from(days)));
+        if let Some(days) = described.retention_days {
+            fields.insert(field::RETENTION_DAYS, FieldValue::Number(i64::from(days)));
         }
+        fields.insert(field::SUBSCRIPTION_FILTERS, filters_field(filters?));
+        fields.insert(
+            field::KMS_KEY,
+            FieldValue::Text(described.kms_key.unwrap_or_else(|| NONE.to_owned())),
+        );
         Ok(Some(Live {
             ownership: super::Ownership::Ours,
             fields,
         }))
+    }
+
+    async fn delete_subscription_filters(&self, aws: &Aws) -> Result<(), ResourceError> {
+        for (name, _) in self.subscription_filters(aws).await? {
+            match aws
+                .logs
+                .delete_subscription_filter()
+                .log_group_name(&self.name)
+                .filter_name(&name)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+                Err(e) => return Err(self.error("DeleteSubscriptionFilter", describe(&e))),
+            }
+        }
+        Ok(())
     }
 
     async fn put_retention(&self, aws: &Aws) -> Result<(), ResourceError> {
@@ -111,6 +204,16 @@ impl LogGroup {
     }
 }
 
+/// The `subscription_filters` field: `name → destination`, sorted.
+fn filters_field(filters: Vec<(String, String)>) -> FieldValue {
+    let mut shown: Vec<String> = filters
+        .into_iter()
+        .map(|(name, destination)| format!("{name} → {destination}"))
+        .collect();
+    shown.sort();
+    FieldValue::Json(serde_json::Value::from(shown))
+}
+
 impl Resource for LogGroup {
     fn address(&self) -> Address {
         Address {
@@ -121,11 +224,13 @@ impl Resource for LogGroup {
 
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(self.tags.clone()));
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
         fields.insert(
-            "retention_days",
+            field::RETENTION_DAYS,
             FieldValue::Number(i64::from(self.retention_days)),
         );
+        fields.insert(field::SUBSCRIPTION_FILTERS, filters_field(Vec::new()));
+        fields.insert(field::KMS_KEY, FieldValue::Text(NONE.to_owned()));
         fields
     }
 
@@ -159,11 +264,24 @@ impl Resource for LogGroup {
         Box::pin(async move {
             for change in changes {
                 match change.field {
-                    "retention_days" => self.put_retention(aws).await?,
-                    "tags" => {
-                        let Some((arn, _)) = self.arn(aws).await? else {
-                            continue;
-                        };
+                    field::RETENTION_DAYS => self.put_retention(aws).await?,
+                    field::SUBSCRIPTION_FILTERS => self.delete_subscription_filters(aws).await?,
+                    field::KMS_KEY => {
+                        aws.logs
+                            .disassociate_kms_key()
+                            .log_group_name(&self.name)
+                            .send()
+                            .await
+                            .map_err(|e| self.error("DisassociateKmsKey", describe(&e)))?;
+                    }
+                    field::TAGS => {
+                        let arn = self
+                            .describe(aws)
+                            .await?
+                            .ok_or_else(|| {
+                                self.error("DescribeLogGroups", "the log group is gone".into())
+                            })?
+                            .arn;
                         let (set, removed) = tag_delta(change);
                         if !removed.is_empty() {
                             aws.logs
