@@ -1,16 +1,25 @@
 //! The lake bucket: private (public access block), encrypted at rest (SSE-S3),
 //! TLS-only (a bucket policy denying `aws:SecureTransport = false`),
 //! versioned, tagged, with optional lifecycle rules.
+//!
+//! Two settings stack.toml does not name decide who else gets the data:
+//! object ownership (anything but BucketOwnerEnforced turns ACLs back on, so
+//! a grant can open an object or the bucket to another account) and
+//! replication (a copy of every object written to another bucket, possibly
+//! another account's). Desired: BucketOwnerEnforced and none; a hand change
+//! is drift, and `up` puts them back.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
-    BucketVersioningStatus, CreateBucketConfiguration, Delete, ExpirationStatus,
-    LifecycleExpiration, LifecycleRule as S3Rule, LifecycleRuleFilter, NoncurrentVersionExpiration,
-    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    AbortIncompleteMultipartUpload, AccessControlPolicy, BucketLifecycleConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ExpirationStatus, Grant, Grantee, LifecycleExpiration, LifecycleRule as S3Rule,
+    LifecycleRuleFilter, NoncurrentVersionExpiration, ObjectIdentifier, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, Permission, PublicAccessBlockConfiguration,
+    ReplicationConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, Type,
+    VersioningConfiguration,
 };
 use futures_util::future::BoxFuture;
 use serde_json::json;
@@ -25,6 +34,24 @@ use crate::config::{LakeConfig, LifecycleRule};
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 pub const KIND: &str = "lake_bucket";
+
+/// The bucket's fields, declared once.
+mod field {
+    pub const TAGS: &str = "tags";
+    pub const VERSIONING: &str = "versioning";
+    pub const ENCRYPTION: &str = "encryption";
+    pub const PUBLIC_ACCESS_BLOCK: &str = "public_access_block";
+    pub const POLICY: &str = "policy";
+    pub const LIFECYCLE: &str = "lifecycle";
+    /// S3 Object Ownership: BucketOwnerEnforced (ACLs off).
+    pub const OBJECT_OWNERSHIP: &str = "object_ownership";
+    /// Where objects are replicated to: none.
+    pub const REPLICATION: &str = "replication";
+}
+
+const NONE: &str = "none";
+/// At most this many refused keys are named in an error (then a count).
+const KEYS_NAMED: usize = 10;
 const ALL_BLOCKED: &str =
     "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets";
 
@@ -77,7 +104,7 @@ impl LakeBucket {
             Err(foreign) => return Ok(Some(foreign)),
         };
         let s3 = &aws.s3;
-        let (versioning, encryption, access, policy, lifecycle) = tokio::join!(
+        let (versioning, encryption, access, policy, lifecycle, ownership, replication) = tokio::join!(
             s3.get_bucket_versioning().bucket(bucket).send(),
             s3.get_bucket_encryption().bucket(bucket).send(),
             s3.get_public_access_block().bucket(bucket).send(),
@@ -85,10 +112,12 @@ impl LakeBucket {
             s3.get_bucket_lifecycle_configuration()
                 .bucket(bucket)
                 .send(),
+            s3.get_bucket_ownership_controls().bucket(bucket).send(),
+            s3.get_bucket_replication().bucket(bucket).send(),
         );
         let versioning = versioning.map_err(|e| self.error("GetBucketVersioning", describe(&e)))?;
         fields.insert(
-            "versioning",
+            field::VERSIONING,
             FieldValue::Text(versioning.status().map_or("Off", |s| s.as_str()).to_owned()),
         );
         match encryption {
@@ -99,7 +128,7 @@ impl LakeBucket {
                     .and_then(|r| r.apply_server_side_encryption_by_default())
                     .map(|d| d.sse_algorithm().as_str().to_owned());
                 if let Some(algorithm) = algorithm {
-                    fields.insert("encryption", FieldValue::Text(algorithm));
+                    fields.insert(field::ENCRYPTION, FieldValue::Text(algorithm));
                 }
             }
             Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {}
@@ -118,7 +147,10 @@ impl LakeBucket {
                     .filter(|(on, _)| *on == Some(true))
                     .map(|(_, name)| name)
                     .collect();
-                    fields.insert("public_access_block", FieldValue::Text(blocked.join(", ")));
+                    fields.insert(
+                        field::PUBLIC_ACCESS_BLOCK,
+                        FieldValue::Text(blocked.join(", ")),
+                    );
                 }
             }
             Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {}
@@ -127,7 +159,7 @@ impl LakeBucket {
         match policy {
             Ok(out) => {
                 if let Some(text) = out.policy() {
-                    fields.insert("policy", FieldValue::json(text));
+                    fields.insert(field::POLICY, FieldValue::json(text));
                 }
             }
             Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => {}
@@ -138,18 +170,39 @@ impl LakeBucket {
             Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => Vec::new(),
             Err(e) => return Err(self.error("GetBucketLifecycleConfiguration", describe(&e))),
         };
-        fields.insert("lifecycle", lifecycle_field(&rules));
+        fields.insert(field::LIFECYCLE, lifecycle_field(&rules));
+        let ownership = match ownership {
+            Ok(out) => out
+                .ownership_controls()
+                .and_then(|c| c.rules().first())
+                .map_or(NONE, |r| r.object_ownership().as_str())
+                .to_owned(),
+            // No controls: ACLs apply (S3 behaves as ObjectWriter).
+            Err(e) if error_code(&e) == Some("OwnershipControlsNotFoundError") => NONE.to_owned(),
+            Err(e) => return Err(self.error("GetBucketOwnershipControls", describe(&e))),
+        };
+        fields.insert(field::OBJECT_OWNERSHIP, FieldValue::Text(ownership));
+        let replication = match replication {
+            Ok(out) => out
+                .replication_configuration()
+                .map_or_else(|| FieldValue::Text(NONE.into()), replication_field),
+            Err(e) if error_code(&e) == Some("ReplicationConfigurationNotFoundError") => {
+                FieldValue::Text(NONE.into())
+            }
+            Err(e) => return Err(self.error("GetBucketReplication", describe(&e))),
+        };
+        fields.insert(field::REPLICATION, replication);
         Ok(Some(Live {
             ownership: Ownership::Ours,
             fields,
         }))
     }
 
-    async fn apply(&self, aws: &Aws, field: &str) -> Result<(), ResourceError> {
+    async fn apply(&self, aws: &Aws, name: &str) -> Result<(), ResourceError> {
         let bucket = &self.lake.bucket;
         let s3 = &aws.s3;
-        match field {
-            "tags" => {
+        match name {
+            field::TAGS => {
                 let tags: Vec<Tag> = self
                     .tags
                     .iter()
@@ -166,7 +219,7 @@ impl LakeBucket {
                     .await
                     .map_err(|e| self.error("PutBucketTagging", describe(&e)))?;
             }
-            "versioning" => {
+            field::VERSIONING => {
                 let status = if self.lake.versioning {
                     BucketVersioningStatus::Enabled
                 } else {
@@ -180,7 +233,7 @@ impl LakeBucket {
                     .await
                     .map_err(|e| self.error("PutBucketVersioning", describe(&e)))?;
             }
-            "encryption" => {
+            field::ENCRYPTION => {
                 let default = ServerSideEncryptionByDefault::builder()
                     .sse_algorithm(ServerSideEncryption::Aes256)
                     .build()
@@ -200,7 +253,7 @@ impl LakeBucket {
                     .await
                     .map_err(|e| self.error("PutBucketEncryption", describe(&e)))?;
             }
-            "public_access_block" => {
+            field::PUBLIC_ACCESS_BLOCK => {
                 let configuration = PublicAccessBlockConfiguration::builder()
                     .block_public_acls(true)
                     .ignore_public_acls(true)
@@ -214,7 +267,7 @@ impl LakeBucket {
                     .await
                     .map_err(|e| self.error("PutPublicAccessBlock", describe(&e)))?;
             }
-            "policy" => {
+            field::POLICY => {
                 s3.put_bucket_policy()
                     .bucket(bucket)
                     .policy(self.policy().to_string())
@@ -222,14 +275,14 @@ impl LakeBucket {
                     .await
                     .map_err(|e| self.error("PutBucketPolicy", describe(&e)))?;
             }
-            "lifecycle" if self.lake.lifecycle.is_empty() => {
+            field::LIFECYCLE if self.lake.lifecycle.is_empty() => {
                 s3.delete_bucket_lifecycle()
                     .bucket(bucket)
                     .send()
                     .await
                     .map_err(|e| self.error("DeleteBucketLifecycle", describe(&e)))?;
             }
-            "lifecycle" => {
+            field::LIFECYCLE => {
                 let rules: Vec<S3Rule> = self
                     .lake
                     .lifecycle
@@ -248,6 +301,17 @@ impl LakeBucket {
                     .await
                     .map_err(|e| self.error("PutBucketLifecycleConfiguration", describe(&e)))?;
             }
+            field::OBJECT_OWNERSHIP => {
+                self.revoke_acl_grants(aws).await?;
+                self.enforce_bucket_owner(aws).await?;
+            }
+            field::REPLICATION => {
+                s3.delete_bucket_replication()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("DeleteBucketReplication", describe(&e)))?;
+            }
             other => {
                 return Err(ResourceError::not_updatable(self.address(), other));
             }
@@ -255,7 +319,76 @@ impl LakeBucket {
         Ok(())
     }
 
+    /// Leaves the bucket's ACL with the owner's full control only. S3 refuses
+    /// BucketOwnerEnforced while it grants anyone else (ACLs are on, or
+    /// ownership would not have drifted).
+    async fn revoke_acl_grants(&self, aws: &Aws) -> Result<(), ResourceError> {
+        let bucket = &self.lake.bucket;
+        let acl = aws
+            .s3
+            .get_bucket_acl()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| self.error("GetBucketAcl", describe(&e)))?;
+        let owner = acl
+            .owner()
+            .filter(|o| o.id().is_some())
+            .ok_or_else(|| self.error("GetBucketAcl", "the ACL names no owner".into()))?;
+        let owner_only = |grant: &Grant| {
+            grant.permission() == Some(&Permission::FullControl)
+                && grant.grantee().and_then(|g| g.id()) == owner.id()
+        };
+        if acl.grants().iter().all(owner_only) {
+            return Ok(());
+        }
+        let grantee = Grantee::builder()
+            .r#type(Type::CanonicalUser)
+            .set_id(owner.id().map(str::to_owned))
+            .build()
+            .map_err(|e| self.error("PutBucketAcl", e.to_string()))?;
+        let policy = AccessControlPolicy::builder()
+            .owner(owner.clone())
+            .grants(
+                Grant::builder()
+                    .grantee(grantee)
+                    .permission(Permission::FullControl)
+                    .build(),
+            )
+            .build();
+        aws.s3
+            .put_bucket_acl()
+            .bucket(bucket)
+            .access_control_policy(policy)
+            .send()
+            .await
+            .map_err(|e| self.error("PutBucketAcl", describe(&e)))?;
+        Ok(())
+    }
+
+    /// Object Ownership BucketOwnerEnforced: ACLs off, every object the bucket owner's.
+    async fn enforce_bucket_owner(&self, aws: &Aws) -> Result<(), ResourceError> {
+        let rule = OwnershipControlsRule::builder()
+            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+            .build()
+            .map_err(|e| self.error("PutBucketOwnershipControls", e.to_string()))?;
+        let controls = OwnershipControls::builder()
+            .rules(rule)
+            .build()
+            .map_err(|e| self.error("PutBucketOwnershipControls", e.to_string()))?;
+        aws.s3
+            .put_bucket_ownership_controls()
+            .bucket(&self.lake.bucket)
+            .ownership_controls(controls)
+            .send()
+            .await
+            .map_err(|e| self.error("PutBucketOwnershipControls", describe(&e)))?;
+        Ok(())
+    }
+
     /// Deletes every object version and delete marker, 1,000 at a time.
+    /// Fails, naming the keys, when S3 refuses to delete any (object lock, a
+    /// legal hold, a policy): listing again would find them again, for ever.
     async fn empty(&self, aws: &Aws) -> Result<(), ResourceError> {
         let bucket = &self.lake.bucket;
         loop {
@@ -295,15 +428,70 @@ impl LakeBucket {
                 .quiet(true)
                 .build()
                 .map_err(|e| self.error("DeleteObjects", e.to_string()))?;
-            aws.s3
+            let deleted = aws
+                .s3
                 .delete_objects()
                 .bucket(bucket)
                 .delete(delete)
                 .send()
                 .await
                 .map_err(|e| self.error("DeleteObjects", describe(&e)))?;
+            refused(deleted.errors()).map_err(|detail| self.error("DeleteObjects", detail))?;
         }
     }
+}
+
+/// `Err` naming the keys S3 would not delete (the first ten, then a count),
+/// with why; `Ok` when it deleted them all.
+fn refused(errors: &[aws_sdk_s3::types::Error]) -> Result<(), String> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let mut named: Vec<String> = errors
+        .iter()
+        .take(KEYS_NAMED)
+        .map(|e| {
+            let mut key = e.key().unwrap_or("(no key)").to_owned();
+            if let Some(version) = e.version_id() {
+                key.push_str(&format!(" (version {version})"));
+            }
+            let why = [e.code(), e.message()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+            if why.is_empty() {
+                key
+            } else {
+                format!("{key}: {why}")
+            }
+        })
+        .collect();
+    if errors.len() > KEYS_NAMED {
+        named.push(format!("and {} more", errors.len() - KEYS_NAMED));
+    }
+    Err(format!(
+        "S3 refused to delete {} object version(s), so the bucket cannot be emptied (object lock or a legal hold keeps them?): {}",
+        errors.len(),
+        named.join("; ")
+    ))
+}
+
+/// The `replication` field: the role and, per rule, its status and where it copies to.
+fn replication_field(configuration: &ReplicationConfiguration) -> FieldValue {
+    let mut rules: Vec<serde_json::Value> = configuration
+        .rules()
+        .iter()
+        .map(|rule| {
+            json!({
+                "status": rule.status().as_str(),
+                "destination_bucket": rule.destination().map(|d| d.bucket()),
+                "destination_account": rule.destination().and_then(|d| d.account()),
+            })
+        })
+        .collect();
+    rules.sort_by_key(|rule| rule.to_string());
+    FieldValue::Json(json!({"role": configuration.role(), "rules": rules}))
 }
 
 fn lifecycle_field(rules: &[LifecycleRule]) -> FieldValue {
@@ -405,9 +593,9 @@ impl Resource for LakeBucket {
 
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(self.tags.clone()));
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
         fields.insert(
-            "versioning",
+            field::VERSIONING,
             FieldValue::Text(
                 if self.lake.versioning {
                     "Enabled"
@@ -417,13 +605,18 @@ impl Resource for LakeBucket {
                 .to_owned(),
             ),
         );
-        fields.insert("encryption", FieldValue::Text("AES256".to_owned()));
+        fields.insert(field::ENCRYPTION, FieldValue::Text("AES256".to_owned()));
         fields.insert(
-            "public_access_block",
+            field::PUBLIC_ACCESS_BLOCK,
             FieldValue::Text(ALL_BLOCKED.to_owned()),
         );
-        fields.insert("policy", FieldValue::Json(self.policy()));
-        fields.insert("lifecycle", lifecycle_field(&self.lake.lifecycle));
+        fields.insert(field::POLICY, FieldValue::Json(self.policy()));
+        fields.insert(field::LIFECYCLE, lifecycle_field(&self.lake.lifecycle));
+        fields.insert(
+            field::OBJECT_OWNERSHIP,
+            FieldValue::Text(ObjectOwnership::BucketOwnerEnforced.as_str().to_owned()),
+        );
+        fields.insert(field::REPLICATION, FieldValue::Text(NONE.into()));
         fields
     }
 
@@ -473,19 +666,23 @@ impl Resource for LakeBucket {
                 Err(e) => return Err(self.error("CreateBucket", describe(&e))),
             }
             // The tag first: from here on the bucket is recognisably ours.
-            for field in [
-                "tags",
-                "public_access_block",
-                "encryption",
-                "versioning",
-                "policy",
-                "lifecycle",
+            for name in [
+                field::TAGS,
+                field::PUBLIC_ACCESS_BLOCK,
+                field::ENCRYPTION,
+                field::VERSIONING,
+                field::POLICY,
+                field::LIFECYCLE,
             ] {
-                if field == "lifecycle" && self.lake.lifecycle.is_empty() {
+                if name == field::LIFECYCLE && self.lake.lifecycle.is_empty() {
                     continue;
                 }
-                self.apply(aws, field).await?;
+                self.apply(aws, name).await?;
             }
+            // New buckets already have it (S3's default since April 2023); said
+            // explicitly so that every S3 (and moto) reads it back the same.
+            // A new bucket's ACL is private: no reset first.
+            self.enforce_bucket_owner(aws).await?;
             Ok(())
         })
     }
@@ -521,5 +718,46 @@ impl Resource for LakeBucket {
                 .map_err(|e| self.error("DeleteBucket", describe(&e)))?;
             Ok(Deleted::Deleted)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
+    use aws_sdk_s3::types::Error as KeyError;
+
+    fn locked(key: &str) -> KeyError {
+        KeyError::builder()
+            .key(key)
+            .version_id("v1")
+            .code("AccessDenied")
+            .message("Access Denied because object protected by object lock.")
+            .build()
+    }
+
+    #[test]
+    fn keys_s3_would_not_delete_are_named_and_end_the_emptying() {
+        let all_deleted = DeleteObjectsOutput::builder().build();
+        assert!(refused(all_deleted.errors()).is_ok());
+
+        let output = DeleteObjectsOutput::builder()
+            .errors(locked("raw/2024-01-01/sales.parquet"))
+            .errors(KeyError::builder().key("raw/other.csv").build())
+            .build();
+        let error = refused(output.errors()).unwrap_err();
+        assert!(
+            error.contains("raw/2024-01-01/sales.parquet (version v1): AccessDenied: Access Denied because object protected by object lock.")
+                && error.contains("raw/other.csv")
+                && error.starts_with("S3 refused to delete 2 object version(s)"),
+            "{error}"
+        );
+
+        let many = DeleteObjectsOutput::builder()
+            .set_errors(Some((0..25).map(|i| locked(&format!("k{i:02}"))).collect()))
+            .build();
+        let error = refused(many.errors()).unwrap_err();
+        assert!(error.contains("k09") && !error.contains("k10"), "{error}");
+        assert!(error.ends_with("and 15 more"), "{error}");
     }
 }
