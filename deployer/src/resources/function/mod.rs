@@ -2,6 +2,13 @@
 //! architecture, memory, timeout, environment, role, optional reserved
 //! concurrency. Code is uploaded only when the zip's sha256 differs from the
 //! live `CodeSha256`.
+//!
+//! Settings stack.toml does not name still have a desired value: no layers
+//! (a layer can add an extension that runs beside the code and reads its
+//! environment), no VPC, no dead-letter target and no asynchronous
+//! destinations (copies of events or results sent elsewhere), Lambda's own
+//! KMS key, and logs to the function's own log group. One set by hand is
+//! drift, and `up` puts it back.
 
 mod policy;
 
@@ -12,7 +19,8 @@ use std::time::Duration;
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
+    Architecture as LambdaArchitecture, DeadLetterConfig, Environment, FunctionCode, LoggingConfig,
+    Runtime, VpcConfig,
 };
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::future::BoxFuture;
@@ -27,14 +35,62 @@ use crate::config::{Architecture, FunctionConfig};
 pub const KIND: &str = "function";
 const RUNTIME: &str = "provided.al2023";
 const HANDLER: &str = "bootstrap";
+const NONE: &str = "none";
+
+/// The function's fields, declared once.
+mod field {
+    pub const TAGS: &str = "tags";
+    /// Invoke grants besides the data API's: none.
+    pub const OTHER_PERMISSIONS: &str = "other_permissions";
+    pub const FUNCTION_URL: &str = "function_url";
+    pub const CODE_SHA256: &str = "code_sha256";
+    pub const RUNTIME: &str = "runtime";
+    pub const HANDLER: &str = "handler";
+    pub const ROLE: &str = "role";
+    pub const MEMORY_MB: &str = "memory_mb";
+    pub const TIMEOUT_S: &str = "timeout_s";
+    pub const ARCHITECTURE: &str = "architecture";
+    pub const ENVIRONMENT: &str = "environment";
+    pub const RESERVED_CONCURRENCY: &str = "reserved_concurrency";
+    /// Layer version ARNs: none.
+    pub const LAYERS: &str = "layers";
+    /// Subnets and security groups: none.
+    pub const VPC: &str = "vpc";
+    /// Where failed asynchronous events go: none.
+    pub const DEAD_LETTER: &str = "dead_letter";
+    /// The key encrypting the environment: none (Lambda's own).
+    pub const KMS_KEY: &str = "kms_key";
+    /// The log group the function writes to: its own.
+    pub const LOGS_TO: &str = "logs_to";
+    /// Destinations and retries of asynchronous invocations: none.
+    pub const ASYNC_INVOKE: &str = "async_invoke";
+}
+
 /// Fields one UpdateFunctionConfiguration call sets.
 const CONFIGURATION: &[&str] = &[
-    "memory_mb",
-    "timeout_s",
-    "role",
-    "environment",
-    "runtime",
-    "handler",
+    field::MEMORY_MB,
+    field::TIMEOUT_S,
+    field::ROLE,
+    field::ENVIRONMENT,
+    field::RUNTIME,
+    field::HANDLER,
+    field::LAYERS,
+    field::VPC,
+    field::DEAD_LETTER,
+    field::KMS_KEY,
+    field::LOGS_TO,
+];
+
+/// Fields UpdateFunctionCode sets.
+const CODE: &[&str] = &[field::CODE_SHA256, field::ARCHITECTURE];
+
+/// Fields with a call of their own.
+const OTHERS: &[&str] = &[
+    field::TAGS,
+    field::OTHER_PERMISSIONS,
+    field::FUNCTION_URL,
+    field::RESERVED_CONCURRENCY,
+    field::ASYNC_INVOKE,
 ];
 
 /// A built deployment package.
@@ -84,6 +140,26 @@ fn lambda_architecture(architecture: Architecture) -> LambdaArchitecture {
     }
 }
 
+/// A list of ARNs as a field value, sorted.
+fn list_field(mut items: Vec<String>) -> FieldValue {
+    items.sort();
+    FieldValue::Json(serde_json::Value::from(items))
+}
+
+/// The `vpc` field: `none`, or the subnets and security groups.
+fn vpc_field(vpc: Option<&aws_sdk_lambda::types::VpcConfigResponse>) -> FieldValue {
+    match vpc {
+        // Lambda answers a function outside any VPC with empty lists.
+        Some(vpc) if !vpc.subnet_ids().is_empty() || !vpc.security_group_ids().is_empty() => {
+            FieldValue::Json(serde_json::json!({
+                "subnets": vpc.subnet_ids(),
+                "security_groups": vpc.security_group_ids(),
+            }))
+        }
+        _ => FieldValue::Text(NONE.into()),
+    }
+}
+
 impl Function {
     fn zip(&self) -> Result<Vec<u8>, ResourceError> {
         let code = self.code.as_ref().ok_or_else(|| ResourceError::Invalid {
@@ -97,12 +173,70 @@ impl Function {
         })
     }
 
+    /// The function's ARN, in the account of its role (the stack's).
+    fn arn(&self, aws: &Aws) -> Result<String, ResourceError> {
+        // arn:aws:iam::<account>:role/<name>
+        let account = self
+            .role_arn
+            .split(':')
+            .nth(4)
+            .filter(|account| !account.is_empty())
+            .ok_or_else(|| ResourceError::Invalid {
+                address: self.address(),
+                detail: format!("no account in the role ARN {:?}", self.role_arn),
+            })?;
+        Ok(format!(
+            "arn:aws:lambda:{}:{account}:function:{}",
+            aws.region, self.name
+        ))
+    }
+
+    /// The `async_invoke` field: `none`, or the destinations and retries set.
+    async fn async_invoke(&self, aws: &Aws) -> Result<FieldValue, ResourceError> {
+        match aws
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(found) => {
+                let destinations = found.destination_config();
+                Ok(FieldValue::Json(serde_json::json!({
+                    "on_success": destinations.and_then(|d| d.on_success()).and_then(|d| d.destination()),
+                    "on_failure": destinations.and_then(|d| d.on_failure()).and_then(|d| d.destination()),
+                    "maximum_retry_attempts": found.maximum_retry_attempts(),
+                    "maximum_event_age_s": found.maximum_event_age_in_seconds(),
+                })))
+            }
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
+                Ok(FieldValue::Text(NONE.into()))
+            }
+            Err(e) => Err(self.error("GetFunctionEventInvokeConfig", describe(&e))),
+        }
+    }
+
+    async fn delete_async_invoke(&self, aws: &Aws) -> Result<(), ResourceError> {
+        match aws
+            .lambda
+            .delete_function_event_invoke_config()
+            .function_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(self.error("DeleteFunctionEventInvokeConfig", describe(&e))),
+        }
+    }
+
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         // Both at once: a plan's time is its slowest chain of requests.
-        let (found, foreign_permissions, url_auth_type) = tokio::join!(
+        let (found, foreign_permissions, url_auth_type, async_invoke) = tokio::join!(
             aws.lambda.get_function().function_name(&self.name).send(),
             self.foreign_permissions(aws),
-            self.url_auth_type(aws)
+            self.url_auth_type(aws),
+            self.async_invoke(aws),
         );
         let found = match found {
             Ok(found) => found,
@@ -119,40 +253,72 @@ impl Function {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        fields.insert("other_permissions", policy::field(foreign_permissions?));
-        fields.insert("function_url", policy::url_field(url_auth_type?.as_deref()));
+        fields.insert(
+            field::OTHER_PERMISSIONS,
+            policy::field(foreign_permissions?),
+        );
+        fields.insert(
+            field::FUNCTION_URL,
+            policy::url_field(url_auth_type?.as_deref()),
+        );
+        fields.insert(field::ASYNC_INVOKE, async_invoke?);
         if let Some(c) = found.configuration() {
             let text = |v: Option<&str>| FieldValue::Text(v.unwrap_or_default().to_owned());
-            fields.insert("code_sha256", text(c.code_sha256()));
-            fields.insert("runtime", text(c.runtime().map(|r| r.as_str())));
-            fields.insert("handler", text(c.handler()));
-            fields.insert("role", text(c.role()));
+            let text_or_none = |v: Option<&str>| {
+                FieldValue::Text(v.filter(|v| !v.is_empty()).unwrap_or(NONE).to_owned())
+            };
+            fields.insert(field::CODE_SHA256, text(c.code_sha256()));
+            fields.insert(field::RUNTIME, text(c.runtime().map(|r| r.as_str())));
+            fields.insert(field::HANDLER, text(c.handler()));
+            fields.insert(field::ROLE, text(c.role()));
             fields.insert(
-                "memory_mb",
+                field::MEMORY_MB,
                 FieldValue::Number(i64::from(c.memory_size().unwrap_or(0))),
             );
             fields.insert(
-                "timeout_s",
+                field::TIMEOUT_S,
                 FieldValue::Number(i64::from(c.timeout().unwrap_or(0))),
             );
             let architecture = c.architectures().first().map_or("x86_64", |a| a.as_str());
-            fields.insert("architecture", FieldValue::Text(architecture.to_owned()));
+            fields.insert(
+                field::ARCHITECTURE,
+                FieldValue::Text(architecture.to_owned()),
+            );
             let environment = c
                 .environment()
                 .and_then(|e| e.variables())
                 .cloned()
                 .unwrap_or_default();
             fields.insert(
-                "environment",
+                field::ENVIRONMENT,
                 FieldValue::Map(environment.into_iter().collect()),
             );
+            let layers: Vec<String> = c
+                .layers()
+                .iter()
+                .map(|l| l.arn().unwrap_or("(a layer without an ARN)").to_owned())
+                .collect();
+            fields.insert(field::LAYERS, list_field(layers));
+            fields.insert(field::VPC, vpc_field(c.vpc_config()));
+            fields.insert(
+                field::DEAD_LETTER,
+                text_or_none(c.dead_letter_config().and_then(|d| d.target_arn())),
+            );
+            fields.insert(field::KMS_KEY, text_or_none(c.kms_key_arn()));
+            // Without a logging configuration (older functions, moto) Lambda
+            // writes to /aws/lambda/<name>.
+            let logs_to = c
+                .logging_config()
+                .and_then(|l| l.log_group())
+                .unwrap_or(&self.log_group.name);
+            fields.insert(field::LOGS_TO, FieldValue::Text(logs_to.to_owned()));
         }
         let reserved = found
             .concurrency()
             .and_then(|c| c.reserved_concurrent_executions());
         fields.insert(
-            "reserved_concurrency",
-            reserved.map_or(FieldValue::Text("none".into()), |n| {
+            field::RESERVED_CONCURRENCY,
+            reserved.map_or(FieldValue::Text(NONE.into()), |n| {
                 FieldValue::Number(i64::from(n))
             }),
         );
@@ -266,35 +432,47 @@ impl Resource for Function {
 
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(self.tags.clone()));
-        fields.insert("other_permissions", policy::field(Vec::new()));
-        fields.insert("function_url", policy::url_field(None));
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::OTHER_PERMISSIONS, policy::field(Ok(Vec::new())));
+        fields.insert(field::FUNCTION_URL, policy::url_field(None));
         if let Some(code) = &self.code {
-            fields.insert("code_sha256", FieldValue::Text(code.sha256.clone()));
+            fields.insert(field::CODE_SHA256, FieldValue::Text(code.sha256.clone()));
         }
-        fields.insert("runtime", FieldValue::Text(RUNTIME.into()));
-        fields.insert("handler", FieldValue::Text(HANDLER.into()));
-        fields.insert("role", FieldValue::Text(self.role_arn.clone()));
+        fields.insert(field::RUNTIME, FieldValue::Text(RUNTIME.into()));
+        fields.insert(field::HANDLER, FieldValue::Text(HANDLER.into()));
+        fields.insert(field::ROLE, FieldValue::Text(self.role_arn.clone()));
         fields.insert(
-            "memory_mb",
+            field::MEMORY_MB,
             FieldValue::Number(i64::from(self.config.memory_mb)),
         );
         fields.insert(
-            "timeout_s",
+            field::TIMEOUT_S,
             FieldValue::Number(i64::from(self.config.timeout_s)),
         );
         fields.insert(
-            "architecture",
+            field::ARCHITECTURE,
             FieldValue::Text(self.config.architecture.lambda_name().into()),
         );
-        fields.insert("environment", FieldValue::Map(self.environment.clone()));
+        fields.insert(
+            field::ENVIRONMENT,
+            FieldValue::Map(self.environment.clone()),
+        );
         let reserved = self.config.reserved_concurrency;
         fields.insert(
-            "reserved_concurrency",
-            reserved.map_or(FieldValue::Text("none".into()), |n| {
+            field::RESERVED_CONCURRENCY,
+            reserved.map_or(FieldValue::Text(NONE.into()), |n| {
                 FieldValue::Number(i64::from(n))
             }),
         );
+        fields.insert(field::LAYERS, list_field(Vec::new()));
+        fields.insert(field::VPC, FieldValue::Text(NONE.into()));
+        fields.insert(field::DEAD_LETTER, FieldValue::Text(NONE.into()));
+        fields.insert(field::KMS_KEY, FieldValue::Text(NONE.into()));
+        fields.insert(
+            field::LOGS_TO,
+            FieldValue::Text(self.log_group.name.clone()),
+        );
+        fields.insert(field::ASYNC_INVOKE, FieldValue::Text(NONE.into()));
         fields
     }
 
@@ -312,8 +490,15 @@ impl Resource for Function {
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
+            if let Some(unknown) = changes.iter().find(|c| {
+                ![CODE, CONFIGURATION, OTHERS]
+                    .iter()
+                    .any(|known| known.contains(&c.field))
+            }) {
+                return Err(ResourceError::not_updatable(self.address(), unknown.field));
+            }
             let changed = |field: &str| changes.iter().any(|c| c.field == field);
-            if changed("code_sha256") || changed("architecture") {
+            if CODE.iter().any(|field| changed(field)) {
                 aws.lambda
                     .update_function_code()
                     .function_name(&self.name)
@@ -325,6 +510,19 @@ impl Resource for Function {
                 self.wait_until_updated(aws).await?;
             }
             if CONFIGURATION.iter().any(|field| changed(field)) {
+                // What the stack never sets is sent only to take away what was set by hand.
+                let no_vpc = || {
+                    VpcConfig::builder()
+                        .set_subnet_ids(Some(Vec::new()))
+                        .set_security_group_ids(Some(Vec::new()))
+                        .build()
+                };
+                let no_dead_letter = || DeadLetterConfig::builder().target_arn("").build();
+                let own_logs = || {
+                    LoggingConfig::builder()
+                        .log_group(&self.log_group.name)
+                        .build()
+                };
                 aws.lambda
                     .update_function_configuration()
                     .function_name(&self.name)
@@ -338,27 +536,30 @@ impl Resource for Function {
                             .set_variables(Some(self.environment.clone().into_iter().collect()))
                             .build(),
                     )
+                    .set_layers(changed(field::LAYERS).then(Vec::new))
+                    .set_vpc_config(changed(field::VPC).then(no_vpc))
+                    .set_dead_letter_config(changed(field::DEAD_LETTER).then(no_dead_letter))
+                    .set_kms_key_arn(changed(field::KMS_KEY).then(String::new))
+                    .set_logging_config(changed(field::LOGS_TO).then(own_logs))
                     .send()
                     .await
                     .map_err(|e| self.error("UpdateFunctionConfiguration", describe(&e)))?;
                 self.wait_until_updated(aws).await?;
             }
-            if changed("reserved_concurrency") {
+            if changed(field::RESERVED_CONCURRENCY) {
                 self.set_concurrency(aws).await?;
             }
-            if changed("function_url") {
+            if changed(field::FUNCTION_URL) {
                 self.delete_url(aws).await?;
             }
-            if changed("other_permissions") {
+            if changed(field::OTHER_PERMISSIONS) {
                 self.revoke_foreign_permissions(aws).await?;
             }
-            if let Some(change) = changes.iter().find(|c| c.field == "tags") {
-                let arn = format!(
-                    "arn:aws:lambda:{}:{}:function:{}",
-                    aws.region,
-                    self.role_arn.split(':').nth(4).unwrap_or_default(),
-                    self.name
-                );
+            if changed(field::ASYNC_INVOKE) {
+                self.delete_async_invoke(aws).await?;
+            }
+            if let Some(change) = changes.iter().find(|c| c.field == field::TAGS) {
+                let arn = self.arn(aws)?;
                 let (set, removed) = super::tags::tag_delta(change);
                 if !removed.is_empty() {
                     aws.lambda

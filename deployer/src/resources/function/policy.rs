@@ -1,7 +1,9 @@
 //! Who else may invoke the function. The stack grants exactly one policy
 //! statement (the data API's, see [`PERMISSION_ID`]) and no function URL; any
 //! other statement (a public invoke, another account) or a URL made by hand is
-//! drift, and `up` removes it.
+//! drift, and `up` removes it. A policy the tool cannot read (it does not
+//! parse, or a statement has no id) is drift too: fail closed, never "no
+//! foreign grants".
 //!
 //! [`PERMISSION_ID`]: crate::resources::data_api::PERMISSION_ID
 
@@ -10,25 +12,41 @@ use crate::aws::{Aws, describe, error_code};
 use crate::resources::data_api::PERMISSION_ID;
 use crate::resources::{FieldValue, Resource, ResourceError};
 
-/// The `other_permissions` field: the statement ids the stack did not grant, sorted.
-pub(super) fn field(statement_ids: Vec<String>) -> FieldValue {
-    FieldValue::Json(serde_json::json!(statement_ids))
+/// The grants besides the stack's: their statement ids, or why the policy
+/// could not be read.
+pub(super) type ForeignGrants = Result<Vec<String>, String>;
+
+/// The `other_permissions` field: the statement ids the stack did not grant,
+/// sorted; an unreadable policy shows as such (and differs from "none").
+pub(super) fn field(grants: ForeignGrants) -> FieldValue {
+    match grants {
+        Ok(statement_ids) => FieldValue::Json(serde_json::json!(statement_ids)),
+        Err(why) => FieldValue::Text(format!("a policy that cannot be read: {why}")),
+    }
 }
 
-/// Statement ids in a policy document other than the stack's own.
-fn foreign_statement_ids(policy: &str) -> Vec<String> {
-    let document: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
-    let mut ids: Vec<String> = document["Statement"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|statement| statement["Sid"].as_str())
-        .filter(|sid| *sid != PERMISSION_ID)
-        .map(str::to_owned)
-        .collect();
+/// Statement ids in a policy document other than the stack's own; an error
+/// when the document cannot be read whole (then nothing says it grants
+/// nothing else).
+fn foreign_statement_ids(policy: &str) -> ForeignGrants {
+    let document: serde_json::Value =
+        serde_json::from_str(policy).map_err(|e| format!("not JSON ({e})"))?;
+    let statements = match &document["Statement"] {
+        serde_json::Value::Array(statements) => statements.as_slice(),
+        single @ serde_json::Value::Object(_) => std::slice::from_ref(single),
+        _ => return Err("no Statement list".into()),
+    };
+    let mut ids = Vec::new();
+    for statement in statements {
+        let sid = statement["Sid"]
+            .as_str()
+            .ok_or_else(|| format!("a statement without a Sid: {statement}"))?;
+        if sid != PERMISSION_ID {
+            ids.push(sid.to_owned());
+        }
+    }
     ids.sort();
-    ids
+    Ok(ids)
 }
 
 /// The `function_url` field: `none`, or the live URL's auth type.
@@ -73,7 +91,7 @@ impl Function {
     pub(super) async fn foreign_permissions(
         &self,
         aws: &Aws,
-    ) -> Result<Vec<String>, ResourceError> {
+    ) -> Result<ForeignGrants, ResourceError> {
         match aws
             .lambda
             .get_policy()
@@ -83,16 +101,26 @@ impl Function {
         {
             Ok(found) => Ok(found
                 .policy()
-                .map(foreign_statement_ids)
-                .unwrap_or_default()),
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(Vec::new()),
+                .map_or_else(|| Ok(Vec::new()), foreign_statement_ids)),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(Ok(Vec::new())),
             Err(e) => Err(self.error("GetPolicy", describe(&e))),
         }
     }
 
-    /// Removes every grant the stack did not make.
+    /// Removes every grant the stack did not make; a policy that cannot be
+    /// read is an error (which statements to keep is then unknown).
     pub(super) async fn revoke_foreign_permissions(&self, aws: &Aws) -> Result<(), ResourceError> {
-        for statement_id in self.foreign_permissions(aws).await? {
+        let statement_ids =
+            self.foreign_permissions(aws)
+                .await?
+                .map_err(|why| ResourceError::Invalid {
+                    address: self.address(),
+                    detail: format!(
+                        "its resource policy cannot be read ({why}): review it with `aws lambda get-policy --function-name {}` and remove the grants the stack did not make by hand",
+                        self.name
+                    ),
+                })?;
+        for statement_id in statement_ids {
             aws.lambda
                 .remove_permission()
                 .function_name(&self.name)
@@ -120,9 +148,37 @@ mod tests {
             ]
         });
         assert_eq!(
-            foreign_statement_ids(&policy.to_string()),
+            foreign_statement_ids(&policy.to_string()).unwrap(),
             ["another-account", "public"]
         );
-        assert!(foreign_statement_ids("not json").is_empty());
+        let ours = serde_json::json!({"Statement": [{"Sid": PERMISSION_ID}]});
+        assert!(foreign_statement_ids(&ours.to_string()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_policy_that_cannot_be_read_is_drift_not_an_empty_list() {
+        let none = field(Ok(Vec::new()));
+        for unreadable in [
+            "not json",
+            r#"{"Version":"2012-10-17"}"#,
+            r#"{"Statement":"everyone"}"#,
+            r#"{"Statement":[{"Sid":"ours-or-not","Effect":"Allow"},{"Effect":"Allow","Principal":"*"}]}"#,
+        ] {
+            let grants = foreign_statement_ids(unreadable);
+            assert!(grants.is_err(), "{unreadable} read as {grants:?}");
+            let shown = field(grants);
+            assert_ne!(shown, none, "{unreadable} compared equal to no grants");
+            assert!(
+                shown.display().contains("cannot be read"),
+                "{}",
+                shown.display()
+            );
+        }
+        // IAM-style single statement object still reads.
+        let single = serde_json::json!({"Statement": {"Sid": "public", "Principal": "*"}});
+        assert_eq!(
+            foreign_statement_ids(&single.to_string()).unwrap(),
+            ["public"]
+        );
     }
 }
