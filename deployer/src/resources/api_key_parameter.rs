@@ -1,11 +1,21 @@
 //! The data API's key, kept for the extractor as an SSM SecureString: the
 //! extractor reads it at start-up, so the value never sits in the function's
 //! configuration, in stack.toml, in a plan or in a log. Plans compare a hash.
+//!
+//! Who can read the key, and whether it stays, is more than its value: a
+//! plain String (readable without KMS), another KMS key (its owner decides
+//! who decrypts), or the Advanced tier with policies (an expiration policy
+//! deletes the parameter on a date) are drift. Type, tier and policies are
+//! put back by replacing the parameter (SSM cannot take a parameter back to
+//! Standard); the key by overwriting it.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aws_sdk_ssm::types::{ParameterStringFilter, ParameterType, ResourceTypeForTagging, Tag};
+use aws_sdk_ssm::types::{
+    ParameterMetadata, ParameterStringFilter, ParameterTier, ParameterType, ResourceTypeForTagging,
+    Tag,
+};
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
@@ -16,6 +26,25 @@ use super::{
 use crate::aws::{Aws, describe, error_code};
 
 pub const KIND: &str = "api_key_parameter";
+
+/// The parameter's fields, declared once.
+mod field {
+    pub const TAGS: &str = "tags";
+    /// A hash of the value.
+    pub const VALUE: &str = "value";
+    /// SecureString.
+    pub const TYPE: &str = "parameter_type";
+    /// The KMS key encrypting it: SSM's own.
+    pub const KEY_ID: &str = "key_id";
+    /// Standard.
+    pub const TIER: &str = "tier";
+    /// Parameter policies (expiration, notifications): none.
+    pub const POLICIES: &str = "policies";
+}
+
+/// SSM's own key for SecureStrings, as DescribeParameters names it.
+const DEFAULT_KEY: &str = "alias/aws/ssm";
+const NONE: &str = "none";
 
 /// A secret value: shown as `***` by `Debug`, never displayed.
 #[derive(Clone, PartialEq, Eq)]
@@ -55,6 +84,12 @@ pub async fn names_under(aws: &Aws, path: &str) -> Result<Vec<String>, ResourceE
     Ok(names)
 }
 
+/// The `policies` field: the policies' texts, sorted.
+fn policies_field(mut policies: Vec<String>) -> FieldValue {
+    policies.sort();
+    FieldValue::Json(serde_json::Value::from(policies))
+}
+
 fn fingerprint(value: &str) -> FieldValue {
     if value == super::KNOWN_AFTER_APPLY {
         return FieldValue::Text(value.to_owned());
@@ -82,30 +117,29 @@ pub struct ApiKeyParameter {
 
 impl ApiKeyParameter {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let value = match aws
-            .ssm
-            .get_parameter()
-            .name(&self.name)
-            .with_decryption(true)
-            .send()
-            .await
-        {
-            Ok(out) => out
-                .parameter()
-                .and_then(|p| p.value())
-                .map(str::to_owned)
-                .unwrap_or_default(),
+        // All three by name, at once: one round trip.
+        let (parameter, listed, metadata) = tokio::join!(
+            aws.ssm
+                .get_parameter()
+                .name(&self.name)
+                .with_decryption(true)
+                .send(),
+            aws.ssm
+                .list_tags_for_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id(&self.name)
+                .send(),
+            self.metadata(aws),
+        );
+        let parameter = match parameter {
+            Ok(out) => out.parameter,
             Err(e) if error_code(&e) == Some("ParameterNotFound") => return Ok(None),
             Err(e) => return Err(self.error("GetParameter", describe(&e))),
         };
-        let listed = aws
-            .ssm
-            .list_tags_for_resource()
-            .resource_type(ResourceTypeForTagging::Parameter)
-            .resource_id(&self.name)
-            .send()
-            .await
-            .map_err(|e| self.error("ListTagsForResource", describe(&e)))?;
+        let Some(parameter) = parameter else {
+            return Ok(None);
+        };
+        let listed = listed.map_err(|e| self.error("ListTagsForResource", describe(&e)))?;
         let tags: BTreeMap<String, String> = listed
             .tag_list()
             .iter()
@@ -115,11 +149,88 @@ impl ApiKeyParameter {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        fields.insert("value", fingerprint(&value));
+        fields.insert(
+            field::VALUE,
+            fingerprint(parameter.value().unwrap_or_default()),
+        );
+        fields.insert(
+            field::TYPE,
+            FieldValue::Text(parameter.r#type().map_or(NONE, |t| t.as_str()).to_owned()),
+        );
+        let metadata = metadata?;
+        let metadata = metadata.as_ref();
+        fields.insert(
+            field::KEY_ID,
+            FieldValue::Text(metadata.and_then(|m| m.key_id()).unwrap_or(NONE).to_owned()),
+        );
+        fields.insert(
+            field::TIER,
+            FieldValue::Text(
+                metadata
+                    .and_then(|m| m.tier())
+                    .map_or(ParameterTier::Standard.as_str(), |t| t.as_str())
+                    .to_owned(),
+            ),
+        );
+        let policies: Vec<String> = metadata
+            .map(|m| m.policies())
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                p.policy_text()
+                    .unwrap_or("(a policy without text)")
+                    .to_owned()
+            })
+            .collect();
+        fields.insert(field::POLICIES, policies_field(policies));
         Ok(Some(Live {
             ownership: Ownership::Ours,
             fields,
         }))
+    }
+
+    /// What DescribeParameters says about the parameter (its key, tier and
+    /// policies: GetParameter does not say). Its pages may come back empty
+    /// before the match: followed to the end.
+    async fn metadata(&self, aws: &Aws) -> Result<Option<ParameterMetadata>, ResourceError> {
+        let filter = ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(&self.name)
+            .build()
+            .map_err(|e| self.error("DescribeParameters", e.to_string()))?;
+        let mut pages = aws
+            .ssm
+            .describe_parameters()
+            .parameter_filters(filter)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("DescribeParameters", describe(&e)))?;
+            if let Some(found) = page
+                .parameters()
+                .iter()
+                .find(|p| p.name() == Some(self.name.as_str()))
+            {
+                return Ok(Some(found.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Writes the value as a SecureString under SSM's own key.
+    async fn overwrite(&self, aws: &Aws) -> Result<(), ResourceError> {
+        aws.ssm
+            .put_parameter()
+            .name(&self.name)
+            .r#type(ParameterType::SecureString)
+            .key_id(DEFAULT_KEY)
+            .value(&self.value.0)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| self.error("PutParameter", describe(&e)))?;
+        Ok(())
     }
 
     fn ssm_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -143,9 +254,25 @@ impl Resource for ApiKeyParameter {
 
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(self.tags.clone()));
-        fields.insert("value", fingerprint(&self.value.0));
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::VALUE, fingerprint(&self.value.0));
+        fields.insert(
+            field::TYPE,
+            FieldValue::Text(ParameterType::SecureString.as_str().to_owned()),
+        );
+        fields.insert(field::KEY_ID, FieldValue::Text(DEFAULT_KEY.to_owned()));
+        fields.insert(
+            field::TIER,
+            FieldValue::Text(ParameterTier::Standard.as_str().to_owned()),
+        );
+        fields.insert(field::POLICIES, policies_field(Vec::new()));
         fields
+    }
+
+    /// SSM changes neither a parameter's type back to SecureString with
+    /// certainty nor its tier back to Standard in place: a new parameter.
+    fn replaced_when_changed(&self) -> &'static [&'static str] {
+        &[field::TYPE, field::TIER, field::POLICIES]
     }
 
     fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
@@ -160,6 +287,8 @@ impl Resource for ApiKeyParameter {
                 .name(&self.name)
                 .description("showcase-deploy: the data API key the extractor sends")
                 .r#type(ParameterType::SecureString)
+                .key_id(DEFAULT_KEY)
+                .tier(ParameterTier::Standard)
                 .value(&self.value.0)
                 .set_tags(Some(Self::ssm_tags(&self.tags)))
                 .send()
@@ -178,20 +307,16 @@ impl Resource for ApiKeyParameter {
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
+            let mut overwritten = false;
             for change in changes {
                 match change.field {
-                    "value" => {
-                        aws.ssm
-                            .put_parameter()
-                            .name(&self.name)
-                            .r#type(ParameterType::SecureString)
-                            .value(&self.value.0)
-                            .overwrite(true)
-                            .send()
-                            .await
-                            .map_err(|e| self.error("PutParameter", describe(&e)))?;
+                    // One PutParameter sets both.
+                    field::VALUE | field::KEY_ID if overwritten => {}
+                    field::VALUE | field::KEY_ID => {
+                        self.overwrite(aws).await?;
+                        overwritten = true;
                     }
-                    "tags" => {
+                    field::TAGS => {
                         let (set, removed) = tag_delta(change);
                         if !removed.is_empty() {
                             aws.ssm
