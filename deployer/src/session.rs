@@ -9,7 +9,7 @@ use crate::aws::Aws;
 use crate::config::{FunctionName, Stack};
 use crate::engine::{self, DestroyOutcome, EngineError, Event, Plan};
 use crate::resources::function::Code;
-use crate::resources::{Address, Resource, ResourceError};
+use crate::resources::{Address, Owned, Resource, ResourceError};
 use crate::stack::Context;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ pub struct Prepared {
     /// What stack.toml asks for.
     pub declared: Vec<Box<dyn Resource>>,
     /// Live candidates it no longer declares (deleted only if they carry the tag).
-    pub leftovers: Vec<Box<dyn Resource>>,
+    pub leftovers: Vec<Box<dyn Owned>>,
 }
 
 /// A stack, the clients to reach it, and the code its functions run.
@@ -62,7 +62,7 @@ impl Session {
         let names = crate::stack::resources(&self.stack, &skeleton);
         let (context, leftovers) = tokio::join!(
             Context::discover(&self.aws, &self.stack, self.code.clone()),
-            crate::stack::leftovers(&self.aws, &self.stack, &skeleton, &names),
+            crate::stack::leftovers(&self.aws, &self.stack, &names),
         );
         let context = context
             .map_err(SessionError::Discover)?

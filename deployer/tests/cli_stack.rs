@@ -84,11 +84,14 @@ fn plan_up_drift_down_with_their_exit_codes() {
     assert!(text(&refused).contains("--yes"), "{}", text(&refused));
     let down = cli.run(&["down", "--yes"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down));
-    assert!(
-        text(&down).contains("kept with its data"),
-        "{}",
-        text(&down)
-    );
+    // The plan first (what goes, what stays and why), then what became of each.
+    let plan_line = text(&down)
+        .find("lake_bucket.cli-lake  kept: holds data")
+        .unwrap_or_else(|| panic!("no down plan: {}", text(&down)));
+    let outcome = text(&down)
+        .find("lake_bucket.cli-lake: kept with its data")
+        .unwrap_or_else(|| panic!("no outcome: {}", text(&down)));
+    assert!(plan_line < outcome, "{}", text(&down));
     let down = cli.run(&["down", "--yes", "--delete-data"]);
     assert!(
         text(&down).contains("lake_bucket.cli-lake: deleted"),
@@ -96,7 +99,12 @@ fn plan_up_drift_down_with_their_exit_codes() {
         text(&down)
     );
     let again = cli.run(&["down", "--yes", "--delete-data"]);
-    assert!(text(&again).contains("already gone"), "{}", text(&again));
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(
+        text(&again).contains("Nothing to delete: no resource of the stack exists."),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]

@@ -10,12 +10,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use showcase_deploy::aws::Aws;
-use showcase_deploy::config::{self, FunctionName, LakeConfig, Stack, Vars};
+use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{self, Action, DestroyOutcome};
 use showcase_deploy::resources::api_key_parameter::Secret;
 use showcase_deploy::resources::function::Code;
-use showcase_deploy::resources::lake_bucket::LakeBucket;
-use showcase_deploy::resources::{FieldChange, FieldValue, Resource};
+use showcase_deploy::resources::lake_bucket::BucketId;
+use showcase_deploy::resources::{FieldChange, FieldValue, Handle, Live, Owned, Resource};
 use showcase_deploy::stack::Context;
 use showcase_testkit::MotoServer;
 
@@ -407,17 +407,12 @@ async fn emptying_a_bucket_s3_will_not_empty_fails_naming_the_keys() {
         .await
         .unwrap();
 
-    let lake = LakeBucket {
-        lake: LakeConfig {
-            bucket: bucket.into(),
-            prefix: String::new(),
-            versioning: true,
-            lifecycle: Vec::new(),
-        },
+    let lake = BucketId {
+        bucket: bucket.into(),
         stack: "safety".into(),
-        tags: [("showcase:stack".to_owned(), "safety".to_owned())].into(),
     };
-    let deleted = tokio::time::timeout(Duration::from_secs(60), lake.delete(&aws, true))
+    let live = Live::ours(Default::default(), Handle::default());
+    let deleted = tokio::time::timeout(Duration::from_secs(60), lake.delete(&aws, &live, true))
         .await
         .expect("emptying ends instead of listing the held key for ever");
     let error = deleted.unwrap_err().to_string();
@@ -704,8 +699,10 @@ async fn every_kind_refuses_to_update_a_field_it_does_not_know() {
         "function_role",
         "log_group",
         "function",
+        "data_api",
         "api_key_parameter",
     ];
+    let live = Live::ours(Default::default(), Handle::default());
     let mut seen = Vec::new();
     for resource in setup
         .resources
@@ -714,7 +711,7 @@ async fn every_kind_refuses_to_update_a_field_it_does_not_know() {
     {
         setup.aws.requests.clear();
         let error = resource
-            .update(&setup.aws, &unknown)
+            .update(&setup.aws, &live, &unknown)
             .await
             .expect_err("an unknown field is an error, not an update");
         assert!(

@@ -19,6 +19,8 @@ use showcase_testkit::{MotoServer, workspace_root};
 
 struct Measure {
     name: &'static str,
+    /// `Service Operation ×n`, for the no-op commands' breakdown.
+    operations: Vec<String>,
     wall: Duration,
     requests: usize,
     mutating: usize,
@@ -40,7 +42,17 @@ async fn run(
     let mut measures = Vec::new();
     let session = Session::new(aws.clone(), stack.clone(), code.clone());
     let mut measure = |name: &'static str, started: Instant, aws: &Aws| {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for request in aws.requests.all() {
+            *counts
+                .entry(format!("{} {}", request.service, request.operation))
+                .or_default() += 1;
+        }
         measures.push(Measure {
+            operations: counts
+                .into_iter()
+                .map(|(operation, n)| format!("{operation} ×{n}"))
+                .collect(),
             name,
             wall: started.elapsed(),
             requests: aws.requests.all().len(),
@@ -121,6 +133,12 @@ fn main() {
             b.mutating,
             a.wall.as_secs_f64(),
             b.wall.as_secs_f64()
+        ));
+    }
+    if let Some(drift) = slow.iter().find(|m| m.name == "drift") {
+        report.push_str(&format!(
+            "\nThe reads of `drift` (and of every plan): {}.\n",
+            drift.operations.join(", ")
         ));
     }
     report.push_str("\nGoal: no-op `up` and `drift` make read requests only, concurrently, in at most 0.3 s at 50 ms per request; \

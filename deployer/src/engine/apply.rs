@@ -3,7 +3,7 @@ use futures_util::future::join_all;
 use super::plan::{Action, Plan};
 use crate::aws::Aws;
 use crate::layers::layers;
-use crate::resources::{Address, Deleted, Resource, ResourceError};
+use crate::resources::{Address, Deleted, Live, Owned, Resource, ResourceError};
 
 /// Progress of an apply or destroy, for the reporting layer.
 #[derive(Debug, Clone)]
@@ -37,10 +37,7 @@ pub enum EngineError {
 /// Resources in dependency layers (indexes into `resources`). A declared
 /// resource depending on one not in the list is a bug in the stack; leftovers
 /// (`strict` false) may have lost what they depended on, which is ignored.
-fn resource_layers(
-    resources: &[Box<dyn Resource>],
-    strict: bool,
-) -> Result<Vec<Vec<usize>>, EngineError> {
+fn resource_layers(resources: &[&dyn Owned], strict: bool) -> Result<Vec<Vec<usize>>, EngineError> {
     let addresses: Vec<Address> = resources.iter().map(|r| r.address()).collect();
     let index = |address: &Address| addresses.iter().position(|a| a == address);
     let mut edges = Vec::new();
@@ -66,7 +63,8 @@ fn resource_layers(
 /// and `delete_data` was not given.
 async fn delete_reported(
     aws: &Aws,
-    resource: &dyn Resource,
+    resource: &dyn Owned,
+    live: &Live,
     delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<DestroyOutcome, EngineError> {
@@ -75,7 +73,8 @@ async fn delete_reported(
         address: address.clone(),
         action: "delete",
     });
-    let deleted = crate::aws::acting_on(address.to_string(), resource.delete(aws, delete_data));
+    let deleted =
+        crate::aws::acting_on(address.to_string(), resource.delete(aws, live, delete_data));
     let (outcome, result) = match deleted.await? {
         Deleted::Deleted => (DestroyOutcome::Deleted, "deleted"),
         Deleted::KeptData => (DestroyOutcome::Kept, KEPT),
@@ -91,7 +90,7 @@ async fn delete_reported(
 pub async fn apply(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
-    leftovers: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Owned>],
     plan: &Plan,
     delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
@@ -122,10 +121,12 @@ pub async fn apply(
             .find(|c| &c.address == address && !c.deferred())
             .map(|c| &c.action)
     };
-    for layer in resource_layers(declared, true)? {
+    let declared_ids: Vec<&dyn Owned> = declared.iter().map(|r| r.id()).collect();
+    for layer in resource_layers(&declared_ids, true)? {
         let work = layer.into_iter().filter_map(|i| {
             let resource = declared[i].as_ref();
             let action = action_of(&resource.address())?;
+            let live = plan.live(&resource.address());
             let (verb, result) = match action {
                 Action::NoChange | Action::Refuse { .. } | Action::Delete { .. } => return None,
                 Action::Create => ("create", "created"),
@@ -133,19 +134,28 @@ pub async fn apply(
                 Action::Replace { .. } => ("replace", "replaced"),
             };
             let work = async move {
-                match action {
-                    Action::Create => resource.create(aws).await?,
-                    Action::Update { fields } => resource.update(aws, fields).await?,
-                    Action::Replace { .. } => {
+                match (action, live) {
+                    (Action::Create, _) => resource.create(aws).await?,
+                    (Action::Update { fields }, Some(live)) => {
+                        resource.update(aws, live, fields).await?
+                    }
+                    (Action::Replace { .. }, Some(live)) => {
                         // Checked above: a data-holding resource gets here only with --delete-data.
-                        if resource.delete(aws, delete_data).await? == Deleted::KeptData {
+                        if resource.id().delete(aws, live, delete_data).await? == Deleted::KeptData
+                        {
                             return Err(EngineError::WouldDeleteData(vec![
                                 resource.address().to_string(),
                             ]));
                         }
                         resource.create(aws).await?;
                     }
-                    Action::NoChange | Action::Refuse { .. } | Action::Delete { .. } => {}
+                    (Action::Update { .. } | Action::Replace { .. }, None) => {
+                        return Err(EngineError::Graph(format!(
+                            "{}: planned as changed but never read",
+                            resource.address()
+                        )));
+                    }
+                    (Action::NoChange | Action::Refuse { .. } | Action::Delete { .. }, _) => {}
                 }
                 Ok::<(), EngineError>(())
             };
@@ -166,11 +176,13 @@ pub async fn apply(
             outcome?;
         }
     }
-    for layer in resource_layers(leftovers, false)?.into_iter().rev() {
+    let leftover_ids: Vec<&dyn Owned> = leftovers.iter().map(AsRef::as_ref).collect();
+    for layer in resource_layers(&leftover_ids, false)?.into_iter().rev() {
         let work = layer.into_iter().filter_map(|i| {
             let resource = leftovers[i].as_ref();
+            let live = plan.live(&resource.address())?;
             matches!(action_of(&resource.address()), Some(Action::Delete { .. }))
-                .then(|| delete_reported(aws, resource, delete_data, on_event))
+                .then(|| delete_reported(aws, resource, live, delete_data, on_event))
         });
         for outcome in join_all(work).await {
             outcome?;
@@ -199,28 +211,31 @@ pub enum DestroyOutcome {
 pub async fn destroy_planned(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
-    leftovers: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Owned>],
     plan: &Plan,
     delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<Vec<(Address, DestroyOutcome)>, EngineError> {
     let mut outcomes = Vec::new();
-    for (resources, strict) in [(leftovers, false), (declared, true)] {
+    let declared_ids: Vec<&dyn Owned> = declared.iter().map(|r| r.id()).collect();
+    let leftover_ids: Vec<&dyn Owned> = leftovers.iter().map(AsRef::as_ref).collect();
+    for (resources, strict) in [(&leftover_ids, false), (&declared_ids, true)] {
         for layer in resource_layers(resources, strict)?.into_iter().rev() {
             let work = layer.into_iter().map(|i| {
-                let resource = resources[i].as_ref();
+                let resource = resources[i];
                 let action = plan
                     .changes
                     .iter()
                     .find(|c| c.address == resource.address())
                     .map(|c| &c.action);
+                let live = plan.live(&resource.address());
                 async move {
-                    let outcome = match action {
-                        None => DestroyOutcome::Absent,
-                        Some(Action::Delete { .. }) => {
-                            delete_reported(aws, resource, delete_data, on_event).await?
+                    let outcome = match (action, live) {
+                        (None, _) => DestroyOutcome::Absent,
+                        (Some(Action::Delete { .. }), Some(live)) => {
+                            delete_reported(aws, resource, live, delete_data, on_event).await?
                         }
-                        Some(_) => DestroyOutcome::NotOurs,
+                        (Some(_), _) => DestroyOutcome::NotOurs,
                     };
                     Ok::<_, EngineError>((resource.address(), outcome))
                 }
@@ -238,7 +253,7 @@ pub async fn destroy_planned(
 pub async fn destroy(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
-    leftovers: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Owned>],
     delete_data: bool,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<Vec<(Address, DestroyOutcome)>, EngineError> {

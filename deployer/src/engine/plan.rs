@@ -1,8 +1,10 @@
+use std::collections::BTreeMap;
+
 use futures_util::future::join_all;
 
 use crate::aws::Aws;
 use crate::resources::{
-    Address, FieldChange, FieldValue, Live, Ownership, Resource, ResourceError, diff,
+    Address, FieldChange, FieldValue, Live, Owned, Ownership, Resource, ResourceError, diff,
 };
 
 /// What will happen to one resource.
@@ -70,12 +72,27 @@ impl PlannedChange {
 }
 
 /// Every resource of the stack and what will happen to it, in stack order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Plan {
     pub changes: Vec<PlannedChange>,
+    /// What each read found, for the writes to act on (never shown).
+    #[serde(skip)]
+    pub lives: BTreeMap<Address, Live>,
 }
 
 impl Plan {
+    /// A plan of these changes, with nothing read.
+    pub fn of(changes: Vec<PlannedChange>) -> Plan {
+        Plan {
+            changes,
+            lives: BTreeMap::new(),
+        }
+    }
+
+    /// What the read found of `address`.
+    pub fn live(&self, address: &Address) -> Option<&Live> {
+        self.lives.get(address)
+    }
     /// Whether applying the plan would change anything.
     pub fn has_changes(&self) -> bool {
         self.changes
@@ -116,24 +133,8 @@ impl Plan {
         let Some(live) = live else {
             return Action::Create;
         };
-        if let Ownership::Foreign { found } = &live.ownership {
-            let whose = match found {
-                Some(other) => format!("it belongs to stack '{other}'"),
-                None => format!("it exists without the {} tag", crate::config::STACK_TAG),
-            };
-            let mut reason = format!(
-                "{} already exists and {whose}; showcase-deploy will not adopt, change or delete it",
-                resource.address()
-            );
-            if found.is_none() {
-                // Without s3:TagResource a bucket is tagged just after CreateBucket: an `up`
-                // killed in between leaves it untagged.
-                reason.push_str(&format!(
-                    ". If it is yours (an interrupted `up` may have created it just before tagging it), tag it {}=<stack name> and rerun",
-                    crate::config::STACK_TAG
-                ));
-            }
-            return Action::Refuse { reason };
+        if let Some(refuse) = refusal(&resource.address(), live) {
+            return refuse;
         }
         let fields = diff(&resource.desired(), &live.fields);
         if fields.is_empty() {
@@ -144,12 +145,35 @@ impl Plan {
         {
             Action::Replace {
                 fields,
-                deletes_data: resource.holds_data(),
+                deletes_data: resource.id().holds_data(),
             }
         } else {
             Action::Update { fields }
         }
     }
+}
+
+/// `Refuse` when what exists under the address is not the stack's.
+fn refusal(address: &Address, live: &Live) -> Option<Action> {
+    let Ownership::Foreign { found } = &live.ownership else {
+        return None;
+    };
+    let whose = match found {
+        Some(other) => format!("it belongs to stack '{other}'"),
+        None => format!("it exists without the {} tag", crate::config::STACK_TAG),
+    };
+    let mut reason = format!(
+        "{address} already exists and {whose}; showcase-deploy will not adopt, change or delete it"
+    );
+    if found.is_none() {
+        // Without s3:TagResource a bucket is tagged just after CreateBucket: an `up`
+        // killed in between leaves it untagged.
+        reason.push_str(&format!(
+            ". If it is yours (an interrupted `up` may have created it just before tagging it), tag it {}=<stack name> and rerun",
+            crate::config::STACK_TAG
+        ));
+    }
+    Some(Action::Refuse { reason })
 }
 
 /// Reads every resource concurrently and decides what to do with each:
@@ -159,29 +183,36 @@ impl Plan {
 pub async fn plan(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
-    leftovers: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Owned>],
 ) -> Result<Plan, ResourceError> {
     let (declared_reads, leftover_reads) = futures_util::future::join(
         join_all(declared.iter().map(|r| r.read(aws))),
         join_all(leftovers.iter().map(|r| r.read(aws))),
     )
     .await;
-    let mut changes = Vec::with_capacity(declared.len());
+    let mut plan = Plan::default();
     for (resource, live) in declared.iter().zip(declared_reads) {
-        changes.push(PlannedChange::decide(resource.as_ref(), live?.as_ref()));
+        let live = live?;
+        plan.changes
+            .push(PlannedChange::decide(resource.as_ref(), live.as_ref()));
+        if let Some(live) = live {
+            plan.lives.insert(resource.address(), live);
+        }
     }
     for (resource, live) in leftovers.iter().zip(leftover_reads) {
-        if live?.is_some_and(|live| is_leftover_of(&live, resource.address().kind)) {
-            changes.push(PlannedChange {
+        let Some(live) = live? else { continue };
+        if is_leftover_of(&live, resource.address().kind) {
+            plan.changes.push(PlannedChange {
                 address: resource.address(),
                 action: Action::Delete {
                     holds_data: resource.holds_data(),
                 },
                 known_after_apply: Vec::new(),
             });
+            plan.lives.insert(resource.address(), live);
         }
     }
-    Ok(Plan { changes })
+    Ok(plan)
 }
 
 /// Whether a live candidate found by `kind`'s discovery is that kind's and
@@ -204,29 +235,36 @@ fn is_leftover_of(live: &Live, kind: &str) -> bool {
 pub async fn destroy_plan(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
-    leftovers: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Owned>],
 ) -> Result<Plan, ResourceError> {
-    let reads = join_all(declared.iter().chain(leftovers).map(|r| r.read(aws))).await;
-    let mut changes = Vec::new();
-    for (index, (resource, live)) in declared.iter().chain(leftovers).zip(reads).enumerate() {
+    // Only identities: whose it is and what to delete, not how it is set.
+    let ids: Vec<&dyn Owned> = declared
+        .iter()
+        .map(|r| r.id())
+        .chain(leftovers.iter().map(AsRef::as_ref))
+        .collect();
+    let reads = join_all(ids.iter().map(|r| r.read(aws))).await;
+    let mut plan = Plan::default();
+    for (index, (resource, live)) in ids.iter().zip(reads).enumerate() {
         let Some(live) = live? else { continue };
         let leftover = index >= declared.len();
         if leftover && !is_leftover_of(&live, resource.address().kind) {
             continue;
         }
-        let action = match Plan::decide(resource.as_ref(), Some(&live)) {
-            refuse @ Action::Refuse { .. } => refuse,
-            _ => Action::Delete {
+        let action = match refusal(&resource.address(), &live) {
+            Some(refuse) => refuse,
+            None => Action::Delete {
                 holds_data: resource.holds_data(),
             },
         };
-        changes.push(PlannedChange {
+        plan.changes.push(PlannedChange {
             address: resource.address(),
             action,
             known_after_apply: Vec::new(),
         });
+        plan.lives.insert(resource.address(), live);
     }
-    Ok(Plan { changes })
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -234,35 +272,37 @@ mod tests {
     use futures_util::future::BoxFuture;
 
     use super::*;
-    use crate::resources::{Deleted, Fields, KNOWN_AFTER_APPLY};
+    use crate::resources::{Deleted, FieldSpec, Fields, Handle, KNOWN_AFTER_APPLY};
 
     /// A resource with fixed desired fields; the engine's decisions need no AWS.
     struct Fake {
         desired: Fields,
-        replaced: &'static [&'static str],
+        fields: &'static [FieldSpec],
+        id: FakeId,
+    }
+
+    struct FakeId {
         holds_data: bool,
     }
+
+    const SIZE_UPDATED: &[FieldSpec] =
+        &[FieldSpec::update("size"), FieldSpec::update("environment")];
+    const SIZE_REPLACED: &[FieldSpec] = &[FieldSpec::replace("size")];
 
     fn fake(desired: &[(&'static str, FieldValue)]) -> Fake {
         Fake {
             desired: desired.iter().cloned().collect(),
-            replaced: &[],
-            holds_data: false,
+            fields: SIZE_UPDATED,
+            id: FakeId { holds_data: false },
         }
     }
 
-    impl Resource for Fake {
+    impl Owned for FakeId {
         fn address(&self) -> Address {
             Address {
                 kind: "fake",
                 name: "one".into(),
             }
-        }
-        fn desired(&self) -> Fields {
-            self.desired.clone()
-        }
-        fn replaced_when_changed(&self) -> &'static [&'static str] {
-            self.replaced
         }
         fn holds_data(&self) -> bool {
             self.holds_data
@@ -270,30 +310,41 @@ mod tests {
         fn read<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
             Box::pin(async { Ok(None) })
         }
-        fn create<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
-            Box::pin(async { Ok(()) })
-        }
-        fn update<'a>(
-            &'a self,
-            _: &'a Aws,
-            _: &'a [FieldChange],
-        ) -> BoxFuture<'a, Result<(), ResourceError>> {
-            Box::pin(async { Ok(()) })
-        }
         fn delete<'a>(
             &'a self,
             _: &'a Aws,
+            _: &'a Live,
             _: bool,
         ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
             Box::pin(async { Ok(Deleted::Deleted) })
         }
     }
 
-    fn ours(fields: &[(&'static str, FieldValue)]) -> Live {
-        Live {
-            ownership: Ownership::Ours,
-            fields: fields.iter().cloned().collect(),
+    impl Resource for Fake {
+        fn id(&self) -> &dyn Owned {
+            &self.id
         }
+        fn fields(&self) -> &'static [FieldSpec] {
+            self.fields
+        }
+        fn desired(&self) -> Fields {
+            self.desired.clone()
+        }
+        fn create<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn update<'a>(
+            &'a self,
+            _: &'a Aws,
+            _: &'a Live,
+            _: &'a [FieldChange],
+        ) -> BoxFuture<'a, Result<(), ResourceError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn ours(fields: &[(&'static str, FieldValue)]) -> Live {
+        Live::ours(fields.iter().cloned().collect(), Handle::default())
     }
 
     fn size(n: i64) -> (&'static str, FieldValue) {
@@ -325,6 +376,7 @@ mod tests {
             let live = Live {
                 ownership: Ownership::Foreign { found },
                 fields: Fields::new(),
+                handle: Handle::default(),
             };
             let Action::Refuse { reason } = Plan::decide(&resource, Some(&live)) else {
                 panic!("expected a refusal")
@@ -336,7 +388,7 @@ mod tests {
     #[test]
     fn a_replacement_of_data_says_it_deletes_data() {
         let mut resource = fake(&[size(2)]);
-        resource.replaced = &["size"];
+        resource.fields = SIZE_REPLACED;
         let action = Plan::decide(&resource, Some(&ours(&[size(1)])));
         assert!(matches!(
             action,
@@ -345,11 +397,9 @@ mod tests {
                 ..
             }
         ));
-        resource.holds_data = true;
+        resource.id.holds_data = true;
         let change = PlannedChange::decide(&resource, Some(&ours(&[size(1)])));
-        let plan = Plan {
-            changes: vec![change],
-        };
+        let plan = Plan::of(vec![change]);
         assert_eq!(plan.data_losing_replacements().len(), 1);
         let text = crate::report::plan_text(&plan);
         assert!(
@@ -373,9 +423,7 @@ mod tests {
         let change = PlannedChange::decide(&resource, None);
         assert!(change.deferred());
         assert_eq!(change.known_after_apply, ["environment"]);
-        let plan = Plan {
-            changes: vec![change],
-        };
+        let plan = Plan::of(vec![change]);
         assert!(plan.has_deferred());
         assert!(
             crate::report::plan_text(&plan)
@@ -387,26 +435,24 @@ mod tests {
 
     #[test]
     fn reports_count_what_happens() {
-        let plan = Plan {
-            changes: vec![
-                PlannedChange {
-                    address: Address {
-                        kind: "bucket",
-                        name: "lake".into(),
-                    },
-                    action: Action::Delete { holds_data: true },
-                    known_after_apply: Vec::new(),
+        let plan = Plan::of(vec![
+            PlannedChange {
+                address: Address {
+                    kind: "bucket",
+                    name: "lake".into(),
                 },
-                PlannedChange {
-                    address: Address {
-                        kind: "role",
-                        name: "r".into(),
-                    },
-                    action: Action::Delete { holds_data: false },
-                    known_after_apply: Vec::new(),
+                action: Action::Delete { holds_data: true },
+                known_after_apply: Vec::new(),
+            },
+            PlannedChange {
+                address: Address {
+                    kind: "role",
+                    name: "r".into(),
                 },
-            ],
-        };
+                action: Action::Delete { holds_data: false },
+                known_after_apply: Vec::new(),
+            },
+        ]);
         let down = crate::report::down_plan_text(&plan, false);
         assert!(down.contains("bucket.lake  kept: holds data"), "{down}");
         assert!(down.contains("  - role.r  delete\n"), "{down}");
@@ -418,9 +464,7 @@ mod tests {
         );
         let drift = crate::report::drift_text(&plan);
         assert!(drift.contains("Drift in 2 resource(s)"), "{drift}");
-        let empty = Plan {
-            changes: Vec::new(),
-        };
+        let empty = Plan::default();
         assert!(crate::report::plan_text(&empty).contains("No changes"));
         assert!(crate::report::drift_text(&empty).contains("No drift"));
     }

@@ -21,9 +21,13 @@ use sha2::{Digest, Sha256};
 
 use super::tags::{claim, tag_delta};
 use super::{
-    Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
+    Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned, Resource,
+    ResourceError,
 };
+use super::{Discovered, Kind};
 use crate::aws::{Aws, describe, error_code};
+use crate::config::Stack;
+use crate::permissions::{Grant, listing, read, write};
 
 pub const KIND: &str = "api_key_parameter";
 
@@ -105,17 +109,33 @@ fn fingerprint(value: &str) -> FieldValue {
     ))
 }
 
-pub struct ApiKeyParameter {
+/// The parameter by its identity: what reads and deletes it.
+pub struct ParameterId {
     /// e.g. `/showcase/<stack>/data-api-key`.
     pub name: String,
     pub stack: String,
-    pub tags: BTreeMap<String, String>,
-    pub value: Secret,
     /// The API whose key this is.
     pub data_api: Address,
 }
 
-impl ApiKeyParameter {
+pub struct ApiKeyParameter {
+    pub id: ParameterId,
+    pub tags: BTreeMap<String, String>,
+    pub value: Secret,
+}
+
+/// SSM changes neither a parameter's type back to SecureString with
+/// certainty nor its tier back to Standard in place: a new parameter.
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::VALUE),
+    FieldSpec::replace(field::TYPE),
+    FieldSpec::update(field::KEY_ID),
+    FieldSpec::replace(field::TIER),
+    FieldSpec::replace(field::POLICIES),
+];
+
+impl ParameterId {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         // All three by name, at once: one round trip.
         let (parameter, listed, metadata) = tokio::join!(
@@ -183,10 +203,7 @@ impl ApiKeyParameter {
             })
             .collect();
         fields.insert(field::POLICIES, policies_field(policies));
-        Ok(Some(Live {
-            ownership: Ownership::Ours,
-            fields,
-        }))
+        Ok(Some(Live::ours(fields, Handle::default())))
     }
 
     /// What DescribeParameters says about the parameter (its key, tier and
@@ -217,12 +234,14 @@ impl ApiKeyParameter {
         }
         Ok(None)
     }
+}
 
+impl ApiKeyParameter {
     /// Writes the value as a SecureString under SSM's own key.
     async fn overwrite(&self, aws: &Aws) -> Result<(), ResourceError> {
         aws.ssm
             .put_parameter()
-            .name(&self.name)
+            .name(&self.id.name)
             .r#type(ParameterType::SecureString)
             .key_id(DEFAULT_KEY)
             .value(&self.value.0)
@@ -240,7 +259,7 @@ impl ApiKeyParameter {
     }
 }
 
-impl Resource for ApiKeyParameter {
+impl Owned for ParameterId {
     fn address(&self) -> Address {
         Address {
             kind: KIND,
@@ -250,6 +269,35 @@ impl Resource for ApiKeyParameter {
 
     fn depends_on(&self) -> Vec<Address> {
         vec![self.data_api.clone()]
+    }
+
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        Box::pin(self.read_live(aws))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        _live: &'a Live,
+        _delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+        Box::pin(async move {
+            match aws.ssm.delete_parameter().name(&self.name).send().await {
+                Ok(_) => Ok(Deleted::Deleted),
+                Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(Deleted::Deleted),
+                Err(e) => Err(self.error("DeleteParameter", describe(&e))),
+            }
+        })
+    }
+}
+
+impl Resource for ApiKeyParameter {
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
     }
 
     fn desired(&self) -> Fields {
@@ -269,22 +317,12 @@ impl Resource for ApiKeyParameter {
         fields
     }
 
-    /// SSM changes neither a parameter's type back to SecureString with
-    /// certainty nor its tier back to Standard in place: a new parameter.
-    fn replaced_when_changed(&self) -> &'static [&'static str] {
-        &[field::TYPE, field::TIER, field::POLICIES]
-    }
-
-    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
-        Box::pin(self.read_live(aws))
-    }
-
     fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
             let created = aws
                 .ssm
                 .put_parameter()
-                .name(&self.name)
+                .name(&self.id.name)
                 .description("showcase-deploy: the data API key the extractor sends")
                 .r#type(ParameterType::SecureString)
                 .key_id(DEFAULT_KEY)
@@ -304,6 +342,7 @@ impl Resource for ApiKeyParameter {
     fn update<'a>(
         &'a self,
         aws: &'a Aws,
+        _live: &'a Live,
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
@@ -322,7 +361,7 @@ impl Resource for ApiKeyParameter {
                             aws.ssm
                                 .remove_tags_from_resource()
                                 .resource_type(ResourceTypeForTagging::Parameter)
-                                .resource_id(&self.name)
+                                .resource_id(&self.id.name)
                                 .set_tag_keys(Some(removed))
                                 .send()
                                 .await
@@ -331,7 +370,7 @@ impl Resource for ApiKeyParameter {
                         aws.ssm
                             .add_tags_to_resource()
                             .resource_type(ResourceTypeForTagging::Parameter)
-                            .resource_id(&self.name)
+                            .resource_id(&self.id.name)
                             .set_tags(Some(Self::ssm_tags(&set)))
                             .send()
                             .await
@@ -343,21 +382,73 @@ impl Resource for ApiKeyParameter {
             Ok(())
         })
     }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        _delete_data: bool,
-    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
-        Box::pin(async move {
-            match aws.ssm.delete_parameter().name(&self.name).send().await {
-                Ok(_) => Ok(Deleted::Deleted),
-                Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(Deleted::Deleted),
-                Err(e) => Err(self.error("DeleteParameter", describe(&e))),
-            }
-        })
-    }
 }
+
+/// Where the stack's SSM parameters live.
+fn parameters_path(stack: &Stack) -> String {
+    format!("/showcase/{}", stack.name)
+}
+
+/// The SSM parameter that holds the data API's key for the extractor.
+pub fn name(stack: &Stack) -> String {
+    format!("{}/data-api-key", parameters_path(stack))
+}
+
+fn arns(stack: &Stack, account: &str) -> Vec<String> {
+    vec![format!(
+        "arn:aws:ssm:{}:{account}:parameter{}/*",
+        stack.region,
+        parameters_path(stack)
+    )]
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        Ok(names_under(aws, &parameters_path(stack))
+            .await?
+            .into_iter()
+            .map(|name| {
+                Box::new(ParameterId {
+                    name,
+                    stack: stack.name.clone(),
+                    data_api: Address {
+                        kind: super::data_api::KIND,
+                        name: super::data_api::name(stack),
+                    },
+                }) as Box<dyn Owned>
+            })
+            .collect())
+    })
+}
+
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[Grant {
+        sid: "ApiKeyParameter",
+        resources: arns,
+        operations: &[
+            listing("SSM", "DescribeParameters", &["ssm:DescribeParameters"]),
+            read("SSM", "GetParameter", &["ssm:GetParameter"]),
+            read("SSM", "ListTagsForResource", &["ssm:ListTagsForResource"]),
+            write(
+                "SSM",
+                "PutParameter",
+                &["ssm:PutParameter", "ssm:AddTagsToResource"],
+            ),
+            write("SSM", "AddTagsToResource", &["ssm:AddTagsToResource"]),
+            write(
+                "SSM",
+                "RemoveTagsFromResource",
+                &["ssm:RemoveTagsFromResource"],
+            ),
+            write("SSM", "DeleteParameter", &["ssm:DeleteParameter"]),
+        ],
+    }],
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,14 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::tags::{claim, tag_delta};
-use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
+use super::{
+    Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned, Resource,
+    ResourceError,
+};
+use super::{Discovered, Kind};
 use crate::aws::{Aws, describe, error_code};
+use crate::config::{FunctionName, Stack};
+use crate::permissions::{Grant, listing, read, write};
 
 pub const KIND: &str = "function_role";
 const POLICY_NAME: &str = "least-privilege";
@@ -37,10 +43,15 @@ mod field {
 
 const NONE: &str = "none";
 
-pub struct FunctionRole {
+/// A function role by its identity: what reads and deletes it.
+pub struct RoleId {
     /// e.g. `showcase-extractor-role`.
     pub name: String,
     pub stack: String,
+}
+
+pub struct FunctionRole {
+    pub id: RoleId,
     pub tags: BTreeMap<String, String>,
     /// The inline policy document.
     pub policy: serde_json::Value,
@@ -83,7 +94,16 @@ fn list_field(mut items: Vec<String>) -> FieldValue {
     FieldValue::Json(serde_json::Value::from(items))
 }
 
-impl FunctionRole {
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::TRUST_POLICY),
+    FieldSpec::update(field::POLICY),
+    FieldSpec::update(field::INLINE_POLICIES),
+    FieldSpec::update(field::MANAGED_POLICIES),
+    FieldSpec::update(field::PERMISSIONS_BOUNDARY),
+];
+
+impl RoleId {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         // All four at once (one round trip): the lists are only used once
         // GetRole says the role exists and is ours.
@@ -132,10 +152,7 @@ impl FunctionRole {
             field::PERMISSIONS_BOUNDARY,
             FieldValue::Text(boundary.to_owned()),
         );
-        Ok(Some(Live {
-            ownership: super::Ownership::Ours,
-            fields,
-        }))
+        Ok(Some(Live::ours(fields, Handle::default())))
     }
 
     /// Every inline policy's name, all pages.
@@ -220,11 +237,13 @@ impl FunctionRole {
         }
         Ok(())
     }
+}
 
+impl FunctionRole {
     async fn put_policy(&self, aws: &Aws) -> Result<(), ResourceError> {
         aws.iam
             .put_role_policy()
-            .role_name(&self.name)
+            .role_name(&self.id.name)
             .policy_name(POLICY_NAME)
             .policy_document(self.policy.to_string())
             .send()
@@ -240,7 +259,7 @@ impl FunctionRole {
     }
 }
 
-impl Resource for FunctionRole {
+impl Owned for RoleId {
     fn address(&self) -> Address {
         Address {
             kind: KIND,
@@ -248,116 +267,14 @@ impl Resource for FunctionRole {
         }
     }
 
-    fn desired(&self) -> Fields {
-        let mut fields = Fields::new();
-        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
-        fields.insert(field::TRUST_POLICY, FieldValue::Json(trust_policy()));
-        fields.insert(field::POLICY, FieldValue::Json(self.policy.clone()));
-        fields.insert(field::INLINE_POLICIES, list_field(vec![POLICY_NAME.into()]));
-        fields.insert(field::MANAGED_POLICIES, list_field(Vec::new()));
-        fields.insert(
-            field::PERMISSIONS_BOUNDARY,
-            FieldValue::Text(NONE.to_owned()),
-        );
-        fields
-    }
-
     fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
         Box::pin(self.read_live(aws))
-    }
-
-    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
-        Box::pin(async move {
-            // Tagged in the same call: a crash right after still leaves a role we recognise.
-            let created = aws
-                .iam
-                .create_role()
-                .role_name(&self.name)
-                .assume_role_policy_document(trust_policy().to_string())
-                .description(format!(
-                    "showcase-deploy: {} (stack {})",
-                    self.name, self.stack
-                ))
-                .set_tags(Some(Self::iam_tags(&self.tags)))
-                .send()
-                .await;
-            match created {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("EntityAlreadyExists") => {}
-                Err(e) => return Err(self.error("CreateRole", describe(&e))),
-            }
-            self.put_policy(aws).await
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        changes: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ResourceError>> {
-        Box::pin(async move {
-            for change in changes {
-                match change.field {
-                    field::POLICY => self.put_policy(aws).await?,
-                    field::INLINE_POLICIES => self.delete_inline_policies(aws, true).await?,
-                    field::MANAGED_POLICIES => self.detach_managed_policies(aws).await?,
-                    field::PERMISSIONS_BOUNDARY => {
-                        match aws
-                            .iam
-                            .delete_role_permissions_boundary()
-                            .role_name(&self.name)
-                            .send()
-                            .await
-                        {
-                            Ok(_) => {}
-                            Err(e) if error_code(&e) == Some("NoSuchEntity") => {}
-                            Err(e) => {
-                                return Err(
-                                    self.error("DeleteRolePermissionsBoundary", describe(&e))
-                                );
-                            }
-                        }
-                    }
-                    field::TRUST_POLICY => {
-                        aws.iam
-                            .update_assume_role_policy()
-                            .role_name(&self.name)
-                            .policy_document(trust_policy().to_string())
-                            .send()
-                            .await
-                            .map_err(|e| self.error("UpdateAssumeRolePolicy", describe(&e)))?;
-                    }
-                    field::TAGS => {
-                        let (set, removed) = tag_delta(change);
-                        if !removed.is_empty() {
-                            aws.iam
-                                .untag_role()
-                                .role_name(&self.name)
-                                .set_tag_keys(Some(removed))
-                                .send()
-                                .await
-                                .map_err(|e| self.error("UntagRole", describe(&e)))?;
-                        }
-                        aws.iam
-                            .tag_role()
-                            .role_name(&self.name)
-                            .set_tags(Some(Self::iam_tags(&set)))
-                            .send()
-                            .await
-                            .map_err(|e| self.error("TagRole", describe(&e)))?;
-                    }
-                    other => {
-                        return Err(ResourceError::not_updatable(self.address(), other));
-                    }
-                }
-            }
-            Ok(())
-        })
     }
 
     fn delete<'a>(
         &'a self,
         aws: &'a Aws,
+        _live: &'a Live,
         _delete_data: bool,
     ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
         Box::pin(async move {
@@ -376,3 +293,183 @@ impl Resource for FunctionRole {
         })
     }
 }
+
+impl Resource for FunctionRole {
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
+    }
+
+    fn desired(&self) -> Fields {
+        let mut fields = Fields::new();
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::TRUST_POLICY, FieldValue::Json(trust_policy()));
+        fields.insert(field::POLICY, FieldValue::Json(self.policy.clone()));
+        fields.insert(field::INLINE_POLICIES, list_field(vec![POLICY_NAME.into()]));
+        fields.insert(field::MANAGED_POLICIES, list_field(Vec::new()));
+        fields.insert(
+            field::PERMISSIONS_BOUNDARY,
+            FieldValue::Text(NONE.to_owned()),
+        );
+        fields
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            // Tagged in the same call: a crash right after still leaves a role we recognise.
+            let created = aws
+                .iam
+                .create_role()
+                .role_name(&self.id.name)
+                .assume_role_policy_document(trust_policy().to_string())
+                .description(format!(
+                    "showcase-deploy: {} (stack {})",
+                    self.id.name, self.id.stack
+                ))
+                .set_tags(Some(Self::iam_tags(&self.tags)))
+                .send()
+                .await;
+            match created {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("EntityAlreadyExists") => {}
+                Err(e) => return Err(self.error("CreateRole", describe(&e))),
+            }
+            self.put_policy(aws).await
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        _live: &'a Live,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            for change in changes {
+                match change.field {
+                    field::POLICY => self.put_policy(aws).await?,
+                    field::INLINE_POLICIES => self.id.delete_inline_policies(aws, true).await?,
+                    field::MANAGED_POLICIES => self.id.detach_managed_policies(aws).await?,
+                    field::PERMISSIONS_BOUNDARY => {
+                        match aws
+                            .iam
+                            .delete_role_permissions_boundary()
+                            .role_name(&self.id.name)
+                            .send()
+                            .await
+                        {
+                            Ok(_) => {}
+                            Err(e) if error_code(&e) == Some("NoSuchEntity") => {}
+                            Err(e) => {
+                                return Err(
+                                    self.error("DeleteRolePermissionsBoundary", describe(&e))
+                                );
+                            }
+                        }
+                    }
+                    field::TRUST_POLICY => {
+                        aws.iam
+                            .update_assume_role_policy()
+                            .role_name(&self.id.name)
+                            .policy_document(trust_policy().to_string())
+                            .send()
+                            .await
+                            .map_err(|e| self.error("UpdateAssumeRolePolicy", describe(&e)))?;
+                    }
+                    field::TAGS => {
+                        let (set, removed) = tag_delta(change);
+                        if !removed.is_empty() {
+                            aws.iam
+                                .untag_role()
+                                .role_name(&self.id.name)
+                                .set_tag_keys(Some(removed))
+                                .send()
+                                .await
+                                .map_err(|e| self.error("UntagRole", describe(&e)))?;
+                        }
+                        aws.iam
+                            .tag_role()
+                            .role_name(&self.id.name)
+                            .set_tags(Some(Self::iam_tags(&set)))
+                            .send()
+                            .await
+                            .map_err(|e| self.error("TagRole", describe(&e)))?;
+                    }
+                    other => {
+                        return Err(ResourceError::not_updatable(self.address(), other));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// `<stack>-<function>-role`.
+pub fn name(stack: &Stack, function: FunctionName) -> String {
+    format!("{}-role", super::function::name(stack, function))
+}
+
+/// The ARNs the stack's roles can have (its policy statements name these).
+pub fn arns(stack: &Stack, account: &str) -> Vec<String> {
+    vec![format!("arn:aws:iam::{account}:role/{}-*", stack.name)]
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        let prefix = format!("{}-", stack.name);
+        Ok(names_starting_with(aws, &prefix)
+            .await?
+            .into_iter()
+            .map(|name| {
+                Box::new(RoleId {
+                    name,
+                    stack: stack.name.clone(),
+                }) as Box<dyn Owned>
+            })
+            .collect())
+    })
+}
+
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[Grant {
+        sid: "FunctionRoles",
+        resources: arns,
+        operations: &[
+            listing("IAM", "ListRoles", &["iam:ListRoles"]),
+            read("IAM", "GetRole", &["iam:GetRole"]),
+            read("IAM", "ListRolePolicies", &["iam:ListRolePolicies"]),
+            read("IAM", "GetRolePolicy", &["iam:GetRolePolicy"]),
+            read(
+                "IAM",
+                "ListAttachedRolePolicies",
+                &["iam:ListAttachedRolePolicies"],
+            ),
+            write("IAM", "CreateRole", &["iam:CreateRole", "iam:TagRole"]),
+            write("IAM", "PutRolePolicy", &["iam:PutRolePolicy"]),
+            write("IAM", "TagRole", &["iam:TagRole"]),
+            write("IAM", "UntagRole", &["iam:UntagRole"]),
+            write(
+                "IAM",
+                "UpdateAssumeRolePolicy",
+                &["iam:UpdateAssumeRolePolicy"],
+            ),
+            write("IAM", "DeleteRolePolicy", &["iam:DeleteRolePolicy"]),
+            write("IAM", "DetachRolePolicy", &["iam:DetachRolePolicy"]),
+            write(
+                "IAM",
+                "DeleteRolePermissionsBoundary",
+                &["iam:DeleteRolePermissionsBoundary"],
+            ),
+            write("IAM", "DeleteRole", &["iam:DeleteRole"]),
+        ],
+    }],
+};

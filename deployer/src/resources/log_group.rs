@@ -12,8 +12,14 @@ use std::collections::BTreeMap;
 use futures_util::future::BoxFuture;
 
 use super::tags::{claim, tag_delta};
-use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
+use super::{
+    Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned, Resource,
+    ResourceError,
+};
+use super::{Discovered, Kind};
 use crate::aws::{Aws, describe, error_code};
+use crate::config::{FunctionName, Stack};
+use crate::permissions::{Grant, listing, read, write};
 
 pub const KIND: &str = "log_group";
 
@@ -37,10 +43,20 @@ struct Described {
     kms_key: Option<String>,
 }
 
-pub struct LogGroup {
+/// A log group by its identity: what reads and deletes it.
+pub struct LogGroupId {
     /// `/aws/lambda/<function name>`.
     pub name: String,
     pub stack: String,
+}
+
+/// What a read found: the group's ARN (tags are set by ARN).
+struct Found {
+    arn: String,
+}
+
+pub struct LogGroup {
+    pub id: LogGroupId,
     pub retention_days: u32,
     pub tags: BTreeMap<String, String>,
 }
@@ -67,7 +83,14 @@ pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>,
     Ok(names)
 }
 
-impl LogGroup {
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::RETENTION_DAYS),
+    FieldSpec::update(field::SUBSCRIPTION_FILTERS),
+    FieldSpec::update(field::KMS_KEY),
+];
+
+impl LogGroupId {
     /// The group as DescribeLogGroups lists it, `None` if it does not exist.
     /// Groups come in name order, so ours (a prefix of every other match)
     /// is on the first page; the pages are followed anyway until it shows.
@@ -168,10 +191,10 @@ impl LogGroup {
             field::KMS_KEY,
             FieldValue::Text(described.kms_key.unwrap_or_else(|| NONE.to_owned())),
         );
-        Ok(Some(Live {
-            ownership: super::Ownership::Ours,
+        Ok(Some(Live::ours(
             fields,
-        }))
+            Handle::new(Found { arn: described.arn }),
+        )))
     }
 
     async fn delete_subscription_filters(&self, aws: &Aws) -> Result<(), ResourceError> {
@@ -191,11 +214,13 @@ impl LogGroup {
         }
         Ok(())
     }
+}
 
+impl LogGroup {
     async fn put_retention(&self, aws: &Aws) -> Result<(), ResourceError> {
         aws.logs
             .put_retention_policy()
-            .log_group_name(&self.name)
+            .log_group_name(&self.id.name)
             .retention_in_days(self.retention_days as i32)
             .send()
             .await
@@ -214,7 +239,7 @@ fn filters_field(filters: Vec<(String, String)>) -> FieldValue {
     FieldValue::Json(serde_json::Value::from(shown))
 }
 
-impl Resource for LogGroup {
+impl Owned for LogGroupId {
     fn address(&self) -> Address {
         Address {
             kind: KIND,
@@ -222,96 +247,14 @@ impl Resource for LogGroup {
         }
     }
 
-    fn desired(&self) -> Fields {
-        let mut fields = Fields::new();
-        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
-        fields.insert(
-            field::RETENTION_DAYS,
-            FieldValue::Number(i64::from(self.retention_days)),
-        );
-        fields.insert(field::SUBSCRIPTION_FILTERS, filters_field(Vec::new()));
-        fields.insert(field::KMS_KEY, FieldValue::Text(NONE.to_owned()));
-        fields
-    }
-
     fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
         Box::pin(self.read_live(aws))
-    }
-
-    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
-        Box::pin(async move {
-            let created = aws
-                .logs
-                .create_log_group()
-                .log_group_name(&self.name)
-                .set_tags(Some(self.tags.clone().into_iter().collect()))
-                .send()
-                .await;
-            match created {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("ResourceAlreadyExistsException") => {}
-                Err(e) => return Err(self.error("CreateLogGroup", describe(&e))),
-            }
-            self.put_retention(aws).await
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        changes: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ResourceError>> {
-        Box::pin(async move {
-            for change in changes {
-                match change.field {
-                    field::RETENTION_DAYS => self.put_retention(aws).await?,
-                    field::SUBSCRIPTION_FILTERS => self.delete_subscription_filters(aws).await?,
-                    field::KMS_KEY => {
-                        aws.logs
-                            .disassociate_kms_key()
-                            .log_group_name(&self.name)
-                            .send()
-                            .await
-                            .map_err(|e| self.error("DisassociateKmsKey", describe(&e)))?;
-                    }
-                    field::TAGS => {
-                        let arn = self
-                            .describe(aws)
-                            .await?
-                            .ok_or_else(|| {
-                                self.error("DescribeLogGroups", "the log group is gone".into())
-                            })?
-                            .arn;
-                        let (set, removed) = tag_delta(change);
-                        if !removed.is_empty() {
-                            aws.logs
-                                .untag_resource()
-                                .resource_arn(&arn)
-                                .set_tag_keys(Some(removed))
-                                .send()
-                                .await
-                                .map_err(|e| self.error("UntagResource", describe(&e)))?;
-                        }
-                        aws.logs
-                            .tag_resource()
-                            .resource_arn(&arn)
-                            .set_tags(Some(set.into_iter().collect()))
-                            .send()
-                            .await
-                            .map_err(|e| self.error("TagResource", describe(&e)))?;
-                    }
-                    other => {
-                        return Err(ResourceError::not_updatable(self.address(), other));
-                    }
-                }
-            }
-            Ok(())
-        })
     }
 
     fn delete<'a>(
         &'a self,
         aws: &'a Aws,
+        _live: &'a Live,
         _delete_data: bool,
     ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
         Box::pin(async move {
@@ -331,3 +274,179 @@ impl Resource for LogGroup {
         })
     }
 }
+
+impl Resource for LogGroup {
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
+    }
+
+    fn desired(&self) -> Fields {
+        let mut fields = Fields::new();
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(
+            field::RETENTION_DAYS,
+            FieldValue::Number(i64::from(self.retention_days)),
+        );
+        fields.insert(field::SUBSCRIPTION_FILTERS, filters_field(Vec::new()));
+        fields.insert(field::KMS_KEY, FieldValue::Text(NONE.to_owned()));
+        fields
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            let created = aws
+                .logs
+                .create_log_group()
+                .log_group_name(&self.id.name)
+                .set_tags(Some(self.tags.clone().into_iter().collect()))
+                .send()
+                .await;
+            match created {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("ResourceAlreadyExistsException") => {}
+                Err(e) => return Err(self.error("CreateLogGroup", describe(&e))),
+            }
+            self.put_retention(aws).await
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        live: &'a Live,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            for change in changes {
+                match change.field {
+                    field::RETENTION_DAYS => self.put_retention(aws).await?,
+                    field::SUBSCRIPTION_FILTERS => self.id.delete_subscription_filters(aws).await?,
+                    field::KMS_KEY => {
+                        aws.logs
+                            .disassociate_kms_key()
+                            .log_group_name(&self.id.name)
+                            .send()
+                            .await
+                            .map_err(|e| self.error("DisassociateKmsKey", describe(&e)))?;
+                    }
+                    field::TAGS => {
+                        let arn = &live
+                            .handle
+                            .get::<Found>()
+                            .ok_or_else(|| self.error("TagResource", "read found no ARN".into()))?
+                            .arn;
+                        let (set, removed) = tag_delta(change);
+                        if !removed.is_empty() {
+                            aws.logs
+                                .untag_resource()
+                                .resource_arn(arn)
+                                .set_tag_keys(Some(removed))
+                                .send()
+                                .await
+                                .map_err(|e| self.error("UntagResource", describe(&e)))?;
+                        }
+                        aws.logs
+                            .tag_resource()
+                            .resource_arn(arn)
+                            .set_tags(Some(set.into_iter().collect()))
+                            .send()
+                            .await
+                            .map_err(|e| self.error("TagResource", describe(&e)))?;
+                    }
+                    other => {
+                        return Err(ResourceError::not_updatable(self.address(), other));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// `/aws/lambda/<function name>`: where Lambda writes by default.
+pub fn name(stack: &Stack, function: FunctionName) -> String {
+    format!("/aws/lambda/{}", super::function::name(stack, function))
+}
+
+fn arns(stack: &Stack, account: &str) -> Vec<String> {
+    vec![format!(
+        "arn:aws:logs:{}:{account}:log-group:/aws/lambda/{}-*",
+        stack.region, stack.name
+    )]
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        let prefix = format!("/aws/lambda/{}-", stack.name);
+        Ok(names_starting_with(aws, &prefix)
+            .await?
+            .into_iter()
+            .map(|name| {
+                Box::new(LogGroupId {
+                    name,
+                    stack: stack.name.clone(),
+                }) as Box<dyn Owned>
+            })
+            .collect())
+    })
+}
+
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[Grant {
+        sid: "LogGroups",
+        resources: arns,
+        operations: &[
+            listing(
+                "CloudWatch Logs",
+                "DescribeLogGroups",
+                &["logs:DescribeLogGroups"],
+            ),
+            read(
+                "CloudWatch Logs",
+                "ListTagsForResource",
+                &["logs:ListTagsForResource"],
+            ),
+            read(
+                "CloudWatch Logs",
+                "DescribeSubscriptionFilters",
+                &["logs:DescribeSubscriptionFilters"],
+            ),
+            write(
+                "CloudWatch Logs",
+                "CreateLogGroup",
+                &["logs:CreateLogGroup", "logs:TagResource"],
+            ),
+            write(
+                "CloudWatch Logs",
+                "PutRetentionPolicy",
+                &["logs:PutRetentionPolicy"],
+            ),
+            write("CloudWatch Logs", "TagResource", &["logs:TagResource"]),
+            write("CloudWatch Logs", "UntagResource", &["logs:UntagResource"]),
+            write(
+                "CloudWatch Logs",
+                "DeleteSubscriptionFilter",
+                &["logs:DeleteSubscriptionFilter"],
+            ),
+            write(
+                "CloudWatch Logs",
+                "DisassociateKmsKey",
+                &["logs:DisassociateKmsKey"],
+            ),
+            write(
+                "CloudWatch Logs",
+                "DeleteLogGroup",
+                &["logs:DeleteLogGroup"],
+            ),
+        ],
+    }],
+};

@@ -16,6 +16,36 @@ pub(crate) mod tags;
 use futures_util::future::BoxFuture;
 
 use crate::aws::Aws;
+use crate::config::Stack;
+use crate::permissions::Grant;
+
+/// Every kind the tool knows. Adding one: its module (naming, fields, read,
+/// create, update, delete, discovery, permission rows), one line here, its
+/// settings in `config`, and its place in `stack::resources`.
+pub const KINDS: &[&Kind] = &[
+    &lake_bucket::SPEC,
+    &function_role::SPEC,
+    &log_group::SPEC,
+    &function::SPEC,
+    &data_api::SPEC,
+    &api_key_parameter::SPEC,
+];
+
+/// The stack's live candidates of a kind, by identity.
+pub type Discovered = Vec<Box<dyn Owned>>;
+
+/// What the tool knows of a kind besides its resources: declared once, in the
+/// kind's own module.
+pub struct Kind {
+    pub name: &'static str,
+    /// Lists the live resources of this kind the stack may own, for prune:
+    /// identities to read and delete. The engine keeps those that carry the
+    /// stack's tag (and, when they name one, this kind).
+    pub discover:
+        for<'a> fn(&'a Aws, &'a Stack) -> BoxFuture<'a, Result<Discovered, ResourceError>>,
+    /// Its rows of the permissions table.
+    pub permissions: &'static [Grant],
+}
 
 pub use diff::{FieldChange, diff};
 pub use fields::{FieldValue, Fields, KNOWN_AFTER_APPLY};
@@ -47,6 +77,53 @@ pub enum Ownership {
 pub struct Live {
     pub ownership: Ownership,
     pub fields: Fields,
+    /// What the read found that update and delete act on (ids AWS made up,
+    /// ARNs), so that they never find or parse it again. The kind's own type.
+    pub handle: Handle,
+}
+
+impl Live {
+    /// The stack's own resource, as read.
+    pub fn ours(fields: Fields, handle: Handle) -> Live {
+        Live {
+            ownership: Ownership::Ours,
+            fields,
+            handle,
+        }
+    }
+}
+
+/// A kind's own record of a live resource (see [`Live::handle`]): the engine
+/// carries it from the read to the write without looking inside.
+#[derive(Clone, Default)]
+pub struct Handle(Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Handle {
+    pub fn new<T: std::any::Any + Send + Sync>(value: T) -> Handle {
+        Handle(Some(std::sync::Arc::new(value)))
+    }
+
+    /// The kind's record, if it is one of type `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.as_deref().and_then(|v| v.downcast_ref::<T>())
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Handle(..)"
+        } else {
+            "Handle(none)"
+        })
+    }
+}
+
+/// Handles are not part of what a plan compares.
+impl PartialEq for Handle {
+    fn eq(&self, _: &Handle) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,8 +160,42 @@ impl ResourceError {
     }
 }
 
-/// One kind of AWS resource, as the engine sees it.
-pub trait Resource: Send + Sync {
+/// How a field changes when `stack.toml` (or a hand) changed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnChange {
+    /// `update` brings it back in place.
+    Update,
+    /// AWS cannot change it in place: delete, then create.
+    Replace,
+}
+
+/// One field a kind compares, declared once in the kind's module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub on_change: OnChange,
+}
+
+impl FieldSpec {
+    pub const fn update(name: &'static str) -> FieldSpec {
+        FieldSpec {
+            name,
+            on_change: OnChange::Update,
+        }
+    }
+
+    pub const fn replace(name: &'static str) -> FieldSpec {
+        FieldSpec {
+            name,
+            on_change: OnChange::Replace,
+        }
+    }
+}
+
+/// A live resource by its identity alone: found, read, deleted. Every
+/// resource has one ([`Resource::id`]); a leftover stack.toml no longer
+/// declares is only this — never desired settings made up to fill a struct.
+pub trait Owned: Send + Sync {
     fn address(&self) -> Address;
 
     /// An AWS call about this resource failed.
@@ -101,38 +212,71 @@ pub trait Resource: Send + Sync {
         Vec::new()
     }
 
-    /// The settings `stack.toml` asks for.
-    fn desired(&self) -> Fields;
-
-    /// Fields whose change needs the resource replaced rather than updated.
-    fn replaced_when_changed(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// The live state, `None` if nothing of that name exists.
-    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>>;
-
-    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>>;
-
-    /// Brings the changed fields (and only those) to their desired values.
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        changes: &'a [FieldChange],
-    ) -> BoxFuture<'a, Result<(), ResourceError>>;
-
     /// Whether deleting it loses data (then only with `--delete-data`).
     fn holds_data(&self) -> bool {
         false
     }
 
-    /// Removes the resource. `delete_data` is the user's explicit consent to
-    /// lose data (bucket objects); without it, data-holding resources are kept.
+    /// The live state, `None` if nothing of that name exists.
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>>;
+
+    /// Removes the resource as `live` found it. `delete_data` is the user's
+    /// explicit consent to lose data (bucket objects); without it,
+    /// data-holding resources are kept.
     fn delete<'a>(
         &'a self,
         aws: &'a Aws,
+        live: &'a Live,
         delete_data: bool,
     ) -> BoxFuture<'a, Result<Deleted, ResourceError>>;
+}
+
+/// One kind of AWS resource as `stack.toml` wants it, as the engine sees it.
+pub trait Resource: Send + Sync {
+    /// Its identity: what reads and deletes it.
+    fn id(&self) -> &dyn Owned;
+
+    fn address(&self) -> Address {
+        self.id().address()
+    }
+
+    /// An AWS call about this resource failed.
+    fn error(&self, operation: &'static str, detail: String) -> ResourceError {
+        self.id().error(operation, detail)
+    }
+
+    /// Every field the kind compares and how each changes.
+    fn fields(&self) -> &'static [FieldSpec];
+
+    /// The settings `stack.toml` asks for: one value per field of [`Resource::fields`].
+    fn desired(&self) -> Fields;
+
+    /// Fields whose change needs the resource replaced rather than updated.
+    fn replaced_when_changed(&self) -> Vec<&'static str> {
+        self.fields()
+            .iter()
+            .filter(|f| f.on_change == OnChange::Replace)
+            .map(|f| f.name)
+            .collect()
+    }
+
+    /// The live state, `None` if nothing of that name exists: by default what
+    /// its identity reads; a kind whose comparison needs its desired settings
+    /// (which stage to look at, say) reads more.
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        self.id().read(aws)
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>>;
+
+    /// Brings the changed fields (and only those) of the resource `live`
+    /// describes to their desired values; a field it does not know is an error.
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        live: &'a Live,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>>;
 }
 
 /// What `delete` did.

@@ -49,6 +49,7 @@ pub fn claim(mut tags: BTreeMap<String, String>, stack: &str) -> Result<Fields, 
         foreign => Err(Live {
             ownership: foreign,
             fields: Fields::new(),
+            handle: super::Handle::default(),
         }),
     }
 }

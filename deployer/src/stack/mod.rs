@@ -7,13 +7,13 @@ use serde_json::json;
 use showcase_extractor::env as extractor_env;
 
 use crate::config::{FunctionName, KIND_TAG, STACK_TAG, Stack};
-use crate::resources::api_key_parameter::{ApiKeyParameter, Secret};
-use crate::resources::data_api::DataApi;
-use crate::resources::function::{Code, Function};
-use crate::resources::function_role::FunctionRole;
-use crate::resources::lake_bucket::LakeBucket;
-use crate::resources::log_group::LogGroup;
-use crate::resources::{KNOWN_AFTER_APPLY, Resource};
+use crate::resources::api_key_parameter::{ApiKeyParameter, ParameterId, Secret};
+use crate::resources::data_api::{DataApi, DataApiId};
+use crate::resources::function::{Code, Function, FunctionId};
+use crate::resources::function_role::{FunctionRole, RoleId};
+use crate::resources::lake_bucket::{BucketId, LakeBucket};
+use crate::resources::log_group::{LogGroup, LogGroupId};
+use crate::resources::{Address, KNOWN_AFTER_APPLY, Resource};
 
 /// Tags every resource of the stack carries: the user's, plus ownership.
 pub fn tags(stack: &Stack) -> BTreeMap<String, String> {
@@ -35,26 +35,10 @@ mod leftovers;
 
 pub use leftovers::leftovers;
 
-/// What every function's (and role's) name starts with.
-fn function_name_prefix(stack: &Stack) -> String {
-    format!("{}-", stack.name)
-}
-
-pub fn function_name(stack: &Stack, function: FunctionName) -> String {
-    format!("{}{}", function_name_prefix(stack), function.as_str())
-}
-
-pub fn role_name(stack: &Stack, function: FunctionName) -> String {
-    format!("{}-role", function_name(stack, function))
-}
-
-pub fn log_group_name(stack: &Stack, function: FunctionName) -> String {
-    format!("/aws/lambda/{}", function_name(stack, function))
-}
-
-fn log_group_name_prefix(stack: &Stack) -> String {
-    format!("/aws/lambda/{}", function_name_prefix(stack))
-}
+pub use crate::resources::api_key_parameter::name as api_key_parameter_name;
+pub use crate::resources::function::name as function_name;
+pub use crate::resources::function_role::name as role_name;
+pub use crate::resources::log_group::name as log_group_name;
 
 /// The least privilege a function needs: its own log group, and for the
 /// extractor writing (not reading, listing or deleting) under the lake prefix.
@@ -132,16 +116,6 @@ impl Context {
     }
 }
 
-/// Where the stack's SSM parameters live.
-fn parameters_path(stack: &Stack) -> String {
-    format!("/showcase/{}", stack.name)
-}
-
-/// The SSM parameter that holds the data API's key for the extractor.
-pub fn api_key_parameter_name(stack: &Stack) -> String {
-    format!("{}/data-api-key", parameters_path(stack))
-}
-
 /// The environment a function gets: the user's, plus what the tool manages so
 /// that names always match what it deployed.
 pub fn environment(
@@ -185,20 +159,24 @@ pub fn environment(
 pub fn data_api(stack: &Stack, account: &str) -> DataApi {
     let function = function_name(stack, FunctionName::DataApi);
     DataApi {
-        name: function.clone(),
-        stack: stack.name.clone(),
+        id: DataApiId {
+            name: crate::resources::data_api::name(stack),
+            stack: stack.name.clone(),
+            function: Address {
+                kind: crate::resources::function::KIND,
+                name: function.clone(),
+            },
+        },
         api: stack.api.clone(),
         function_arn: format!(
             "arn:aws:lambda:{}:{account}:function:{function}",
             stack.region
         ),
-        function_name: function.clone(),
+        function_name: function,
         account: account.to_owned(),
+        // No kind tag: REST APIs are found by name and no other kind makes one
+        // (and API Gateway's TagResource is the one tag call moto cannot test).
         tags: tags(stack),
-        function: crate::resources::Address {
-            kind: crate::resources::function::KIND,
-            name: function,
-        },
     }
 }
 
@@ -206,67 +184,61 @@ pub fn data_api(stack: &Stack, account: &str) -> DataApi {
 pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
     let account = context.account.as_str();
     let tags = |kind| kind_tags(stack, kind);
-    let stack_tags = self::tags(stack);
     let mut resources: Vec<Box<dyn Resource>> = vec![Box::new(LakeBucket {
+        id: BucketId {
+            bucket: stack.lake.bucket.clone(),
+            stack: stack.name.clone(),
+        },
         lake: stack.lake.clone(),
-        stack: stack.name.clone(),
         tags: tags(crate::resources::lake_bucket::KIND),
     })];
     for (function, config) in &stack.functions {
         let role = FunctionRole {
-            name: role_name(stack, *function),
-            stack: stack.name.clone(),
+            id: RoleId {
+                name: role_name(stack, *function),
+                stack: stack.name.clone(),
+            },
             tags: tags(crate::resources::function_role::KIND),
             policy: role_policy(stack, *function, account),
         };
         let log_group = LogGroup {
-            name: log_group_name(stack, *function),
-            stack: stack.name.clone(),
+            id: LogGroupId {
+                name: log_group_name(stack, *function),
+                stack: stack.name.clone(),
+            },
             retention_days: config.log_retention_days,
             tags: tags(crate::resources::log_group::KIND),
         };
         let lambda = Function {
-            name: function_name(stack, *function),
-            stack: stack.name.clone(),
+            id: FunctionId {
+                name: function_name(stack, *function),
+                stack: stack.name.clone(),
+                role: role.address(),
+                log_group: log_group.address(),
+            },
             config: config.clone(),
-            role_arn: format!("arn:aws:iam::{account}:role/{}", role.name),
-            role: role.address(),
-            log_group: log_group.address(),
+            role_arn: format!("arn:aws:iam::{account}:role/{}", role.id.name),
             environment: environment(stack, *function, context),
             tags: tags(crate::resources::function::KIND),
             code: context.code.get(function).cloned(),
         };
-        let proxied_by_api = (*function == FunctionName::DataApi).then(|| DataApi {
-            name: function_name(stack, *function),
-            stack: stack.name.clone(),
-            api: stack.api.clone(),
-            function_name: lambda.name.clone(),
-            function_arn: format!(
-                "arn:aws:lambda:{}:{account}:function:{}",
-                stack.region, lambda.name
-            ),
-            account: account.to_owned(),
-            // No kind tag: REST APIs are found by name and no other kind makes one
-            // (and API Gateway's TagResource is the one tag call moto cannot test).
-            tags: stack_tags.clone(),
-            function: lambda.address(),
-        });
         resources.push(Box::new(role));
         resources.push(Box::new(log_group));
         resources.push(Box::new(lambda));
-        if let Some(api) = proxied_by_api {
+        if *function == FunctionName::DataApi {
+            let api = data_api(stack, account);
+            let api_address = api.address();
+            resources.push(Box::new(api));
             if let Some(key) = &context.api_key {
-                let parameter = ApiKeyParameter {
-                    name: api_key_parameter_name(stack),
-                    stack: stack.name.clone(),
+                resources.push(Box::new(ApiKeyParameter {
+                    id: ParameterId {
+                        name: api_key_parameter_name(stack),
+                        stack: stack.name.clone(),
+                        data_api: api_address,
+                    },
                     tags: tags(crate::resources::api_key_parameter::KIND),
                     value: key.clone(),
-                    data_api: api.address(),
-                };
-                resources.push(Box::new(api));
-                resources.push(Box::new(parameter));
-            } else {
-                resources.push(Box::new(api));
+                }));
             }
         }
     }
@@ -312,6 +284,49 @@ mod tests {
         let policy = role_policy(&stack(), FunctionName::DataApi, "123456789012");
         assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
         assert!(!policy.to_string().contains("s3:"));
+    }
+
+    /// Every kind declares its fields once: what it asks for is exactly the
+    /// fields it declares (each updatable or marked replace-on-change), and
+    /// it names every kind the registry knows.
+    #[test]
+    fn every_kind_desires_exactly_the_fields_it_declares() {
+        let context = Context {
+            account: "123456789012".into(),
+            ..Context::default()
+        }
+        .with_values_known_after_apply();
+        let resources = resources(&stack(), &context);
+        let mut kinds: Vec<&str> = Vec::new();
+        for resource in &resources {
+            let desired: Vec<&str> = resource.desired().keys().copied().collect();
+            let mut declared: Vec<&str> = resource.fields().iter().map(|f| f.name).collect();
+            declared.sort_unstable();
+            let mut unique = declared.clone();
+            unique.dedup();
+            assert_eq!(
+                declared,
+                unique,
+                "{} declares a field twice",
+                resource.address()
+            );
+            // A function without a build has no code to compare.
+            let desired_or_code: Vec<&str> = if resource.address().kind == "function" {
+                let mut with_code = desired.clone();
+                with_code.push("code_sha256");
+                with_code.sort_unstable();
+                with_code
+            } else {
+                desired
+            };
+            assert_eq!(desired_or_code, declared, "{}", resource.address());
+            kinds.push(resource.address().kind);
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        let mut registered: Vec<&str> = crate::resources::KINDS.iter().map(|k| k.name).collect();
+        registered.sort_unstable();
+        assert_eq!(kinds, registered);
     }
 
     #[test]

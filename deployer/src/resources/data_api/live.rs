@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{DataApi, PERMISSION_ID};
+use super::{DataApi, DataApiId, Found, PERMISSION_ID, field};
 use crate::aws::{Aws, describe, error_code};
 use crate::resources::tags::{claim, ownership};
-use crate::resources::{FieldValue, Live, Ownership, Resource, ResourceError};
+use crate::resources::{FieldValue, Handle, Live, Owned, Ownership, ResourceError};
 
 /// Same-name copies of the API, its key and its plan that carry the stack's
 /// tag besides the ones in use. API Gateway names need not be unique, so two
@@ -34,7 +34,7 @@ fn extra_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
     ids.skip(1).map(str::to_owned).collect()
 }
 
-impl DataApi {
+impl DataApiId {
     /// The REST API of this name, with its tags (API Gateway names need not be unique).
     pub async fn find_api(
         &self,
@@ -198,107 +198,6 @@ impl DataApi {
         }
     }
 
-    pub(super) async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let apis = self.find_apis(aws).await?;
-        let Some((api_id, tags)) = apis.first().cloned() else {
-            return Ok(None);
-        };
-        let mut fields = match claim(tags, &self.stack) {
-            Ok(fields) => fields,
-            Err(foreign) => return Ok(Some(foreign)),
-        };
-        let (routes, stage, permission, key, plan) = tokio::join!(
-            self.live_routes(aws, &api_id),
-            aws.apigateway
-                .get_stage()
-                .rest_api_id(&api_id)
-                .stage_name(&self.api.stage)
-                .send(),
-            aws.lambda
-                .get_policy()
-                .function_name(&self.function_name)
-                .send(),
-            self.key_ids(aws),
-            self.usage_plans(aws),
-        );
-        let (keys, plans) = (key?, plan?);
-        fields.insert("copies", self.copies_of(&apis, &keys, &plans).field());
-        let key = keys.into_iter().next();
-        let plan = plans.into_iter().next();
-        fields.insert(
-            "routes",
-            FieldValue::Json(serde_json::Value::Array(routes?)),
-        );
-        match stage {
-            Ok(stage) => {
-                let settings = stage.method_settings().and_then(|m| m.get("*/*"));
-                fields.insert(
-                    "stage",
-                    FieldValue::Json(json!({
-                        "name": stage.stage_name().unwrap_or_default(),
-                        "rate_limit": settings.map_or(0.0, |s| s.throttling_rate_limit()),
-                        "burst_limit": settings.map_or(0, |s| s.throttling_burst_limit()),
-                    })),
-                );
-            }
-            Err(e) if error_code(&e) == Some("NotFoundException") => {}
-            Err(e) => return Err(self.error("GetStage", describe(&e))),
-        }
-        match permission {
-            Ok(policy) => {
-                let source = self.source_arn(&aws.region, &api_id);
-                let granted = policy
-                    .policy()
-                    .is_some_and(|p| p.contains(PERMISSION_ID) && p.contains(&source));
-                if granted {
-                    fields.insert(
-                        "invoke_permission",
-                        FieldValue::Text("granted to this API".into()),
-                    );
-                }
-            }
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
-            Err(e) => return Err(self.error("GetPolicy", describe(&e))),
-        }
-        if let Some((_, enabled, _)) = &key {
-            fields.insert(
-                "api_key",
-                FieldValue::Text(if *enabled { "enabled" } else { "disabled" }.into()),
-            );
-        }
-        if let Some(plan) = plan {
-            let key_linked = match (&key, plan.id()) {
-                (Some((key_id, _, _)), Some(plan_id)) => self
-                    .usage_plan_key_ids(aws, plan_id)
-                    .await?
-                    .contains(key_id),
-                _ => false,
-            };
-            let stage = plan
-                .api_stages()
-                .iter()
-                .find(|s| s.api_id() == Some(api_id.as_str()))
-                .and_then(|s| s.stage())
-                .unwrap_or_default();
-            let quota = plan.quota();
-            fields.insert(
-                "usage_plan",
-                FieldValue::Json(json!({
-                    "stage": stage,
-                    "rate_limit": plan.throttle().map_or(0.0, |t| t.rate_limit()),
-                    "burst_limit": plan.throttle().map_or(0, |t| t.burst_limit()),
-                    "quota_limit": quota.map_or(0, |q| q.limit()),
-                    "quota_period": quota.and_then(|q| q.period()).map_or("none", |p| p.as_str()),
-                    "key_linked": key_linked,
-                })),
-            );
-        }
-        Ok(Some(Live {
-            ownership: Ownership::Ours,
-            fields,
-        }))
-    }
-
     /// Every resource (path) of the API, all pages.
     pub(super) async fn api_resources(
         &self,
@@ -344,6 +243,97 @@ impl DataApi {
             );
         }
         Ok(ids)
+    }
+}
+
+impl DataApi {
+    pub(super) async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
+        let apis = self.find_apis(aws).await?;
+        let Some((api_id, tags)) = apis.first().cloned() else {
+            return Ok(None);
+        };
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
+        let (routes, stage, permission, key, plan) = tokio::join!(
+            self.live_routes(aws, &api_id),
+            aws.apigateway
+                .get_stage()
+                .rest_api_id(&api_id)
+                .stage_name(&self.api.stage)
+                .send(),
+            crate::resources::function::policy_document(aws, &self.function_name),
+            self.key_ids(aws),
+            self.usage_plans(aws),
+        );
+        let (keys, plans) = (key?, plan?);
+        fields.insert(field::COPIES, self.copies_of(&apis, &keys, &plans).field());
+        let key = keys.into_iter().next();
+        let plan = plans.into_iter().next();
+        fields.insert(
+            field::ROUTES,
+            FieldValue::Json(serde_json::Value::Array(routes?)),
+        );
+        match stage {
+            Ok(stage) => {
+                let settings = stage.method_settings().and_then(|m| m.get("*/*"));
+                fields.insert(
+                    "stage",
+                    FieldValue::Json(json!({
+                        "name": stage.stage_name().unwrap_or_default(),
+                        "rate_limit": settings.map_or(0.0, |s| s.throttling_rate_limit()),
+                        "burst_limit": settings.map_or(0, |s| s.throttling_burst_limit()),
+                    })),
+                );
+            }
+            Err(e) if error_code(&e) == Some("NotFoundException") => {}
+            Err(e) => return Err(self.error("GetStage", describe(&e))),
+        }
+        let source = self.source_arn(&aws.region, &api_id);
+        let granted = permission
+            .map_err(|detail| self.error("GetPolicy", detail))?
+            .is_some_and(|p| p.contains(PERMISSION_ID) && p.contains(&source));
+        if granted {
+            fields.insert(
+                field::INVOKE_PERMISSION,
+                FieldValue::Text("granted to this API".into()),
+            );
+        }
+        if let Some((_, enabled, _)) = &key {
+            fields.insert(
+                field::API_KEY,
+                FieldValue::Text(if *enabled { "enabled" } else { "disabled" }.into()),
+            );
+        }
+        if let Some(plan) = plan {
+            let key_linked = match (&key, plan.id()) {
+                (Some((key_id, _, _)), Some(plan_id)) => self
+                    .usage_plan_key_ids(aws, plan_id)
+                    .await?
+                    .contains(key_id),
+                _ => false,
+            };
+            let stage = plan
+                .api_stages()
+                .iter()
+                .find(|s| s.api_id() == Some(api_id.as_str()))
+                .and_then(|s| s.stage())
+                .unwrap_or_default();
+            let quota = plan.quota();
+            fields.insert(
+                field::USAGE_PLAN,
+                FieldValue::Json(json!({
+                    "stage": stage,
+                    "rate_limit": plan.throttle().map_or(0.0, |t| t.rate_limit()),
+                    "burst_limit": plan.throttle().map_or(0, |t| t.burst_limit()),
+                    "quota_limit": quota.map_or(0, |q| q.limit()),
+                    "quota_period": quota.and_then(|q| q.period()).map_or("none", |p| p.as_str()),
+                    "key_linked": key_linked,
+                })),
+            );
+        }
+        Ok(Some(Live::ours(fields, Handle::new(Found { api_id }))))
     }
 
     /// Every GET route of the API with its key requirement and integration.

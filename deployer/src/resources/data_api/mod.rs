@@ -13,25 +13,74 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::api_key_parameter::Secret;
-use super::{Address, Deleted, FieldChange, FieldValue, Fields, Live, Resource, ResourceError};
+use super::{
+    Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned, Resource,
+    ResourceError,
+};
+use super::{Discovered, Kind};
 use crate::aws::Aws;
+use crate::config::Stack;
 use crate::config::{ApiConfig, QuotaPeriod};
+use crate::permissions::{Grant, read, write};
 
 pub const KIND: &str = "data_api";
 /// The statement id of the invoke permission on the function.
 pub const PERMISSION_ID: &str = "showcase-data-api-invoke";
 
-pub struct DataApi {
+/// The data API's fields, declared once.
+mod field {
+    pub const TAGS: &str = "tags";
+    pub const ROUTES: &str = "routes";
+    pub const STAGE: &str = "stage";
+    pub const INVOKE_PERMISSION: &str = "invoke_permission";
+    pub const API_KEY: &str = "api_key";
+    pub const USAGE_PLAN: &str = "usage_plan";
+    /// Tagged copies of the API, key or plan besides the ones in use: none.
+    pub const COPIES: &str = "copies";
+}
+
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::ROUTES),
+    FieldSpec::update(field::STAGE),
+    FieldSpec::update(field::INVOKE_PERMISSION),
+    FieldSpec::update(field::API_KEY),
+    FieldSpec::update(field::USAGE_PLAN),
+    FieldSpec::update(field::COPIES),
+];
+
+/// The data API by its identity: its name (which its key and plan share)
+/// finds every part; what reads and deletes it.
+pub struct DataApiId {
     /// `<stack>-data-api`; also the names of its key (`-key`) and usage plan (`-plan`).
     pub name: String,
     pub stack: String,
+    /// Depends on the function it proxies to.
+    pub function: Address,
+}
+
+/// What a read found: the REST API in use.
+struct Found {
+    api_id: String,
+}
+
+pub struct DataApi {
+    pub id: DataApiId,
     pub api: ApiConfig,
     pub function_name: String,
     pub function_arn: String,
     pub account: String,
     pub tags: BTreeMap<String, String>,
-    /// Depends on the function it proxies to.
-    pub function: Address,
+}
+
+/// A data API is its identity plus what stack.toml asks of it: the parts
+/// found by name are read through the identity.
+impl std::ops::Deref for DataApi {
+    type Target = DataApiId;
+
+    fn deref(&self) -> &DataApiId {
+        &self.id
+    }
 }
 
 /// Every REST API of the region, all pages: one listing per command's read
@@ -85,6 +134,27 @@ pub struct Endpoint {
     pub api_key: Option<Secret>,
 }
 
+impl DataApiId {
+    fn key_name(&self) -> String {
+        format!("{}-key", self.name)
+    }
+
+    fn plan_name(&self) -> String {
+        format!("{}-plan", self.name)
+    }
+
+    /// Ownership, and the REST API in use: what a leftover's delete needs.
+    async fn read_owner(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
+        let Some((api_id, tags)) = self.find_api(aws).await? else {
+            return Ok(None);
+        };
+        Ok(Some(match super::tags::claim(tags, &self.stack) {
+            Ok(fields) => Live::ours(fields, Handle::new(Found { api_id })),
+            Err(foreign) => foreign,
+        }))
+    }
+}
+
 impl DataApi {
     /// The live endpoint and key, if the stack's API exists. One round trip:
     /// the API and the key (with its value) are listed side by side.
@@ -121,14 +191,6 @@ impl DataApi {
             .await
             .map_err(|e| self.error("GetApiKey", crate::aws::describe(&e)))?;
         Ok(key.value().map(str::to_owned))
-    }
-
-    fn key_name(&self) -> String {
-        format!("{}-key", self.name)
-    }
-
-    fn plan_name(&self) -> String {
-        format!("{}-plan", self.name)
     }
 
     fn integration_uri(&self, region: &str) -> String {
@@ -177,21 +239,21 @@ impl DataApi {
     /// The desired fields, given where the API lives (the region shapes ARNs).
     fn desired_in(&self, region: &str) -> Fields {
         let mut fields = Fields::new();
-        fields.insert("tags", FieldValue::Map(self.tags.clone()));
-        fields.insert("routes", self.routes_field(region));
-        fields.insert("stage", self.stage_field());
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::ROUTES, self.routes_field(region));
+        fields.insert(field::STAGE, self.stage_field());
         fields.insert(
-            "invoke_permission",
+            field::INVOKE_PERMISSION,
             FieldValue::Text("granted to this API".into()),
         );
-        fields.insert("api_key", FieldValue::Text("enabled".into()));
-        fields.insert("usage_plan", self.usage_plan_field());
-        fields.insert("copies", live::Copies::default().field());
+        fields.insert(field::API_KEY, FieldValue::Text("enabled".into()));
+        fields.insert(field::USAGE_PLAN, self.usage_plan_field());
+        fields.insert(field::COPIES, live::Copies::default().field());
         fields
     }
 }
 
-impl Resource for DataApi {
+impl Owned for DataApiId {
     fn address(&self) -> Address {
         Address {
             kind: KIND,
@@ -201,6 +263,30 @@ impl Resource for DataApi {
 
     fn depends_on(&self) -> Vec<Address> {
         vec![self.function.clone()]
+    }
+
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        Box::pin(self.read_owner(aws))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        _live: &'a Live,
+        _delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+        // Every part of the stack's, copies included, found by name.
+        Box::pin(self.delete_all(aws))
+    }
+}
+
+impl Resource for DataApi {
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
     }
 
     fn desired(&self) -> Fields {
@@ -213,6 +299,7 @@ impl Resource for DataApi {
         self.desired_in(&region)
     }
 
+    /// More than the identity reads: the stage, routes and grant stack.toml names.
     fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
         Box::pin(self.read_live(aws))
     }
@@ -224,16 +311,103 @@ impl Resource for DataApi {
     fn update<'a>(
         &'a self,
         aws: &'a Aws,
+        live: &'a Live,
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
-        Box::pin(self.update_fields(aws, changes))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        _delete_data: bool,
-    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
-        Box::pin(self.delete_all(aws))
+        Box::pin(self.update_fields(aws, live, changes))
     }
 }
+
+/// `<stack>-data-api`: the REST API's name (its key and plan add `-key`, `-plan`).
+pub fn name(stack: &Stack) -> String {
+    super::function::name(stack, crate::config::FunctionName::DataApi)
+}
+
+/// REST API, key and usage plan ids are made by AWS: no narrower ARN exists.
+fn arns(stack: &Stack, _account: &str) -> Vec<String> {
+    [
+        "/restapis",
+        "/restapis/*",
+        "/apikeys",
+        "/apikeys/*",
+        "/usageplans",
+        "/usageplans/*",
+        "/tags/*",
+    ]
+    .iter()
+    .map(|path| format!("arn:aws:apigateway:{}::{path}", stack.region))
+    .collect()
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        Ok(names_tagged(aws, &stack.name)
+            .await?
+            .into_iter()
+            .map(|name| {
+                Box::new(DataApiId {
+                    function: Address {
+                        kind: super::function::KIND,
+                        name: name.clone(),
+                    },
+                    name,
+                    stack: stack.name.clone(),
+                }) as Box<dyn Owned>
+            })
+            .collect())
+    })
+}
+
+/// API Gateway's IAM actions are HTTP verbs.
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[Grant {
+        sid: "DataApi",
+        resources: arns,
+        operations: &[
+            read("API Gateway", "GetRestApis", &["apigateway:GET"]),
+            read("API Gateway", "GetResources", &["apigateway:GET"]),
+            read("API Gateway", "GetMethod", &["apigateway:GET"]),
+            read("API Gateway", "GetStage", &["apigateway:GET"]),
+            read("API Gateway", "GetApiKeys", &["apigateway:GET"]),
+            // The key's value: plans compare its hash with the parameter's.
+            read("API Gateway", "GetApiKey", &["apigateway:GET"]),
+            read("API Gateway", "GetUsagePlans", &["apigateway:GET"]),
+            read("API Gateway", "GetUsagePlanKeys", &["apigateway:GET"]),
+            write(
+                "API Gateway",
+                "CreateRestApi",
+                &["apigateway:POST", "apigateway:PUT"],
+            ),
+            write("API Gateway", "CreateResource", &["apigateway:POST"]),
+            write("API Gateway", "PutMethod", &["apigateway:PUT"]),
+            write("API Gateway", "PutIntegration", &["apigateway:PUT"]),
+            write("API Gateway", "CreateDeployment", &["apigateway:POST"]),
+            write("API Gateway", "UpdateStage", &["apigateway:PATCH"]),
+            write(
+                "API Gateway",
+                "CreateApiKey",
+                &["apigateway:POST", "apigateway:PUT"],
+            ),
+            write("API Gateway", "UpdateApiKey", &["apigateway:PATCH"]),
+            write(
+                "API Gateway",
+                "CreateUsagePlan",
+                &["apigateway:POST", "apigateway:PUT"],
+            ),
+            write("API Gateway", "CreateUsagePlanKey", &["apigateway:POST"]),
+            write("API Gateway", "TagResource", &["apigateway:PUT"]),
+            write("API Gateway", "UntagResource", &["apigateway:DELETE"]),
+            write("API Gateway", "DeleteMethod", &["apigateway:DELETE"]),
+            write("API Gateway", "DeleteResource", &["apigateway:DELETE"]),
+            write("API Gateway", "DeleteUsagePlanKey", &["apigateway:DELETE"]),
+            write("API Gateway", "DeleteUsagePlan", &["apigateway:DELETE"]),
+            write("API Gateway", "DeleteApiKey", &["apigateway:DELETE"]),
+            write("API Gateway", "DeleteRestApi", &["apigateway:DELETE"]),
+        ],
+    }],
+};

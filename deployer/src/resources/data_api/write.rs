@@ -8,10 +8,10 @@ use aws_sdk_apigateway::types::{
     QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
-use super::{DataApi, PERMISSION_ID};
+use super::{DataApi, DataApiId, Found, PERMISSION_ID, field};
 use crate::aws::{Aws, describe, error_code};
 use crate::config::QuotaPeriod;
-use crate::resources::{Deleted, FieldChange, Resource, ResourceError};
+use crate::resources::{Deleted, FieldChange, Live, Owned, Resource, ResourceError};
 
 fn patch(path: &str, value: String) -> PatchOperation {
     PatchOperation::builder()
@@ -34,13 +34,12 @@ impl DataApi {
             .ok_or_else(|| self.error(operation, "the answer carried no id".into()))
     }
 
-    async fn api_id(&self, aws: &Aws) -> Result<String, ResourceError> {
-        self.find_api(aws).await?.map(|(id, _)| id).ok_or_else(|| {
-            self.error(
-                "GetRestApis",
-                "the REST API disappeared during the run".into(),
-            )
-        })
+    /// The REST API's id, as the read found it.
+    fn api_id<'l>(&self, live: &'l Live) -> Result<&'l str, ResourceError> {
+        live.handle
+            .get::<Found>()
+            .map(|found| found.api_id.as_str())
+            .ok_or_else(|| self.error("GetRestApis", "the read found no REST API id".into()))
     }
 
     pub(super) async fn create_all(&self, aws: &Aws) -> Result<(), ResourceError> {
@@ -77,26 +76,33 @@ impl DataApi {
     pub(super) async fn update_fields(
         &self,
         aws: &Aws,
+        live: &Live,
         changes: &[FieldChange],
     ) -> Result<(), ResourceError> {
-        let api_id = self.api_id(aws).await?;
+        if let Some(unknown) = changes
+            .iter()
+            .find(|c| !super::FIELDS.iter().any(|f| f.name == c.field))
+        {
+            return Err(ResourceError::not_updatable(self.address(), unknown.field));
+        }
+        let api_id = self.api_id(live)?;
         let changed = |field: &str| changes.iter().any(|c| c.field == field);
-        if changed("copies") {
+        if changed(field::COPIES) {
             self.delete_copies(aws).await?;
         }
-        if changed("routes") {
-            self.sync_routes(aws, &api_id).await?;
+        if changed(field::ROUTES) {
+            self.sync_routes(aws, api_id).await?;
         }
-        if changed("invoke_permission") {
-            self.grant_invoke(aws, &api_id).await?;
+        if changed(field::INVOKE_PERMISSION) {
+            self.grant_invoke(aws, api_id).await?;
         }
-        if changed("routes") || changed("stage") {
-            self.deploy(aws, &api_id).await?;
+        if changed(field::ROUTES) || changed(field::STAGE) {
+            self.deploy(aws, api_id).await?;
         }
-        if changed("api_key") || changed("usage_plan") {
-            self.sync_usage_plan(aws, &api_id).await?;
+        if changed(field::API_KEY) || changed(field::USAGE_PLAN) {
+            self.sync_usage_plan(aws, api_id).await?;
         }
-        if let Some(change) = changes.iter().find(|c| c.field == "tags") {
+        if let Some(change) = changes.iter().find(|c| c.field == field::TAGS) {
             let arn = format!("arn:aws:apigateway:{}::/restapis/{api_id}", aws.region);
             let (set, removed) = crate::resources::tags::tag_delta(change);
             if !removed.is_empty() {
@@ -333,7 +339,9 @@ impl DataApi {
             .map_err(|e| self.error("CreateUsagePlanKey", describe(&e)))?;
         Ok(())
     }
+}
 
+impl DataApiId {
     /// Deletes the copies besides the ones in use: plans first (they name the
     /// keys and stages), then keys, then APIs.
     async fn delete_copies(&self, aws: &Aws) -> Result<(), ResourceError> {

@@ -12,6 +12,8 @@
 
 mod policy;
 
+pub use policy::policy_document;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,10 +29,14 @@ use futures_util::future::BoxFuture;
 
 use super::tags::claim;
 use super::{
-    Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
+    Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned, Resource,
+    ResourceError,
 };
+use super::{Discovered, Kind};
 use crate::aws::{Aws, describe, error_code};
 use crate::config::{Architecture, FunctionConfig};
+use crate::config::{FunctionName, Stack};
+use crate::permissions::{Grant, listing, read, write};
 
 pub const KIND: &str = "function";
 const RUNTIME: &str = "provided.al2023";
@@ -93,6 +99,27 @@ const OTHERS: &[&str] = &[
     field::ASYNC_INVOKE,
 ];
 
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::OTHER_PERMISSIONS),
+    FieldSpec::update(field::FUNCTION_URL),
+    FieldSpec::update(field::CODE_SHA256),
+    FieldSpec::update(field::RUNTIME),
+    FieldSpec::update(field::HANDLER),
+    FieldSpec::update(field::ROLE),
+    FieldSpec::update(field::MEMORY_MB),
+    FieldSpec::update(field::TIMEOUT_S),
+    FieldSpec::update(field::ARCHITECTURE),
+    FieldSpec::update(field::ENVIRONMENT),
+    FieldSpec::update(field::RESERVED_CONCURRENCY),
+    FieldSpec::update(field::LAYERS),
+    FieldSpec::update(field::VPC),
+    FieldSpec::update(field::DEAD_LETTER),
+    FieldSpec::update(field::KMS_KEY),
+    FieldSpec::update(field::LOGS_TO),
+    FieldSpec::update(field::ASYNC_INVOKE),
+];
+
 /// A built deployment package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Code {
@@ -101,14 +128,43 @@ pub struct Code {
     pub sha256: String,
 }
 
-pub struct Function {
+/// A function by its identity: what reads and deletes it.
+pub struct FunctionId {
     pub name: String,
     pub stack: String,
-    pub config: FunctionConfig,
-    pub role_arn: String,
-    /// Dependencies, by address.
+    /// Dependencies, by address (its role and its log group).
     pub role: Address,
     pub log_group: Address,
+}
+
+impl FunctionId {
+    /// A function of the stack named `name`, with the role and log group the
+    /// stack names after it.
+    pub fn named(name: String, stack: String) -> FunctionId {
+        FunctionId {
+            role: Address {
+                kind: super::function_role::KIND,
+                name: format!("{name}-role"),
+            },
+            log_group: Address {
+                kind: super::log_group::KIND,
+                name: format!("/aws/lambda/{name}"),
+            },
+            name,
+            stack,
+        }
+    }
+}
+
+/// What a read found: the function's ARN (tags are set by ARN).
+struct Found {
+    arn: String,
+}
+
+pub struct Function {
+    pub id: FunctionId,
+    pub config: FunctionConfig,
+    pub role_arn: String,
     /// The user's environment plus the variables the tool manages.
     pub environment: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
@@ -160,37 +216,7 @@ fn vpc_field(vpc: Option<&aws_sdk_lambda::types::VpcConfigResponse>) -> FieldVal
     }
 }
 
-impl Function {
-    fn zip(&self) -> Result<Vec<u8>, ResourceError> {
-        let code = self.code.as_ref().ok_or_else(|| ResourceError::Invalid {
-            address: self.address(),
-            detail: "no build of this function: run `showcase-deploy build` (up builds on its own)"
-                .into(),
-        })?;
-        std::fs::read(&code.zip).map_err(|e| ResourceError::Invalid {
-            address: self.address(),
-            detail: format!("{}: {e}", code.zip.display()),
-        })
-    }
-
-    /// The function's ARN, in the account of its role (the stack's).
-    fn arn(&self, aws: &Aws) -> Result<String, ResourceError> {
-        // arn:aws:iam::<account>:role/<name>
-        let account = self
-            .role_arn
-            .split(':')
-            .nth(4)
-            .filter(|account| !account.is_empty())
-            .ok_or_else(|| ResourceError::Invalid {
-                address: self.address(),
-                detail: format!("no account in the role ARN {:?}", self.role_arn),
-            })?;
-        Ok(format!(
-            "arn:aws:lambda:{}:{account}:function:{}",
-            aws.region, self.name
-        ))
-    }
-
+impl FunctionId {
     /// The `async_invoke` field: `none`, or the destinations and retries set.
     async fn async_invoke(&self, aws: &Aws) -> Result<FieldValue, ResourceError> {
         match aws
@@ -322,16 +348,36 @@ impl Function {
                 FieldValue::Number(i64::from(n))
             }),
         );
-        Ok(Some(Live {
-            ownership: Ownership::Ours,
-            fields,
-        }))
+        let arn = found
+            .configuration()
+            .and_then(|c| c.function_arn())
+            .ok_or_else(|| {
+                self.error("GetFunction", "the answer carried no function ARN".into())
+            })?;
+        let handle = Handle::new(Found {
+            arn: arn.to_owned(),
+        });
+        Ok(Some(Live::ours(fields, handle)))
+    }
+}
+
+impl Function {
+    fn zip(&self) -> Result<Vec<u8>, ResourceError> {
+        let code = self.code.as_ref().ok_or_else(|| ResourceError::Invalid {
+            address: self.address(),
+            detail: "no build of this function: run `showcase-deploy build` (up builds on its own)"
+                .into(),
+        })?;
+        std::fs::read(&code.zip).map_err(|e| ResourceError::Invalid {
+            address: self.address(),
+            detail: format!("{}: {e}", code.zip.display()),
+        })
     }
 
     async fn wait_until_updated(&self, aws: &Aws) -> Result<(), ResourceError> {
         aws.lambda
             .wait_until_function_updated_v2()
-            .function_name(&self.name)
+            .function_name(&self.id.name)
             .wait(Duration::from_secs(300))
             .await
             .map_err(|e| self.error("GetFunction (waiting for the update)", e.to_string()))?;
@@ -343,7 +389,7 @@ impl Function {
             Some(n) => {
                 aws.lambda
                     .put_function_concurrency()
-                    .function_name(&self.name)
+                    .function_name(&self.id.name)
                     .reserved_concurrent_executions(n as i32)
                     .send()
                     .await
@@ -352,7 +398,7 @@ impl Function {
             None => {
                 aws.lambda
                     .delete_function_concurrency()
-                    .function_name(&self.name)
+                    .function_name(&self.id.name)
                     .send()
                     .await
                     .map_err(|e| self.error("DeleteFunctionConcurrency", describe(&e)))?;
@@ -375,7 +421,7 @@ impl Function {
             let created = aws
                 .lambda
                 .create_function()
-                .function_name(&self.name)
+                .function_name(&self.id.name)
                 .runtime(Runtime::from(RUNTIME))
                 .handler(HANDLER)
                 .role(&self.role_arn)
@@ -407,7 +453,7 @@ impl Function {
         }
         aws.lambda
             .wait_until_function_active_v2()
-            .function_name(&self.name)
+            .function_name(&self.id.name)
             .wait(Duration::from_secs(300))
             .await
             .map_err(|e| self.error("GetFunction (waiting for Active)", e.to_string()))?;
@@ -418,7 +464,7 @@ impl Function {
     }
 }
 
-impl Resource for Function {
+impl Owned for FunctionId {
     fn address(&self) -> Address {
         Address {
             kind: KIND,
@@ -428,6 +474,43 @@ impl Resource for Function {
 
     fn depends_on(&self) -> Vec<Address> {
         vec![self.role.clone(), self.log_group.clone()]
+    }
+
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        Box::pin(self.read_live(aws))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        _live: &'a Live,
+        _delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+        Box::pin(async move {
+            match aws
+                .lambda
+                .delete_function()
+                .function_name(&self.name)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(Deleted::Deleted),
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
+                    Ok(Deleted::Deleted)
+                }
+                Err(e) => Err(self.error("DeleteFunction", describe(&e))),
+            }
+        })
+    }
+}
+
+impl Resource for Function {
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
     }
 
     fn desired(&self) -> Fields {
@@ -470,14 +553,10 @@ impl Resource for Function {
         fields.insert(field::KMS_KEY, FieldValue::Text(NONE.into()));
         fields.insert(
             field::LOGS_TO,
-            FieldValue::Text(self.log_group.name.clone()),
+            FieldValue::Text(self.id.log_group.name.clone()),
         );
         fields.insert(field::ASYNC_INVOKE, FieldValue::Text(NONE.into()));
         fields
-    }
-
-    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
-        Box::pin(self.read_live(aws))
     }
 
     fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
@@ -487,6 +566,7 @@ impl Resource for Function {
     fn update<'a>(
         &'a self,
         aws: &'a Aws,
+        live: &'a Live,
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
@@ -501,7 +581,7 @@ impl Resource for Function {
             if CODE.iter().any(|field| changed(field)) {
                 aws.lambda
                     .update_function_code()
-                    .function_name(&self.name)
+                    .function_name(&self.id.name)
                     .zip_file(Blob::new(self.zip()?))
                     .architectures(lambda_architecture(self.config.architecture))
                     .send()
@@ -520,12 +600,12 @@ impl Resource for Function {
                 let no_dead_letter = || DeadLetterConfig::builder().target_arn("").build();
                 let own_logs = || {
                     LoggingConfig::builder()
-                        .log_group(&self.log_group.name)
+                        .log_group(&self.id.log_group.name)
                         .build()
                 };
                 aws.lambda
                     .update_function_configuration()
-                    .function_name(&self.name)
+                    .function_name(&self.id.name)
                     .runtime(Runtime::from(RUNTIME))
                     .handler(HANDLER)
                     .role(&self.role_arn)
@@ -550,21 +630,25 @@ impl Resource for Function {
                 self.set_concurrency(aws).await?;
             }
             if changed(field::FUNCTION_URL) {
-                self.delete_url(aws).await?;
+                self.id.delete_url(aws).await?;
             }
             if changed(field::OTHER_PERMISSIONS) {
-                self.revoke_foreign_permissions(aws).await?;
+                self.id.revoke_foreign_permissions(aws).await?;
             }
             if changed(field::ASYNC_INVOKE) {
-                self.delete_async_invoke(aws).await?;
+                self.id.delete_async_invoke(aws).await?;
             }
             if let Some(change) = changes.iter().find(|c| c.field == field::TAGS) {
-                let arn = self.arn(aws)?;
+                let arn = &live
+                    .handle
+                    .get::<Found>()
+                    .ok_or_else(|| self.error("TagResource", "read found no ARN".into()))?
+                    .arn;
                 let (set, removed) = super::tags::tag_delta(change);
                 if !removed.is_empty() {
                     aws.lambda
                         .untag_resource()
-                        .resource(&arn)
+                        .resource(arn)
                         .set_tag_keys(Some(removed))
                         .send()
                         .await
@@ -572,7 +656,7 @@ impl Resource for Function {
                 }
                 aws.lambda
                     .tag_resource()
-                    .resource(&arn)
+                    .resource(arn)
                     .set_tags(Some(set.into_iter().collect()))
                     .send()
                     .await
@@ -581,26 +665,94 @@ impl Resource for Function {
             Ok(())
         })
     }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        _delete_data: bool,
-    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
-        Box::pin(async move {
-            match aws
-                .lambda
-                .delete_function()
-                .function_name(&self.name)
-                .send()
-                .await
-            {
-                Ok(_) => Ok(Deleted::Deleted),
-                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
-                    Ok(Deleted::Deleted)
-                }
-                Err(e) => Err(self.error("DeleteFunction", describe(&e))),
-            }
-        })
-    }
 }
+
+/// `<stack>-<function>`: what every other name of a function starts from.
+pub fn name(stack: &Stack, function: FunctionName) -> String {
+    format!("{}-{}", stack.name, function.as_str())
+}
+
+fn arns(stack: &Stack, account: &str) -> Vec<String> {
+    vec![format!(
+        "arn:aws:lambda:{}:{account}:function:{}-*",
+        stack.region, stack.name
+    )]
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        let prefix = format!("{}-", stack.name);
+        Ok(names_starting_with(aws, &prefix)
+            .await?
+            .into_iter()
+            .map(|name| Box::new(FunctionId::named(name, stack.name.clone())) as Box<dyn Owned>)
+            .collect())
+    })
+}
+
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[Grant {
+        sid: "Functions",
+        resources: arns,
+        operations: &[
+            listing("Lambda", "ListFunctions", &["lambda:ListFunctions"]),
+            read("Lambda", "GetFunction", &["lambda:GetFunction"]),
+            read("Lambda", "GetPolicy", &["lambda:GetPolicy"]),
+            read(
+                "Lambda",
+                "GetFunctionUrlConfig",
+                &["lambda:GetFunctionUrlConfig"],
+            ),
+            read(
+                "Lambda",
+                "GetFunctionEventInvokeConfig",
+                &["lambda:GetFunctionEventInvokeConfig"],
+            ),
+            write(
+                "Lambda",
+                "CreateFunction",
+                &["lambda:CreateFunction", "lambda:TagResource"],
+            ),
+            write(
+                "Lambda",
+                "UpdateFunctionCode",
+                &["lambda:UpdateFunctionCode"],
+            ),
+            write(
+                "Lambda",
+                "UpdateFunctionConfiguration",
+                &["lambda:UpdateFunctionConfiguration"],
+            ),
+            write(
+                "Lambda",
+                "PutFunctionConcurrency",
+                &["lambda:PutFunctionConcurrency"],
+            ),
+            write(
+                "Lambda",
+                "DeleteFunctionConcurrency",
+                &["lambda:DeleteFunctionConcurrency"],
+            ),
+            write("Lambda", "AddPermission", &["lambda:AddPermission"]),
+            write("Lambda", "RemovePermission", &["lambda:RemovePermission"]),
+            write("Lambda", "TagResource", &["lambda:TagResource"]),
+            write("Lambda", "UntagResource", &["lambda:UntagResource"]),
+            write("Lambda", "DeleteFunction", &["lambda:DeleteFunction"]),
+            write(
+                "Lambda",
+                "DeleteFunctionUrlConfig",
+                &["lambda:DeleteFunctionUrlConfig"],
+            ),
+            write(
+                "Lambda",
+                "DeleteFunctionEventInvokeConfig",
+                &["lambda:DeleteFunctionEventInvokeConfig"],
+            ),
+        ],
+    }],
+};

@@ -7,10 +7,10 @@
 //!
 //! [`PERMISSION_ID`]: crate::resources::data_api::PERMISSION_ID
 
-use super::Function;
+use super::FunctionId;
 use crate::aws::{Aws, describe, error_code};
 use crate::resources::data_api::PERMISSION_ID;
-use crate::resources::{FieldValue, Resource, ResourceError};
+use crate::resources::{FieldValue, Owned, ResourceError};
 
 /// The grants besides the stack's: their statement ids, or why the policy
 /// could not be read.
@@ -57,7 +57,20 @@ pub(super) fn url_field(auth_type: Option<&str>) -> FieldValue {
     ))
 }
 
-impl Function {
+/// The function's resource policy (`None`: it has none). One GetPolicy per
+/// read phase: the function's read and the data API's both look at it.
+pub async fn policy_document(aws: &Aws, function: &str) -> Result<Option<String>, String> {
+    crate::aws::shared(format!("lambda:GetPolicy:{function}"), async {
+        match aws.lambda.get_policy().function_name(function).send().await {
+            Ok(found) => Ok(found.policy().map(str::to_owned)),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(describe(&e)),
+        }
+    })
+    .await
+}
+
+impl FunctionId {
     /// The auth type of the function's URL, if it has one.
     pub(super) async fn url_auth_type(&self, aws: &Aws) -> Result<Option<String>, ResourceError> {
         match aws
@@ -92,19 +105,10 @@ impl Function {
         &self,
         aws: &Aws,
     ) -> Result<ForeignGrants, ResourceError> {
-        match aws
-            .lambda
-            .get_policy()
-            .function_name(&self.name)
-            .send()
+        Ok(policy_document(aws, &self.name)
             .await
-        {
-            Ok(found) => Ok(found
-                .policy()
-                .map_or_else(|| Ok(Vec::new()), foreign_statement_ids)),
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(Ok(Vec::new())),
-            Err(e) => Err(self.error("GetPolicy", describe(&e))),
-        }
+            .map_err(|detail| self.error("GetPolicy", detail))?
+            .map_or_else(|| Ok(Vec::new()), |p| foreign_statement_ids(&p)))
     }
 
     /// Removes every grant the stack did not make; a policy that cannot be

@@ -26,10 +26,14 @@ use serde_json::json;
 
 use super::tags::claim;
 use super::{
-    Address, Deleted, FieldChange, FieldValue, Fields, Live, Ownership, Resource, ResourceError,
+    Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned, Resource,
+    ResourceError,
 };
+use super::{Discovered, Kind};
 use crate::aws::{Aws, describe, error_code};
+use crate::config::Stack;
 use crate::config::{LakeConfig, LifecycleRule};
+use crate::permissions::{Grant as PolicyGrant, read, write};
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
@@ -55,9 +59,13 @@ const KEYS_NAMED: usize = 10;
 const ALL_BLOCKED: &str =
     "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets";
 
+mod live;
+
+pub use live::{BucketId, names_tagged};
+
 pub struct LakeBucket {
+    pub id: BucketId,
     pub lake: LakeConfig,
-    pub stack: String,
     /// `showcase:stack` and the user's tags.
     pub tags: BTreeMap<String, String>,
 }
@@ -76,126 +84,6 @@ impl LakeBucket {
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}
             }]
         })
-    }
-
-    async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let bucket = &self.lake.bucket;
-        match aws.s3.head_bucket().bucket(bucket).send().await {
-            Ok(_) => {}
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
-                return Ok(None);
-            }
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
-                return Err(self.error("HeadBucket", format!("the bucket name {bucket} is taken by another AWS account; choose another lake.bucket")));
-            }
-            Err(e) => return Err(self.error("HeadBucket", describe(&e))),
-        }
-        let tags = match aws.s3.get_bucket_tagging().bucket(bucket).send().await {
-            Ok(out) => out
-                .tag_set()
-                .iter()
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect(),
-            Err(e) if error_code(&e) == Some("NoSuchTagSet") => BTreeMap::new(),
-            Err(e) => return Err(self.error("GetBucketTagging", describe(&e))),
-        };
-        let mut fields = match claim(tags, &self.stack) {
-            Ok(fields) => fields,
-            Err(foreign) => return Ok(Some(foreign)),
-        };
-        let s3 = &aws.s3;
-        let (versioning, encryption, access, policy, lifecycle, ownership, replication) = tokio::join!(
-            s3.get_bucket_versioning().bucket(bucket).send(),
-            s3.get_bucket_encryption().bucket(bucket).send(),
-            s3.get_public_access_block().bucket(bucket).send(),
-            s3.get_bucket_policy().bucket(bucket).send(),
-            s3.get_bucket_lifecycle_configuration()
-                .bucket(bucket)
-                .send(),
-            s3.get_bucket_ownership_controls().bucket(bucket).send(),
-            s3.get_bucket_replication().bucket(bucket).send(),
-        );
-        let versioning = versioning.map_err(|e| self.error("GetBucketVersioning", describe(&e)))?;
-        fields.insert(
-            field::VERSIONING,
-            FieldValue::Text(versioning.status().map_or("Off", |s| s.as_str()).to_owned()),
-        );
-        match encryption {
-            Ok(out) => {
-                let algorithm = out
-                    .server_side_encryption_configuration()
-                    .and_then(|c| c.rules().first())
-                    .and_then(|r| r.apply_server_side_encryption_by_default())
-                    .map(|d| d.sse_algorithm().as_str().to_owned());
-                if let Some(algorithm) = algorithm {
-                    fields.insert(field::ENCRYPTION, FieldValue::Text(algorithm));
-                }
-            }
-            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {}
-            Err(e) => return Err(self.error("GetBucketEncryption", describe(&e))),
-        }
-        match access {
-            Ok(out) => {
-                if let Some(c) = out.public_access_block_configuration() {
-                    let blocked: Vec<&str> = [
-                        (c.block_public_acls(), "BlockPublicAcls"),
-                        (c.ignore_public_acls(), "IgnorePublicAcls"),
-                        (c.block_public_policy(), "BlockPublicPolicy"),
-                        (c.restrict_public_buckets(), "RestrictPublicBuckets"),
-                    ]
-                    .into_iter()
-                    .filter(|(on, _)| *on == Some(true))
-                    .map(|(_, name)| name)
-                    .collect();
-                    fields.insert(
-                        field::PUBLIC_ACCESS_BLOCK,
-                        FieldValue::Text(blocked.join(", ")),
-                    );
-                }
-            }
-            Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {}
-            Err(e) => return Err(self.error("GetPublicAccessBlock", describe(&e))),
-        }
-        match policy {
-            Ok(out) => {
-                if let Some(text) = out.policy() {
-                    fields.insert(field::POLICY, FieldValue::json(text));
-                }
-            }
-            Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => {}
-            Err(e) => return Err(self.error("GetBucketPolicy", describe(&e))),
-        }
-        let rules = match lifecycle {
-            Ok(out) => out.rules().iter().map(rule_from_s3).collect(),
-            Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => Vec::new(),
-            Err(e) => return Err(self.error("GetBucketLifecycleConfiguration", describe(&e))),
-        };
-        fields.insert(field::LIFECYCLE, lifecycle_field(&rules));
-        let ownership = match ownership {
-            Ok(out) => out
-                .ownership_controls()
-                .and_then(|c| c.rules().first())
-                .map_or(NONE, |r| r.object_ownership().as_str())
-                .to_owned(),
-            // No controls: ACLs apply (S3 behaves as ObjectWriter).
-            Err(e) if error_code(&e) == Some("OwnershipControlsNotFoundError") => NONE.to_owned(),
-            Err(e) => return Err(self.error("GetBucketOwnershipControls", describe(&e))),
-        };
-        fields.insert(field::OBJECT_OWNERSHIP, FieldValue::Text(ownership));
-        let replication = match replication {
-            Ok(out) => out
-                .replication_configuration()
-                .map_or_else(|| FieldValue::Text(NONE.into()), replication_field),
-            Err(e) if error_code(&e) == Some("ReplicationConfigurationNotFoundError") => {
-                FieldValue::Text(NONE.into())
-            }
-            Err(e) => return Err(self.error("GetBucketReplication", describe(&e))),
-        };
-        fields.insert(field::REPLICATION, replication);
-        Ok(Some(Live {
-            ownership: Ownership::Ours,
-            fields,
-        }))
     }
 
     async fn apply(&self, aws: &Aws, name: &str) -> Result<(), ResourceError> {
@@ -385,113 +273,6 @@ impl LakeBucket {
             .map_err(|e| self.error("PutBucketOwnershipControls", describe(&e)))?;
         Ok(())
     }
-
-    /// Deletes every object version and delete marker, 1,000 at a time.
-    /// Fails, naming the keys, when S3 refuses to delete any (object lock, a
-    /// legal hold, a policy): listing again would find them again, for ever.
-    async fn empty(&self, aws: &Aws) -> Result<(), ResourceError> {
-        let bucket = &self.lake.bucket;
-        loop {
-            let listed = aws
-                .s3
-                .list_object_versions()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(|e| self.error("ListObjectVersions", describe(&e)))?;
-            let mut objects: Vec<ObjectIdentifier> = Vec::new();
-            for (key, version) in listed
-                .versions()
-                .iter()
-                .map(|v| (v.key(), v.version_id()))
-                .chain(
-                    listed
-                        .delete_markers()
-                        .iter()
-                        .map(|m| (m.key(), m.version_id())),
-                )
-            {
-                let id = key.and_then(|key| {
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(version.map(str::to_owned))
-                        .build()
-                        .ok()
-                });
-                objects.extend(id);
-            }
-            if objects.is_empty() {
-                return Ok(());
-            }
-            let delete = Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()
-                .map_err(|e| self.error("DeleteObjects", e.to_string()))?;
-            let deleted = aws
-                .s3
-                .delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteObjects", describe(&e)))?;
-            refused(deleted.errors()).map_err(|detail| self.error("DeleteObjects", detail))?;
-        }
-    }
-}
-
-/// `Err` naming the keys S3 would not delete (the first ten, then a count),
-/// with why; `Ok` when it deleted them all.
-fn refused(errors: &[aws_sdk_s3::types::Error]) -> Result<(), String> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    let mut named: Vec<String> = errors
-        .iter()
-        .take(KEYS_NAMED)
-        .map(|e| {
-            let mut key = e.key().unwrap_or("(no key)").to_owned();
-            if let Some(version) = e.version_id() {
-                key.push_str(&format!(" (version {version})"));
-            }
-            let why = [e.code(), e.message()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(": ");
-            if why.is_empty() {
-                key
-            } else {
-                format!("{key}: {why}")
-            }
-        })
-        .collect();
-    if errors.len() > KEYS_NAMED {
-        named.push(format!("and {} more", errors.len() - KEYS_NAMED));
-    }
-    Err(format!(
-        "S3 refused to delete {} object version(s), so the bucket cannot be emptied (object lock or a legal hold keeps them?): {}",
-        errors.len(),
-        named.join("; ")
-    ))
-}
-
-/// The `replication` field: the role and, per rule, its status and where it copies to.
-fn replication_field(configuration: &ReplicationConfiguration) -> FieldValue {
-    let mut rules: Vec<serde_json::Value> = configuration
-        .rules()
-        .iter()
-        .map(|rule| {
-            json!({
-                "status": rule.status().as_str(),
-                "destination_bucket": rule.destination().map(|d| d.bucket()),
-                "destination_account": rule.destination().and_then(|d| d.account()),
-            })
-        })
-        .collect();
-    rules.sort_by_key(|rule| rule.to_string());
-    FieldValue::Json(json!({"role": configuration.role(), "rules": rules}))
 }
 
 fn lifecycle_field(rules: &[LifecycleRule]) -> FieldValue {
@@ -554,41 +335,24 @@ fn rule_to_s3(index: usize, rule: &LifecycleRule) -> Option<S3Rule> {
         .ok()
 }
 
-/// Names of the buckets that carry `stack`'s tag. S3 cannot list buckets by
-/// tag, and reading every bucket's tags would cost a request per bucket in
-/// the account: the Resource Groups Tagging API answers in one.
-pub async fn names_tagged(aws: &Aws, stack: &str) -> Result<Vec<String>, ResourceError> {
-    let filter = TagFilter::builder()
-        .key(crate::config::STACK_TAG)
-        .values(stack)
-        .build();
-    let mut names = Vec::new();
-    let mut pages = aws
-        .tagging
-        .get_resources()
-        .resource_type_filters("s3:bucket")
-        .tag_filters(filter)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| ResourceError::listing(KIND, "GetResources", describe(&e)))?;
-        names.extend(
-            page.resource_tag_mapping_list()
-                .iter()
-                .filter_map(|mapping| mapping.resource_arn())
-                // arn:<partition>:s3:::<bucket>
-                .filter_map(|arn| arn.rsplit_once(":::").map(|(_, bucket)| bucket.to_owned())),
-        );
-    }
-    Ok(names)
-}
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::VERSIONING),
+    FieldSpec::update(field::ENCRYPTION),
+    FieldSpec::update(field::PUBLIC_ACCESS_BLOCK),
+    FieldSpec::update(field::POLICY),
+    FieldSpec::update(field::LIFECYCLE),
+    FieldSpec::update(field::OBJECT_OWNERSHIP),
+    FieldSpec::update(field::REPLICATION),
+];
 
 impl Resource for LakeBucket {
-    fn address(&self) -> Address {
-        Address {
-            kind: KIND,
-            name: self.lake.bucket.clone(),
-        }
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
     }
 
     fn desired(&self) -> Fields {
@@ -618,14 +382,6 @@ impl Resource for LakeBucket {
         );
         fields.insert(field::REPLICATION, FieldValue::Text(NONE.into()));
         fields
-    }
-
-    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
-        Box::pin(self.read_live(aws))
-    }
-
-    fn holds_data(&self) -> bool {
-        true
     }
 
     fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
@@ -690,6 +446,7 @@ impl Resource for LakeBucket {
     fn update<'a>(
         &'a self,
         aws: &'a Aws,
+        _live: &'a Live,
         changes: &'a [FieldChange],
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
         Box::pin(async move {
@@ -699,65 +456,122 @@ impl Resource for LakeBucket {
             Ok(())
         })
     }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        delete_data: bool,
-    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
-        Box::pin(async move {
-            if !delete_data {
-                return Ok(Deleted::KeptData);
-            }
-            self.empty(aws).await?;
-            aws.s3
-                .delete_bucket()
-                .bucket(&self.lake.bucket)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteBucket", describe(&e)))?;
-            Ok(Deleted::Deleted)
-        })
-    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
-    use aws_sdk_s3::types::Error as KeyError;
-
-    fn locked(key: &str) -> KeyError {
-        KeyError::builder()
-            .key(key)
-            .version_id("v1")
-            .code("AccessDenied")
-            .message("Access Denied because object protected by object lock.")
-            .build()
-    }
-
-    #[test]
-    fn keys_s3_would_not_delete_are_named_and_end_the_emptying() {
-        let all_deleted = DeleteObjectsOutput::builder().build();
-        assert!(refused(all_deleted.errors()).is_ok());
-
-        let output = DeleteObjectsOutput::builder()
-            .errors(locked("raw/2024-01-01/sales.parquet"))
-            .errors(KeyError::builder().key("raw/other.csv").build())
-            .build();
-        let error = refused(output.errors()).unwrap_err();
-        assert!(
-            error.contains("raw/2024-01-01/sales.parquet (version v1): AccessDenied: Access Denied because object protected by object lock.")
-                && error.contains("raw/other.csv")
-                && error.starts_with("S3 refused to delete 2 object version(s)"),
-            "{error}"
-        );
-
-        let many = DeleteObjectsOutput::builder()
-            .set_errors(Some((0..25).map(|i| locked(&format!("k{i:02}"))).collect()))
-            .build();
-        let error = refused(many.errors()).unwrap_err();
-        assert!(error.contains("k09") && !error.contains("k10"), "{error}");
-        assert!(error.ends_with("and 15 more"), "{error}");
-    }
+fn bucket_arn(stack: &Stack, _account: &str) -> Vec<String> {
+    vec![format!("arn:aws:s3:::{}", stack.lake.bucket)]
 }
+
+fn object_arns(stack: &Stack, _account: &str) -> Vec<String> {
+    vec![format!("arn:aws:s3:::{}/*", stack.lake.bucket)]
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        Ok(names_tagged(aws, &stack.name)
+            .await?
+            .into_iter()
+            .map(|bucket| {
+                Box::new(BucketId {
+                    bucket,
+                    stack: stack.name.clone(),
+                }) as Box<dyn Owned>
+            })
+            .collect())
+    })
+}
+
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[
+        PolicyGrant {
+            sid: "LakeBucket",
+            resources: bucket_arn,
+            operations: &[
+                read("S3", "HeadBucket", &["s3:ListBucket"]),
+                read("S3", "GetBucketTagging", &["s3:GetBucketTagging"]),
+                read("S3", "GetBucketVersioning", &["s3:GetBucketVersioning"]),
+                read(
+                    "S3",
+                    "GetBucketEncryption",
+                    &["s3:GetEncryptionConfiguration"],
+                ),
+                read(
+                    "S3",
+                    "GetPublicAccessBlock",
+                    &["s3:GetBucketPublicAccessBlock"],
+                ),
+                read("S3", "GetBucketPolicy", &["s3:GetBucketPolicy"]),
+                read(
+                    "S3",
+                    "GetBucketLifecycleConfiguration",
+                    &["s3:GetLifecycleConfiguration"],
+                ),
+                read(
+                    "S3",
+                    "GetBucketOwnershipControls",
+                    &["s3:GetBucketOwnershipControls"],
+                ),
+                read(
+                    "S3",
+                    "GetBucketReplication",
+                    &["s3:GetReplicationConfiguration"],
+                ),
+                // Only up reads the ACL, to clear grants before enforcing the owner.
+                read("S3", "GetBucketAcl", &["s3:GetBucketAcl"]),
+                // Tags at creation need s3:TagResource (without it the tool tags just after).
+                write("S3", "CreateBucket", &["s3:CreateBucket", "s3:TagResource"]),
+                write("S3", "PutBucketTagging", &["s3:PutBucketTagging"]),
+                write("S3", "PutBucketVersioning", &["s3:PutBucketVersioning"]),
+                write(
+                    "S3",
+                    "PutBucketEncryption",
+                    &["s3:PutEncryptionConfiguration"],
+                ),
+                write(
+                    "S3",
+                    "PutPublicAccessBlock",
+                    &["s3:PutBucketPublicAccessBlock"],
+                ),
+                write("S3", "PutBucketPolicy", &["s3:PutBucketPolicy"]),
+                write(
+                    "S3",
+                    "PutBucketLifecycleConfiguration",
+                    &["s3:PutLifecycleConfiguration"],
+                ),
+                write(
+                    "S3",
+                    "DeleteBucketLifecycle",
+                    &["s3:PutLifecycleConfiguration"],
+                ),
+                write(
+                    "S3",
+                    "PutBucketOwnershipControls",
+                    &["s3:PutBucketOwnershipControls"],
+                ),
+                write("S3", "PutBucketAcl", &["s3:PutBucketAcl"]),
+                write(
+                    "S3",
+                    "DeleteBucketReplication",
+                    &["s3:PutReplicationConfiguration"],
+                ),
+                write("S3", "DeleteBucket", &["s3:DeleteBucket"]),
+                // Only down --delete-data lists the lake's versions: the drift role need not see the data.
+                write("S3", "ListObjectVersions", &["s3:ListBucketVersions"]),
+            ],
+        },
+        PolicyGrant {
+            sid: "LakeObjects",
+            resources: object_arns,
+            operations: &[write(
+                "S3",
+                "DeleteObjects",
+                &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            )],
+        },
+    ],
+};
