@@ -82,11 +82,50 @@ impl Session {
 
     /// The read phase of `plan`, `drift` and each pass of `up`: every listing
     /// is sent once (see [`crate::aws::reading`]).
+    ///
+    /// Everything goes at once: resources are read by name, so the stack's
+    /// resources are read (from a skeleton whose desired settings are not yet
+    /// known) while the account and the data API are looked up and the
+    /// leftovers listed and read; the plan is then decided with the real
+    /// desired settings. A plan's time is its longest chain of reads.
     async fn read_plan(&self) -> Result<(Prepared, Plan), SessionError> {
         crate::aws::reading(async {
-            let prepared = self.prepare().await?;
-            let plan = engine::plan(&self.aws, &prepared.declared, &prepared.leftovers).await?;
-            Ok((prepared, plan))
+            let skeleton = Context::default().with_values_known_after_apply();
+            let reading = crate::stack::resources(&self.stack, &skeleton);
+            let leftovers = async {
+                let leftovers = crate::stack::leftovers(&self.aws, &self.stack, &reading).await?;
+                let reads = engine::read_leftovers(&self.aws, &leftovers).await?;
+                Ok::<_, ResourceError>((leftovers, reads))
+            };
+            let (context, leftovers, declared_reads) = tokio::join!(
+                Context::discover(&self.aws, &self.stack, self.code.clone()),
+                leftovers,
+                engine::read(&self.aws, &reading),
+            );
+            let context = context
+                .map_err(SessionError::Discover)?
+                .with_values_known_after_apply();
+            let (leftovers, leftover_reads) = leftovers?;
+            let declared = crate::stack::resources(&self.stack, &context);
+            let same_resources = declared
+                .iter()
+                .map(|r| r.address())
+                .eq(reading.iter().map(|r| r.address()));
+            if !same_resources {
+                // The context only shapes settings; a change of the set is a bug.
+                return Err(SessionError::Discover(
+                    "the stack's resources changed with what was discovered".into(),
+                ));
+            }
+            let plan = engine::decide(&declared, declared_reads?, &leftovers, leftover_reads);
+            Ok((
+                Prepared {
+                    context,
+                    declared,
+                    leftovers,
+                },
+                plan,
+            ))
         })
         .await
     }

@@ -9,4 +9,4 @@ mod apply;
 mod plan;
 
 pub use apply::{DestroyOutcome, EngineError, Event, apply, destroy, destroy_planned};
-pub use plan::{Action, Plan, PlannedChange, destroy_plan, plan};
+pub use plan::{Action, Plan, PlannedChange, decide, destroy_plan, plan, read, read_leftovers};

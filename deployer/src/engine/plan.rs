@@ -185,14 +185,39 @@ pub async fn plan(
     declared: &[Box<dyn Resource>],
     leftovers: &[Box<dyn Owned>],
 ) -> Result<Plan, ResourceError> {
-    let (declared_reads, leftover_reads) = futures_util::future::join(
-        join_all(declared.iter().map(|r| r.read(aws))),
-        join_all(leftovers.iter().map(|r| r.read(aws))),
-    )
-    .await;
+    let (declared_reads, leftover_reads) =
+        futures_util::future::try_join(read(aws, declared), read_leftovers(aws, leftovers)).await?;
+    Ok(decide(declared, declared_reads, leftovers, leftover_reads))
+}
+
+/// What each declared resource looks like live, in order, all at once.
+/// Reads go by name: `declared` may be built before its desired settings
+/// are known (the session reads while it looks up the account).
+pub async fn read(
+    aws: &Aws,
+    declared: &[Box<dyn Resource>],
+) -> Result<Vec<Option<Live>>, ResourceError> {
+    futures_util::future::try_join_all(declared.iter().map(|r| r.read(aws))).await
+}
+
+/// What each leftover candidate looks like live, in order, all at once.
+pub async fn read_leftovers(
+    aws: &Aws,
+    leftovers: &[Box<dyn Owned>],
+) -> Result<Vec<Option<Live>>, ResourceError> {
+    futures_util::future::try_join_all(leftovers.iter().map(|r| r.read(aws))).await
+}
+
+/// The plan from what was read (pure): per declared resource its action, per
+/// leftover of the stack's a delete.
+pub fn decide(
+    declared: &[Box<dyn Resource>],
+    declared_reads: Vec<Option<Live>>,
+    leftovers: &[Box<dyn Owned>],
+    leftover_reads: Vec<Option<Live>>,
+) -> Plan {
     let mut plan = Plan::default();
     for (resource, live) in declared.iter().zip(declared_reads) {
-        let live = live?;
         plan.changes
             .push(PlannedChange::decide(resource.as_ref(), live.as_ref()));
         if let Some(live) = live {
@@ -200,7 +225,7 @@ pub async fn plan(
         }
     }
     for (resource, live) in leftovers.iter().zip(leftover_reads) {
-        let Some(live) = live? else { continue };
+        let Some(live) = live else { continue };
         if is_leftover_of(&live, resource.address().kind) {
             plan.changes.push(PlannedChange {
                 address: resource.address(),
@@ -212,7 +237,7 @@ pub async fn plan(
             plan.lives.insert(resource.address(), live);
         }
     }
-    Ok(plan)
+    plan
 }
 
 /// Whether a live candidate found by `kind`'s discovery is that kind's and

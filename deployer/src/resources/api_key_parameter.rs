@@ -60,32 +60,42 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Names of the parameters under `path` (e.g. `/showcase/<stack>`), at any depth.
+/// The parameters under `path` (e.g. `/showcase/<stack>`), at any depth, all
+/// pages: one listing per read phase, shared by prune's discovery and the
+/// parameter's read (its key, tier and policies: GetParameter does not say).
+async fn parameters_under(aws: &Aws, path: &str) -> Result<Vec<ParameterMetadata>, ResourceError> {
+    crate::aws::shared(format!("ssm:DescribeParameters:{path}"), async {
+        let filter = ParameterStringFilter::builder()
+            .key("Path")
+            .option("Recursive")
+            .values(path)
+            .build()
+            .map_err(|e| ResourceError::listing(KIND, "DescribeParameters", e.to_string()))?;
+        let mut parameters = Vec::new();
+        let mut pages = aws
+            .ssm
+            .describe_parameters()
+            .parameter_filters(filter)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| ResourceError::listing(KIND, "DescribeParameters", describe(&e)))?;
+            parameters.extend(page.parameters().iter().cloned());
+        }
+        Ok(parameters)
+    })
+    .await
+}
+
+/// Names of the parameters under `path`, at any depth.
 pub async fn names_under(aws: &Aws, path: &str) -> Result<Vec<String>, ResourceError> {
-    let filter = ParameterStringFilter::builder()
-        .key("Path")
-        .option("Recursive")
-        .values(path)
-        .build()
-        .map_err(|e| ResourceError::listing(KIND, "DescribeParameters", e.to_string()))?;
-    let mut names = Vec::new();
-    let mut pages = aws
-        .ssm
-        .describe_parameters()
-        .parameter_filters(filter)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| ResourceError::listing(KIND, "DescribeParameters", describe(&e)))?;
-        names.extend(
-            page.parameters()
-                .iter()
-                .filter_map(|p| p.name())
-                .map(str::to_owned),
-        );
-    }
-    Ok(names)
+    Ok(parameters_under(aws, path)
+        .await?
+        .iter()
+        .filter_map(|p| p.name())
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The `policies` field: the policies' texts, sorted.
@@ -210,29 +220,15 @@ impl ParameterId {
     /// policies: GetParameter does not say). Its pages may come back empty
     /// before the match: followed to the end.
     async fn metadata(&self, aws: &Aws) -> Result<Option<ParameterMetadata>, ResourceError> {
-        let filter = ParameterStringFilter::builder()
-            .key("Name")
-            .option("Equals")
-            .values(&self.name)
-            .build()
-            .map_err(|e| self.error("DescribeParameters", e.to_string()))?;
-        let mut pages = aws
-            .ssm
-            .describe_parameters()
-            .parameter_filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("DescribeParameters", describe(&e)))?;
-            if let Some(found) = page
-                .parameters()
-                .iter()
-                .find(|p| p.name() == Some(self.name.as_str()))
-            {
-                return Ok(Some(found.clone()));
-            }
-        }
-        Ok(None)
+        // The parameter's folder: the stack's (shared with prune's listing) or its own.
+        let path = self
+            .name
+            .rsplit_once('/')
+            .map_or(self.name.as_str(), |(folder, _)| folder);
+        Ok(parameters_under(aws, path)
+            .await?
+            .into_iter()
+            .find(|p| p.name() == Some(self.name.as_str())))
     }
 }
 

@@ -61,26 +61,34 @@ pub struct LogGroup {
     pub tags: BTreeMap<String, String>,
 }
 
+/// The region's log groups whose names start with `prefix`, all pages: one
+/// listing per read phase, shared by prune's discovery and every group's read.
+async fn groups_starting_with(
+    aws: &Aws,
+    prefix: &str,
+) -> Result<Vec<aws_sdk_cloudwatchlogs::types::LogGroup>, ResourceError> {
+    crate::aws::shared(format!("logs:DescribeLogGroups:{prefix}"), async {
+        aws.logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| ResourceError::listing(KIND, "DescribeLogGroups", describe(&e)))
+    })
+    .await
+}
+
 /// Names of the region's log groups that start with `prefix`.
 pub async fn names_starting_with(aws: &Aws, prefix: &str) -> Result<Vec<String>, ResourceError> {
-    let mut names = Vec::new();
-    let mut pages = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| ResourceError::listing(KIND, "DescribeLogGroups", describe(&e)))?;
-        names.extend(
-            page.log_groups()
-                .iter()
-                .filter_map(|group| group.log_group_name())
-                .map(str::to_owned),
-        );
-    }
-    Ok(names)
+    Ok(groups_starting_with(aws, prefix)
+        .await?
+        .iter()
+        .filter_map(|group| group.log_group_name())
+        .map(str::to_owned)
+        .collect())
 }
 
 const FIELDS: &[FieldSpec] = &[
@@ -95,31 +103,28 @@ impl LogGroupId {
     /// Groups come in name order, so ours (a prefix of every other match)
     /// is on the first page; the pages are followed anyway until it shows.
     async fn describe(&self, aws: &Aws) -> Result<Option<Described>, ResourceError> {
-        let mut pages = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(&self.name)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("DescribeLogGroups", describe(&e)))?;
-            let Some(group) = page
-                .log_groups()
-                .iter()
-                .find(|g| g.log_group_name() == Some(self.name.as_str()))
-            else {
-                continue;
-            };
-            let arn = group.arn().ok_or_else(|| {
-                self.error("DescribeLogGroups", "the log group has no ARN".into())
-            })?;
-            return Ok(Some(Described {
-                arn: arn.trim_end_matches(":*").to_owned(),
-                retention_days: group.retention_in_days(),
-                kms_key: group.kms_key_id().map(str::to_owned),
-            }));
-        }
-        Ok(None)
+        // The stack's groups share a prefix: one listing serves them all (and prune).
+        let stack_prefix = format!("/aws/lambda/{}-", self.stack);
+        let prefix = if self.name.starts_with(&stack_prefix) {
+            stack_prefix.as_str()
+        } else {
+            self.name.as_str()
+        };
+        let groups = groups_starting_with(aws, prefix).await?;
+        let Some(group) = groups
+            .iter()
+            .find(|g| g.log_group_name() == Some(self.name.as_str()))
+        else {
+            return Ok(None);
+        };
+        let arn = group
+            .arn()
+            .ok_or_else(|| self.error("DescribeLogGroups", "the log group has no ARN".into()))?;
+        Ok(Some(Described {
+            arn: arn.trim_end_matches(":*").to_owned(),
+            retention_days: group.retention_in_days(),
+            kms_key: group.kms_key_id().map(str::to_owned),
+        }))
     }
 
     /// Every subscription filter's name and destination, all pages; none

@@ -209,6 +209,9 @@ impl DataApiId {
             .apigateway
             .get_resources()
             .rest_api_id(api_id)
+            // Each resource's methods with their integrations, in the same
+            // answer: no GetMethod per route.
+            .embed("methods")
             .limit(500)
             .into_paginator()
             .send();
@@ -257,7 +260,7 @@ impl DataApi {
             Err(foreign) => return Ok(Some(foreign)),
         };
         let (routes, stage, permission, key, plan) = tokio::join!(
-            self.live_routes(aws, &api_id),
+            self.api_resources(aws, &api_id),
             aws.apigateway
                 .get_stage()
                 .rest_api_id(&api_id)
@@ -273,7 +276,7 @@ impl DataApi {
         let plan = plans.into_iter().next();
         fields.insert(
             field::ROUTES,
-            FieldValue::Json(serde_json::Value::Array(routes?)),
+            FieldValue::Json(serde_json::Value::Array(self.live_routes(&routes?))),
         );
         match stage {
             Ok(stage) => {
@@ -290,10 +293,13 @@ impl DataApi {
             Err(e) if error_code(&e) == Some("NotFoundException") => {}
             Err(e) => return Err(self.error("GetStage", describe(&e))),
         }
-        let source = self.source_arn(&aws.region, &api_id);
+        // The grant names this API, whose id is unique; the account is not
+        // needed (a read goes by name, before the account is known).
+        let source = format!(":execute-api:{}:", aws.region);
+        let api = format!(":{api_id}/*/GET/*");
         let granted = permission
             .map_err(|detail| self.error("GetPolicy", detail))?
-            .is_some_and(|p| p.contains(PERMISSION_ID) && p.contains(&source));
+            .is_some_and(|p| p.contains(PERMISSION_ID) && p.contains(&source) && p.contains(&api));
         if granted {
             fields.insert(
                 field::INVOKE_PERMISSION,
@@ -337,33 +343,35 @@ impl DataApi {
     }
 
     /// Every GET route of the API with its key requirement and integration.
-    async fn live_routes(
+    fn live_routes(
         &self,
-        aws: &Aws,
-        api_id: &str,
-    ) -> Result<Vec<serde_json::Value>, ResourceError> {
-        let resources = self.api_resources(aws, api_id).await?;
-        // One GetMethod per route, concurrently: at a real region's latency a
-        // sequential walk would dominate the whole plan.
-        let reads = resources.iter().filter_map(|resource| {
-            let (path, id) = (resource.path()?, resource.id()?);
-            (path != "/").then_some(async move {
-                let method = aws.apigateway.get_method().rest_api_id(api_id).resource_id(id).http_method("GET").send().await;
+        resources: &[aws_sdk_apigateway::types::Resource],
+    ) -> Vec<serde_json::Value> {
+        let mut routes: Vec<serde_json::Value> = resources
+            .iter()
+            .filter_map(|resource| {
+                let path = resource.path().filter(|path| *path != "/")?;
+                let method = resource.resource_methods().and_then(|m| m.get("GET"));
                 let (api_key_required, integration) = match method {
-                    Ok(method) => {
+                    Some(method) => {
                         let integration = method.method_integration().map(|i| {
-                            format!("{} {}", i.r#type().map_or("NONE", |t| t.as_str()), i.uri().unwrap_or_default())
+                            format!(
+                                "{} {}",
+                                i.r#type().map_or("NONE", |t| t.as_str()),
+                                i.uri().unwrap_or_default()
+                            )
                         });
-                        (method.api_key_required().unwrap_or(false), integration.unwrap_or_else(|| "none".into()))
+                        (
+                            method.api_key_required().unwrap_or(false),
+                            integration.unwrap_or_else(|| "none".into()),
+                        )
                     }
-                    Err(e) if error_code(&e) == Some("NotFoundException") => (false, "no GET method".into()),
-                    Err(e) => return Err(self.error("GetMethod", describe(&e))),
+                    None => (false, "no GET method".into()),
                 };
-                Ok(json!({"path": path, "api_key_required": api_key_required, "integration": integration}))
+                Some(json!({"path": path, "api_key_required": api_key_required, "integration": integration}))
             })
-        });
-        let mut routes = futures_util::future::try_join_all(reads).await?;
+            .collect();
         routes.sort_by_key(|r| r["path"].to_string());
-        Ok(routes)
+        routes
     }
 }

@@ -371,7 +371,6 @@ pub const SPEC: Kind = Kind {
         operations: &[
             read("API Gateway", "GetRestApis", &["apigateway:GET"]),
             read("API Gateway", "GetResources", &["apigateway:GET"]),
-            read("API Gateway", "GetMethod", &["apigateway:GET"]),
             read("API Gateway", "GetStage", &["apigateway:GET"]),
             read("API Gateway", "GetApiKeys", &["apigateway:GET"]),
             // The key's value: plans compare its hash with the parameter's.
