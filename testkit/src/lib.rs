@@ -2,11 +2,19 @@
 //! server started on a free port and stopped when its handle drops. A missing
 //! stand-in fails the test with the command that installs it; nothing is skipped.
 
+mod cargo;
+mod lambda_invoke;
 mod moto;
 mod moto_proxy;
+mod postgres;
+mod redshift_data;
 mod runtime_api;
 mod tools;
 
+pub use cargo::cargo_bin;
+pub use lambda_invoke::{InvokeRecord, LambdaFunction, LambdaInvoke};
 pub use moto::MotoServer;
+pub use postgres::Postgres;
+pub use redshift_data::{RedshiftData, RedshiftDataSettings, StatementRecord};
 pub use runtime_api::{Invocation, Outcome, RuntimeApi};
 pub use tools::{free_port, tool, workspace_root};

@@ -1,5 +1,7 @@
 //! moto's standalone server: the AWS control plane (S3, IAM, Lambda, API
-//! Gateway, Redshift, STS) on one local port.
+//! Gateway, Redshift, STS) on one local port, behind testkit's front
+//! (`moto_proxy`), which can also route Lambda `Invoke` and the Redshift Data
+//! API to testkit's stand-ins (`serve_lambda`, `serve_redshift_data`).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -8,8 +10,11 @@ use crate::tools::{free_port, tool};
 
 pub struct MotoServer {
     child: Child,
+    /// moto's own port, behind the front.
+    port: u16,
     /// The proxy in front of moto (see `moto_proxy`): what clients talk to.
     front: std::net::SocketAddr,
+    stand_ins: crate::moto_proxy::SharedStandIns,
     log: tempfile::NamedTempFile,
 }
 
@@ -56,8 +61,14 @@ impl MotoServer {
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    let front = crate::moto_proxy::start(port, latency);
-                    return MotoServer { child, front, log };
+                    let (front, stand_ins) = crate::moto_proxy::start(port, latency);
+                    return MotoServer {
+                        child,
+                        port,
+                        front,
+                        stand_ins,
+                        log,
+                    };
                 }
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // lost the port race: try another
@@ -109,6 +120,27 @@ impl MotoServer {
             .region(aws_config::Region::new(region.to_owned()))
             .load()
             .await
+    }
+
+    /// Routes the Redshift Data API (`X-Amz-Target: RedshiftData.*`) to
+    /// `stand_in` from now on; its COPY reads moto's S3 unless its settings
+    /// name another endpoint.
+    pub fn serve_redshift_data(&self, stand_in: &crate::RedshiftData) {
+        stand_in.default_s3_endpoint(&format!("http://127.0.0.1:{}", self.port));
+        self.stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .redshift_data = Some(stand_in.clone());
+    }
+
+    /// Routes Lambda `Invoke` to `stand_in` from now on; the functions it runs
+    /// get this endpoint and test credentials in their environment.
+    pub fn serve_lambda(&self, stand_in: &crate::LambdaInvoke) {
+        stand_in.set_base_env(self.aws_env());
+        self.stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .lambda = Some(stand_in.clone());
     }
 
     /// What moto logged: the real reason behind an SDK parse error is here.

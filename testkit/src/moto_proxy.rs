@@ -8,8 +8,15 @@
 //!   workaround for the emulator: the product speaks real S3.)
 //! - optionally it delays every request, to measure against a real region's
 //!   round trip.
+//! - it routes what moto cannot serve to testkit's stand-ins, once a test has
+//!   installed them: Lambda `Invoke` (`POST
+//!   /2015-03-31/functions/{name}/invocations`) to `LambdaInvoke`, and the
+//!   Redshift Data API (`X-Amz-Target: RedshiftData.*`) to `RedshiftData`.
+//!   Everything else, and those too while no stand-in is installed, goes to
+//!   moto; so the tool, boto3 and Airflow reach every service at one endpoint.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -30,16 +37,29 @@ const ROOT_FIXES: &[(&str, &str)] = &[
     ("ListObjectVersionsResponse", "ListVersionsResult"),
 ];
 
+/// The stand-ins a test installed on the front.
+#[derive(Clone, Default)]
+pub(crate) struct StandIns {
+    pub(crate) redshift_data: Option<crate::RedshiftData>,
+    pub(crate) lambda: Option<crate::LambdaInvoke>,
+}
+
+pub(crate) type SharedStandIns = Arc<RwLock<StandIns>>;
+
 #[derive(Clone)]
 struct Upstream {
     base: String,
     client: reqwest::Client,
     latency: Duration,
+    stand_ins: SharedStandIns,
 }
 
 /// Starts the proxy on its own thread and runtime (so sync and async tests
-/// alike can use it); returns its address.
-pub fn start(upstream_port: u16, latency: Duration) -> SocketAddr {
+/// alike can use it, and the stand-ins' work outlives no test runtime);
+/// returns its address and the stand-ins it routes to.
+pub fn start(upstream_port: u16, latency: Duration) -> (SocketAddr, SharedStandIns) {
+    let stand_ins = SharedStandIns::default();
+    let routes = stand_ins.clone();
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -63,14 +83,55 @@ pub fn start(upstream_port: u16, latency: Duration) -> SocketAddr {
                 base: format!("http://127.0.0.1:{upstream_port}"),
                 client: reqwest::Client::new(),
                 latency,
+                stand_ins: routes,
             };
             let app = Router::new().fallback(forward).with_state(upstream);
             let _ = axum::serve(listener, app).await;
         });
     });
-    receiver
+    let address = receiver
         .recv()
-        .unwrap_or_else(|e| panic!("moto proxy did not start: {e}"))
+        .unwrap_or_else(|e| panic!("moto proxy did not start: {e}"));
+    (address, stand_ins)
+}
+
+/// The stand-in's answer when the request is one of theirs and one is installed.
+async fn stand_in(
+    upstream: &Upstream,
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+) -> Option<Response> {
+    let installed = upstream
+        .stand_ins
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(redshift_data) = installed.redshift_data
+        && parts.method == axum::http::Method::POST
+        && let Some(target) = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| t.starts_with("RedshiftData."))
+    {
+        return Some(redshift_data.handle(target, body).await);
+    }
+    if let Some(lambda) = installed.lambda
+        && parts.method == axum::http::Method::POST
+        && let Some(name) = parts
+            .uri
+            .path()
+            .strip_prefix("/2015-03-31/functions/")
+            .and_then(|rest| rest.strip_suffix("/invocations"))
+            .filter(|name| !name.is_empty() && !name.contains('/'))
+    {
+        return Some(
+            lambda
+                .handle(name, parts.uri.query(), &parts.headers, body.clone())
+                .await,
+        );
+    }
+    None
 }
 
 async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
@@ -81,6 +142,9 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
+    if let Some(response) = stand_in(&upstream, &parts, &body).await {
+        return response;
+    }
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut outgoing = upstream
         .client

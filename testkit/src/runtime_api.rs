@@ -1,6 +1,8 @@
 //! A local endpoint speaking the Lambda Runtime API, the protocol between
 //! Lambda and a `bootstrap`: it hands out queued events on `…/invocation/next`
-//! and records what comes back on `…/response` and `…/error`.
+//! and records what comes back on `…/response` and `…/error`. Used directly by
+//! tests that drive a bootstrap, and by the Lambda `Invoke` stand-in
+//! (`lambda_invoke`), which queues one event per invocation.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -28,12 +30,48 @@ pub struct Invocation {
     pub answered_at: Instant,
 }
 
-#[derive(Default)]
+/// An event waiting for `…/invocation/next`.
+struct Pending {
+    request_id: String,
+    payload: Bytes,
+    deadline_ms: u128,
+}
+
+/// What came back for a request, byte for byte (Lambda returns the payload as sent).
+#[derive(Debug, Clone)]
+pub(crate) struct RawAnswer {
+    pub(crate) is_error: bool,
+    pub(crate) body: Bytes,
+}
+
 struct Shared {
-    queue: Mutex<VecDeque<(String, Value)>>,
+    queue: Mutex<VecDeque<Pending>>,
     done: Mutex<Vec<Invocation>>,
+    raw: Mutex<std::collections::HashMap<String, RawAnswer>>,
     init_errors: Mutex<Vec<Value>>,
+    function_arn: Mutex<String>,
     changed: Notify,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            queue: Mutex::default(),
+            done: Mutex::default(),
+            raw: Mutex::default(),
+            init_errors: Mutex::default(),
+            function_arn: Mutex::new("arn:aws:lambda:us-east-1:123456789012:function:test".into()),
+            changed: Notify::new(),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, `ahead` from now.
+fn deadline_after(ahead: Duration) -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d + ahead).as_millis())
+        .unwrap_or_default()
 }
 
 pub struct RuntimeApi {
@@ -50,12 +88,11 @@ impl RuntimeApi {
     /// Serves `events` in order; once they are used up, `next` waits forever, as Lambda does.
     pub async fn start(events: Vec<Value>) -> RuntimeApi {
         let shared = Arc::new(Shared::default());
-        lock(&shared.queue).extend(
-            events
-                .into_iter()
-                .enumerate()
-                .map(|(i, event)| (format!("request-{i}"), event)),
-        );
+        lock(&shared.queue).extend(events.into_iter().enumerate().map(|(i, event)| Pending {
+            request_id: format!("request-{i}"),
+            payload: Bytes::from(event.to_string()),
+            deadline_ms: deadline_after(Duration::from_secs(900)),
+        }));
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
@@ -95,6 +132,37 @@ impl RuntimeApi {
         .collect()
     }
 
+    /// Queues one more event (the bytes are handed out as they are).
+    pub(crate) fn push(&self, request_id: &str, payload: Bytes, timeout: Duration) {
+        lock(&self.shared.queue).push_back(Pending {
+            request_id: request_id.to_owned(),
+            payload,
+            deadline_ms: deadline_after(timeout),
+        });
+        self.shared.changed.notify_waiters();
+    }
+
+    /// The ARN handed to the function in `Lambda-Runtime-Invoked-Function-Arn`.
+    pub(crate) fn set_function_arn(&self, arn: &str) {
+        *lock(&self.shared.function_arn) = arn.to_owned();
+    }
+
+    /// Waits for the answer to `request_id`; `Err` with the payload when the
+    /// function reported an initialisation error instead. Never times out:
+    /// the caller bounds it.
+    pub(crate) async fn answer(&self, request_id: &str) -> Result<RawAnswer, Value> {
+        loop {
+            let notified = self.shared.changed.notified();
+            if let Some(answer) = lock(&self.shared.raw).remove(request_id) {
+                return Ok(answer);
+            }
+            if let Some(error) = lock(&self.shared.init_errors).first() {
+                return Err(error.clone());
+            }
+            notified.await;
+        }
+    }
+
     /// Waits until `count` invocations are answered (or panics after `timeout`).
     pub async fn answered(&self, count: usize, timeout: Duration) -> Vec<Invocation> {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -127,15 +195,17 @@ impl Drop for RuntimeApi {
     }
 }
 
-async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, String) {
+async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Bytes) {
     loop {
         let notified = shared.changed.notified();
         let queued = lock(&shared.queue).pop_front();
-        if let Some((id, event)) = queued {
-            let deadline = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() + 900_000)
-                .unwrap_or_default();
+        if let Some(Pending {
+            request_id: id,
+            payload,
+            deadline_ms: deadline,
+        }) = queued
+        {
+            let arn = lock(&shared.function_arn).clone();
             let mut headers = HeaderMap::new();
             let mut set = |name: &'static str, value: String| {
                 if let Ok(value) = HeaderValue::from_str(&value) {
@@ -144,21 +214,25 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
             };
             set("lambda-runtime-aws-request-id", id);
             set("lambda-runtime-deadline-ms", deadline.to_string());
-            set(
-                "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:test".into(),
-            );
+            set("lambda-runtime-invoked-function-arn", arn);
             set(
                 "lambda-runtime-trace-id",
                 "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0".into(),
             );
-            return (StatusCode::OK, headers, event.to_string());
+            return (StatusCode::OK, headers, payload);
         }
         notified.await;
     }
 }
 
-fn record(shared: &Shared, request_id: String, outcome: Outcome) -> StatusCode {
+fn record(shared: &Shared, request_id: String, outcome: Outcome, body: &Bytes) -> StatusCode {
+    lock(&shared.raw).insert(
+        request_id.clone(),
+        RawAnswer {
+            is_error: matches!(outcome, Outcome::Error(_)),
+            body: body.clone(),
+        },
+    );
     lock(&shared.done).push(Invocation {
         request_id,
         outcome,
@@ -178,7 +252,7 @@ async fn response(
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    record(&shared, id, Outcome::Response(json(&body)))
+    record(&shared, id, Outcome::Response(json(&body)), &body)
 }
 
 async fn error(
@@ -186,7 +260,7 @@ async fn error(
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    record(&shared, id, Outcome::Error(json(&body)))
+    record(&shared, id, Outcome::Error(json(&body)), &body)
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
