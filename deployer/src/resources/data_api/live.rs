@@ -251,7 +251,15 @@ impl DataApiId {
 
 impl DataApi {
     pub(super) async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
-        let apis = self.find_apis(aws).await?;
+        // What goes by name (the API, its key, its plan, the function's
+        // policy) at once; then what needs the API's id.
+        let (apis, keys, plans, permission) = tokio::join!(
+            self.find_apis(aws),
+            self.key_ids(aws),
+            self.usage_plans(aws),
+            crate::resources::function::policy_document(aws, &self.function_name),
+        );
+        let apis = apis?;
         let Some((api_id, tags)) = apis.first().cloned() else {
             return Ok(None);
         };
@@ -259,18 +267,24 @@ impl DataApi {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        let (routes, stage, permission, key, plan) = tokio::join!(
+        let (keys, plans) = (keys?, plans?);
+        let plan_id = plans.first().and_then(|p| p.id()).map(str::to_owned);
+        let linked_keys = async {
+            match &plan_id {
+                Some(plan_id) => self.usage_plan_key_ids(aws, plan_id).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (routes, stage, linked_keys) = tokio::join!(
             self.api_resources(aws, &api_id),
             aws.apigateway
                 .get_stage()
                 .rest_api_id(&api_id)
                 .stage_name(&self.api.stage)
                 .send(),
-            crate::resources::function::policy_document(aws, &self.function_name),
-            self.key_ids(aws),
-            self.usage_plans(aws),
+            linked_keys,
         );
-        let (keys, plans) = (key?, plan?);
+        let linked_keys = linked_keys?;
         fields.insert(field::COPIES, self.copies_of(&apis, &keys, &plans).field());
         let key = keys.into_iter().next();
         let plan = plans.into_iter().next();
@@ -313,11 +327,8 @@ impl DataApi {
             );
         }
         if let Some(plan) = plan {
-            let key_linked = match (&key, plan.id()) {
-                (Some((key_id, _, _)), Some(plan_id)) => self
-                    .usage_plan_key_ids(aws, plan_id)
-                    .await?
-                    .contains(key_id),
+            let key_linked = match (&key, &linked_keys) {
+                (Some((key_id, _, _)), Some(linked)) => linked.contains(key_id),
                 _ => false,
             };
             let stage = plan

@@ -12,7 +12,33 @@ pub struct BucketId {
 impl BucketId {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         let bucket = &self.bucket;
-        match aws.s3.head_bucket().bucket(bucket).send().await {
+        let s3 = &aws.s3;
+        // Every read at once (one round trip); the answers are looked at in
+        // order: a bucket that is missing or not ours is never compared.
+        let (
+            head,
+            tagging,
+            versioning,
+            encryption,
+            access,
+            policy,
+            lifecycle,
+            ownership,
+            replication,
+        ) = tokio::join!(
+            s3.head_bucket().bucket(bucket).send(),
+            s3.get_bucket_tagging().bucket(bucket).send(),
+            s3.get_bucket_versioning().bucket(bucket).send(),
+            s3.get_bucket_encryption().bucket(bucket).send(),
+            s3.get_public_access_block().bucket(bucket).send(),
+            s3.get_bucket_policy().bucket(bucket).send(),
+            s3.get_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .send(),
+            s3.get_bucket_ownership_controls().bucket(bucket).send(),
+            s3.get_bucket_replication().bucket(bucket).send(),
+        );
+        match head {
             Ok(_) => {}
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
                 return Ok(None);
@@ -22,7 +48,7 @@ impl BucketId {
             }
             Err(e) => return Err(self.error("HeadBucket", describe(&e))),
         }
-        let tags = match aws.s3.get_bucket_tagging().bucket(bucket).send().await {
+        let tags = match tagging {
             Ok(out) => out
                 .tag_set()
                 .iter()
@@ -35,18 +61,6 @@ impl BucketId {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        let s3 = &aws.s3;
-        let (versioning, encryption, access, policy, lifecycle, ownership, replication) = tokio::join!(
-            s3.get_bucket_versioning().bucket(bucket).send(),
-            s3.get_bucket_encryption().bucket(bucket).send(),
-            s3.get_public_access_block().bucket(bucket).send(),
-            s3.get_bucket_policy().bucket(bucket).send(),
-            s3.get_bucket_lifecycle_configuration()
-                .bucket(bucket)
-                .send(),
-            s3.get_bucket_ownership_controls().bucket(bucket).send(),
-            s3.get_bucket_replication().bucket(bucket).send(),
-        );
         let versioning = versioning.map_err(|e| self.error("GetBucketVersioning", describe(&e)))?;
         fields.insert(
             field::VERSIONING,
