@@ -31,8 +31,8 @@
 //!   (`{"errorType", "errorMessage"}`). The bootstrap exiting mid-invocation:
 //!   `Runtime.ExitError`; an init error: the document posted on
 //!   `…/init/error`; past the function's timeout (default 300 s):
-//!   `Sandbox.Timedout` and the environment is killed; a payload over 6 MB:
-//!   `Function.ResponseSizeTooLarge`; a bootstrap that cannot start:
+//!   `Sandbox.Timedout` and the environment is killed; a response over 6 MB:
+//!   `Function.ResponseSizeTooLarge` (the Runtime API refuses it); a bootstrap that cannot start:
 //!   `Runtime.InvalidEntrypoint`. `X-Amz-Log-Type: Tail` → `X-Amz-Log-Result`,
 //!   the last 4 KB of what the environment printed during the invocation
 //!   between START/END/REPORT lines.
@@ -393,16 +393,6 @@ impl LambdaInvoke {
                     .entry(name.to_owned())
                     .or_default()
                     .push(environment);
-                if !is_error && body.len() > MAX_PAYLOAD {
-                    return failure(
-                        request_id,
-                        "Function.ResponseSizeTooLarge",
-                        &format!(
-                            "Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."
-                        ),
-                        tail,
-                    );
-                }
                 Ended {
                     request_id,
                     function_error: is_error,

@@ -30,6 +30,9 @@ pub struct Invocation {
     pub answered_at: Instant,
 }
 
+/// Lambda's limit on a synchronous invocation's response.
+const MAX_RESPONSE: usize = 6 * 1024 * 1024;
+
 /// An event waiting for `…/invocation/next`.
 struct Pending {
     request_id: String,
@@ -101,6 +104,9 @@ impl RuntimeApi {
             )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
+            // Lambda takes responses up to 6 MB (axum's default limit is 2 MB);
+            // `response` refuses bigger ones as Lambda does.
+            .layer(axum::extract::DefaultBodyLimit::max(2 * MAX_RESPONSE))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -252,6 +258,19 @@ async fn response(
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
+    if body.len() > MAX_RESPONSE {
+        // What Lambda reports to the caller; the runtime is told 413.
+        let error = serde_json::json!({
+            "errorType": "Function.ResponseSizeTooLarge",
+            "errorMessage": format!(
+                "Response payload size ({} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE} bytes).",
+                body.len()
+            ),
+        });
+        let document = Bytes::from(error.to_string());
+        record(&shared, id, Outcome::Error(error), &document);
+        return StatusCode::PAYLOAD_TOO_LARGE;
+    }
     record(&shared, id, Outcome::Response(json(&body)), &body)
 }
 

@@ -407,6 +407,29 @@ async fn a_batch_is_one_transaction_all_or_nothing() {
         [["2"]]
     );
 
+    // AUTO_COMMIT: each statement commits on its own; the run stops at the failure.
+    let id = client
+        .batch_execute_statement()
+        .cluster_identifier(CLUSTER)
+        .database(DATABASE)
+        .execution_mode(aws_sdk_redshiftdata::types::ExecutionMode::AutoCommit)
+        .sqls("INSERT INTO t VALUES (30)")
+        .sqls("INSERT INTO t VALUES (30)")
+        .sqls("INSERT INTO t VALUES (40)")
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let (_, auto) = wait(client, &id).await;
+    assert_eq!(auto.status(), Some(&StatusString::Failed));
+    assert_eq!(
+        rows(&setup.postgres, "SELECT count(*) FROM t").await,
+        [["3"]]
+    );
+    finished(&execute(client, "DELETE FROM t WHERE id = 30").await);
+
     // A whole SQL file (several statements in one Sql) is one transaction too.
     let file = execute(
         client,
@@ -740,7 +763,21 @@ async fn results_page_and_statements_list() {
     assert_eq!(pages, 3);
     assert_eq!(values, (1..=5).map(Field::LongValue).collect::<Vec<_>>());
 
-    finished(&execute(client, "SELECT 1").await);
+    // WaitTimeSeconds: the answer says how it ended.
+    let waited = client
+        .execute_statement()
+        .cluster_identifier(CLUSTER)
+        .database(DATABASE)
+        .sql("SELECT 1")
+        .wait_time_seconds(10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        waited.status(),
+        Some(&aws_sdk_redshiftdata::types::StatementStatusString::Finished)
+    );
+    assert_eq!(waited.has_result_set(), Some(true));
     let listed = client
         .list_statements()
         .statement_name("paging")

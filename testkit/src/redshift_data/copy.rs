@@ -634,7 +634,10 @@ fn decimal_text(data: &[u8], scale: i32) -> Result<String, String> {
     let mut wide = [fill; 16];
     wide[16 - data.len()..].copy_from_slice(data);
     let value = i128::from_be_bytes(wide);
-    let scale = usize::try_from(scale).map_err(|_| format!("a decimal with scale {scale}"))?;
+    let scale = usize::try_from(scale)
+        .ok()
+        .filter(|s| *s <= 38)
+        .ok_or_else(|| format!("a decimal with scale {scale}"))?;
     let digits = value.unsigned_abs().to_string();
     let digits = format!("{digits:0>width$}", width = scale + 1);
     let (whole, fraction) = digits.split_at(digits.len() - scale);
