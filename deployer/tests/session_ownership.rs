@@ -341,3 +341,112 @@ async fn another_kind_of_the_same_aws_type_is_never_a_leftover() {
             .is_err()
     );
 }
+
+/// A resource that holds data and must be replaced to change: the engine's
+/// data rule, whatever the kind (the warehouse will be one).
+mod data_rule {
+    use std::sync::{Arc, Mutex};
+
+    use futures_util::future::BoxFuture;
+    use showcase_deploy::engine::{self, EngineError};
+    use showcase_deploy::resources::{
+        Address, Deleted, FieldChange, FieldSpec, FieldValue, Fields, Handle, Live, Owned,
+        Resource, ResourceError,
+    };
+
+    use super::*;
+
+    /// A cluster-like resource: its node type can only change by replacement.
+    struct Warehouse {
+        calls: Arc<Mutex<Vec<String>>>,
+    }
+
+    const FIELDS: &[FieldSpec] = &[FieldSpec::replace("node_type")];
+
+    impl Owned for Warehouse {
+        fn address(&self) -> Address {
+            Address {
+                kind: "warehouse",
+                name: "w".into(),
+            }
+        }
+        fn holds_data(&self) -> bool {
+            true
+        }
+        fn read<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+            let fields: Fields = [("node_type", FieldValue::Text("small".into()))].into();
+            Box::pin(async move { Ok(Some(Live::ours(fields, Handle::default()))) })
+        }
+        fn delete<'a>(
+            &'a self,
+            _: &'a Aws,
+            _: &'a Live,
+            delete_data: bool,
+        ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("delete {delete_data}"));
+            Box::pin(async move {
+                Ok(if delete_data {
+                    Deleted::Deleted
+                } else {
+                    Deleted::KeptData
+                })
+            })
+        }
+    }
+
+    impl Resource for Warehouse {
+        fn id(&self) -> &dyn Owned {
+            self
+        }
+        fn fields(&self) -> &'static [FieldSpec] {
+            FIELDS
+        }
+        fn desired(&self) -> Fields {
+            [("node_type", FieldValue::Text("large".into()))].into()
+        }
+        fn create<'a>(&'a self, _: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+            self.calls.lock().unwrap().push("create".into());
+            Box::pin(async { Ok(()) })
+        }
+        fn update<'a>(
+            &'a self,
+            _: &'a Aws,
+            _: &'a Live,
+            _: &'a [FieldChange],
+        ) -> BoxFuture<'a, Result<(), ResourceError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replacing_what_holds_data_needs_delete_data_and_the_plan_says_so() {
+        let moto = MotoServer::start();
+        let aws = Aws::connect_with("us-east-1", moto.config_loader()).await;
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let declared: Vec<Box<dyn Resource>> = vec![Box::new(Warehouse {
+            calls: Arc::clone(&calls),
+        })];
+        let plan = engine::plan(&aws, &declared, &[]).await.unwrap();
+        let text = showcase_deploy::report::plan_text(&plan);
+        assert!(
+            text.contains("± warehouse.w  replace: deletes data, refused without --delete-data"),
+            "{text}"
+        );
+        let refused = engine::apply(&aws, &declared, &[], &plan, false, &|_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, EngineError::WouldDeleteData(_)),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("warehouse.w"), "{refused}");
+        assert!(calls.lock().unwrap().is_empty(), "touched before refusing");
+        engine::apply(&aws, &declared, &[], &plan, true, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(*calls.lock().unwrap(), ["delete true", "create"]);
+    }
+}

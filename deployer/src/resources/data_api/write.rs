@@ -415,3 +415,29 @@ impl DataApiId {
         Ok(Deleted::Deleted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_an_id_is_an_error_at_that_call() {
+        let api = crate::stack::data_api(
+            &crate::config::parse(
+                "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n",
+                std::path::Path::new("stack.toml"),
+                &crate::config::Vars::default(),
+            )
+            .unwrap(),
+            "123456789012",
+        );
+        for missing in [None, Some("")] {
+            let error = api.created_id("CreateApiKey", missing).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "data_api.demo-data-api: CreateApiKey failed: the answer carried no id"
+            );
+        }
+        assert_eq!(api.created_id("CreateApiKey", Some("k1")).unwrap(), "k1");
+    }
+}
