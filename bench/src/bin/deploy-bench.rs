@@ -135,6 +135,18 @@ fn main() {
             b.wall.as_secs_f64()
         ));
     }
+    if let Some(fresh) = slow.iter().find(|m| m.name.starts_with("fresh up")) {
+        report.push_str(&format!(
+            "\nA fresh `up` makes {} requests ({} writes); its time at 50 ms is its critical path of dependent calls, \
+             not its count: the data API (CreateRestApi, then per route a resource, its method and its integration — \
+             one after the other, as API Gateway answers concurrent changes to one API with ConflictException — then \
+             the invoke grant, a deployment, the stage's throttling, the key and the usage plan) after the data-api \
+             function (after its role and log group), then a second pass that reads again and creates what needed the \
+             API's URL and key (the extractor, the key's SSM parameter). Independent resources go side by side: the \
+             bucket, the roles and the log groups cost one chain, not five.\n",
+            fresh.requests, fresh.mutating
+        ));
+    }
     if let Some(drift) = slow.iter().find(|m| m.name == "drift") {
         report.push_str(&format!(
             "\nThe reads of `drift` (and of every plan): {}.\n",
