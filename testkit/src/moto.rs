@@ -153,6 +153,12 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
+        // The front outlives the server (its thread never ends): let go of the
+        // stand-ins, so that their warm Lambda environments are killed.
+        *self
+            .stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Default::default();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -27,7 +27,8 @@
 //!   after it are ABORTED, and the batch is FAILED with the same error.
 //! - `DescribeStatement` (also `id:N` for a batch's Nth sub-statement):
 //!   `Status` SUBMITTED → STARTED → FINISHED | FAILED | ABORTED, `Error`
-//!   (`ERROR: <PostgreSQL's message>`, then `\n  DETAIL: …` when it has one),
+//!   (`ERROR: <PostgreSQL's message>` — `FATAL:` for a connection refused, e.g.
+//!   a missing database — then `\n  DETAIL: …` when it has one),
 //!   `HasResultSet`, `ResultRows` (rows returned or affected, rows loaded by a
 //!   COPY; -1 on a batch: read its `SubStatements`), `ResultSize`, `Duration`
 //!   (ns), `CreatedAt`/`UpdatedAt`, `RedshiftPid` (the PostgreSQL backend),
