@@ -1,8 +1,8 @@
 //! The two stand-ins together, as the pipeline on AWS uses them: the real
 //! extractor binary invoked through `Invoke` writes a day into moto's S3, and
 //! the pipeline's own Redshift SQL (sql/setup, sql/redshift) loads it through
-//! the Data API. The loaded staging rows equal what the local runner's
-//! decoding reads from the same objects.
+//! the Data API (tune.sql included). The loaded staging rows equal what the
+//! local runner's decoding reads from the same objects.
 
 use std::time::Duration;
 
@@ -133,6 +133,8 @@ async fn the_extractor_lands_a_day_in_s3_and_copy_loads_it_as_the_local_runner_r
     moto.serve_redshift_data(&warehouse);
     let data_api = aws_sdk_redshiftdata::Client::new(&config);
     run_sql(&data_api, render("sql/setup/schema.sql")).await;
+    // Redshift's physical design: checked against the tables, no change on PostgreSQL.
+    run_sql(&data_api, render("sql/redshift/tune.sql")).await;
     for entity in ["sales", "products", "customers"] {
         run_sql(
             &data_api,
