@@ -165,6 +165,35 @@ pub fn policy(stack: &Stack, account: &str, access: Access) -> serde_json::Value
             "Resource": (crate::resources::function_role::arns)(stack, account),
             "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
         }));
+        if let Some(crate::config::WarehouseConfig {
+            kind: crate::config::WarehouseKind::Cluster(_),
+            ..
+        }) = &stack.warehouse
+        {
+            // CreateCluster and ModifyClusterIamRoles hand the COPY role to Redshift.
+            statements.push(json!({
+                "Sid": "PassCopyRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": crate::resources::copy_role::arn(stack, account),
+                "Condition": {"StringEquals": {"iam:PassedToService": "redshift.amazonaws.com"}},
+            }));
+            // ManageMasterPassword: Redshift keeps the admin password in a
+            // secret it makes under `redshift!`, as the caller.
+            statements.push(json!({
+                "Sid": "ManagedAdminPassword",
+                "Effect": "Allow",
+                "Action": [
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:DeleteSecret",
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:RotateSecret",
+                    "secretsmanager:TagResource",
+                    "secretsmanager:UpdateSecret",
+                ],
+                "Resource": format!("arn:aws:secretsmanager:{}:{account}:secret:redshift!*", stack.region),
+            }));
+        }
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }

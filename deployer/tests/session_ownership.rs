@@ -279,10 +279,10 @@ async fn another_kind_of_the_same_aws_type_is_never_a_leftover() {
             .unwrap()
     };
     iam.create_role()
-        .role_name("owner-warehouse-copy-role")
+        .role_name("owner-scheduler-role")
         .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"redshift.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
         .tags(iam_tag("showcase:stack", "owner"))
-        .tags(iam_tag("showcase:kind", "copy_role"))
+        .tags(iam_tag("showcase:kind", "scheduler_role"))
         .send()
         .await
         .unwrap();
@@ -318,12 +318,12 @@ async fn another_kind_of_the_same_aws_type_is_never_a_leftover() {
     assert!(
         plan.changes
             .iter()
-            .all(|c| !c.address.name.contains("copy") && c.address.name != "owner-dags"),
+            .all(|c| !c.address.name.contains("scheduler") && c.address.name != "owner-dags"),
         "{plan:#?}"
     );
     session.down(&prepared, &plan, true, &quiet).await.unwrap();
     iam.get_role()
-        .role_name("owner-warehouse-copy-role")
+        .role_name("owner-scheduler-role")
         .send()
         .await
         .expect("the other kind's role was deleted");

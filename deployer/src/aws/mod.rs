@@ -20,6 +20,7 @@ pub struct Aws {
     pub apigateway: aws_sdk_apigateway::Client,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub redshift: aws_sdk_redshift::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
@@ -57,6 +58,9 @@ impl Aws {
         let lambda = aws_sdk_lambda::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let redshift = aws_sdk_redshift::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -74,6 +78,7 @@ impl Aws {
             apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
             iam: aws_sdk_iam::Client::from_conf(iam),
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
+            redshift: aws_sdk_redshift::Client::from_conf(redshift),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
             sts: aws_sdk_sts::Client::from_conf(sts),

@@ -7,13 +7,15 @@ mod model;
 mod rules;
 mod source;
 mod vars;
+mod warehouse;
 
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
-    ApiConfig, Architecture, FunctionConfig, FunctionName, LakeConfig, LifecycleRule, QuotaPeriod,
-    Stack,
+    ApiConfig, Architecture, ClusterConfig, ExistingWarehouse, FunctionConfig, FunctionName,
+    LakeConfig, LifecycleRule, QuotaPeriod, ServerlessConfig, Stack, WarehouseConfig,
+    WarehouseKind, WarehouseNetwork,
 };
 pub use rules::{KIND_TAG, LOG_RETENTION_DAYS, REGIONS, ROUTES, STACK_TAG};
 pub use vars::Vars;

@@ -16,6 +16,64 @@ pub struct Stack {
     pub lake: LakeConfig,
     pub functions: BTreeMap<FunctionName, FunctionConfig>,
     pub api: ApiConfig,
+    /// Absent: no warehouse, the stack is an API, two functions and a lake.
+    pub warehouse: Option<WarehouseConfig>,
+}
+
+/// The Redshift warehouse the pipeline loads the lake into.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarehouseConfig {
+    /// The database the pipeline's schemas live in.
+    pub database: String,
+    pub kind: WarehouseKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WarehouseKind {
+    /// A provisioned cluster the stack owns.
+    Cluster(ClusterConfig),
+    /// A Redshift Serverless namespace and workgroup the stack owns.
+    Serverless(ServerlessConfig),
+    /// A cluster or workgroup made by the user: read, never modified.
+    Existing(ExistingWarehouse),
+}
+
+/// Always encrypted, never publicly accessible, password managed by AWS:
+/// none of these is a setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    pub node_type: String,
+    /// 1: a single-node cluster.
+    pub nodes: u32,
+    pub admin_user: String,
+    pub port: u16,
+    pub network: WarehouseNetwork,
+    pub snapshot_retention_days: u32,
+    /// `ddd:hh24:mi-ddd:hh24:mi` (UTC); `None`: AWS picks one.
+    pub maintenance_window: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerlessConfig {
+    /// Redshift Processing Units: 4 (AWS's minimum) upward, in steps of 8 from 8.
+    pub base_capacity: u32,
+    pub max_capacity: Option<u32>,
+    pub admin_user: String,
+    pub port: u16,
+    pub network: WarehouseNetwork,
+}
+
+/// The user's VPC: the stack owns a subnet group made from these.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WarehouseNetwork {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExistingWarehouse {
+    Cluster(String),
+    Workgroup(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,6 +165,35 @@ pub(crate) mod raw {
         pub functions: FunctionsSection,
         #[serde(default)]
         pub api: ApiSection,
+        pub warehouse: Option<Spanned<WarehouseSection>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct WarehouseSection {
+        pub kind: Spanned<String>,
+        pub database: Option<Spanned<String>>,
+        pub admin_user: Option<Spanned<String>>,
+        pub port: Option<Spanned<i64>>,
+        #[serde(default)]
+        pub subnet_ids: Vec<Spanned<String>>,
+        #[serde(default)]
+        pub security_group_ids: Vec<Spanned<String>>,
+        // cluster
+        pub node_type: Option<Spanned<String>>,
+        pub nodes: Option<Spanned<i64>>,
+        pub snapshot_retention_days: Option<Spanned<i64>>,
+        pub maintenance_window: Option<Spanned<String>>,
+        /// Accepted only as `true`: a cluster is always encrypted.
+        pub encrypted: Option<Spanned<bool>>,
+        /// Accepted only as `false`: a warehouse is never public.
+        pub publicly_accessible: Option<Spanned<bool>>,
+        // serverless
+        pub base_capacity: Option<Spanned<i64>>,
+        pub max_capacity: Option<Spanned<i64>>,
+        // existing
+        pub cluster: Option<Spanned<String>>,
+        pub workgroup: Option<Spanned<String>>,
     }
 
     #[derive(Debug, Deserialize)]

@@ -64,19 +64,19 @@ pub const STACK_TAG: &str = "showcase:stack";
 /// The tag naming a resource's kind (`function_role`, `lake_bucket`, …).
 pub const KIND_TAG: &str = "showcase:kind";
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a SourceFile<'a>,
     vars: &'a Vars,
     errors: Vec<ConfigError>,
 }
 
 impl Checker<'_> {
-    fn fail(&mut self, span: Range<usize>, key: &str, message: impl Into<String>) {
+    pub(super) fn fail(&mut self, span: Range<usize>, key: &str, message: impl Into<String>) {
         self.errors.push(self.file.error(span, key, message));
     }
 
     /// A string with `${var.NAME}` substituted.
-    fn text(&mut self, value: &Spanned<String>, key: &str) -> Option<String> {
+    pub(super) fn text(&mut self, value: &Spanned<String>, key: &str) -> Option<String> {
         match self.vars.substitute(value.get_ref()) {
             Ok(text) => Some(text),
             Err(message) => {
@@ -86,7 +86,7 @@ impl Checker<'_> {
         }
     }
 
-    fn number(
+    pub(super) fn number(
         &mut self,
         value: Option<&Spanned<i64>>,
         key: &str,
@@ -164,6 +164,10 @@ pub(crate) fn validate(
         functions.insert(function, config);
     }
     let api = api(&mut check, &raw.api);
+    let warehouse = raw
+        .warehouse
+        .as_ref()
+        .and_then(|section| super::warehouse::warehouse(&mut check, section));
     if check.errors.is_empty() {
         Ok(Stack {
             name: name.unwrap_or_default(),
@@ -172,6 +176,7 @@ pub(crate) fn validate(
             lake,
             functions,
             api,
+            warehouse,
         })
     } else {
         check.errors.sort_by_key(|e| (e.line, e.column));

@@ -4,6 +4,8 @@
 //! that can be printed and tested without AWS.
 
 pub mod api_key_parameter;
+pub mod cluster;
+pub mod copy_role;
 pub mod data_api;
 mod diff;
 mod fields;
@@ -11,6 +13,8 @@ pub mod function;
 pub mod function_role;
 pub mod lake_bucket;
 pub mod log_group;
+pub mod role;
+pub mod subnet_group;
 pub(crate) mod tags;
 
 use futures_util::future::BoxFuture;
@@ -29,6 +33,9 @@ pub const KINDS: &[&Kind] = &[
     &function::SPEC,
     &data_api::SPEC,
     &api_key_parameter::SPEC,
+    &copy_role::SPEC,
+    &subnet_group::SPEC,
+    &cluster::SPEC,
 ];
 
 /// The stack's live candidates of a kind, by identity.

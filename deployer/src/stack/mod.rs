@@ -6,11 +6,10 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use showcase_extractor::env as extractor_env;
 
-use crate::config::{FunctionName, KIND_TAG, STACK_TAG, Stack};
+use crate::config::{FunctionName, KIND_TAG, STACK_TAG, Stack, WarehouseConfig, WarehouseKind};
 use crate::resources::api_key_parameter::{ApiKeyParameter, ParameterId, Secret};
 use crate::resources::data_api::{DataApi, DataApiId};
 use crate::resources::function::{Code, Function, FunctionId};
-use crate::resources::function_role::{FunctionRole, RoleId};
 use crate::resources::lake_bucket::{BucketId, LakeBucket};
 use crate::resources::log_group::{LogGroup, LogGroupId};
 use crate::resources::{Address, KNOWN_AFTER_APPLY, Resource};
@@ -193,14 +192,12 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
         tags: tags(crate::resources::lake_bucket::KIND),
     })];
     for (function, config) in &stack.functions {
-        let role = FunctionRole {
-            id: RoleId {
-                name: role_name(stack, *function),
-                stack: stack.name.clone(),
-            },
-            tags: tags(crate::resources::function_role::KIND),
-            policy: role_policy(stack, *function, account),
-        };
+        let role = crate::resources::function_role::role(
+            stack,
+            *function,
+            tags(crate::resources::function_role::KIND),
+            role_policy(stack, *function, account),
+        );
         let log_group = LogGroup {
             id: LogGroupId {
                 name: log_group_name(stack, *function),
@@ -242,6 +239,57 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
             }
         }
     }
+    if let Some(warehouse) = &stack.warehouse {
+        resources.extend(warehouse_resources(stack, warehouse, account, &tags));
+    }
+    resources
+}
+
+/// The COPY role, and for a cluster the stack owns its subnet group and the
+/// cluster itself.
+fn warehouse_resources(
+    stack: &Stack,
+    warehouse: &WarehouseConfig,
+    account: &str,
+    tags: &dyn Fn(&'static str) -> BTreeMap<String, String>,
+) -> Vec<Box<dyn Resource>> {
+    use crate::resources::{cluster, copy_role, subnet_group};
+    let role = copy_role::role(stack, tags(copy_role::KIND));
+    let mut depends = vec![role.address()];
+    let mut resources: Vec<Box<dyn Resource>> = vec![Box::new(role)];
+    let WarehouseKind::Cluster(config) = &warehouse.kind else {
+        // An existing warehouse is the user's: only the role is the stack's.
+        return resources;
+    };
+    let subnet_group = (!config.network.subnet_ids.is_empty()).then(|| subnet_group::SubnetGroup {
+        id: subnet_group::SubnetGroupId {
+            name: subnet_group::name(stack),
+            stack: stack.name.clone(),
+        },
+        subnet_ids: config.network.subnet_ids.clone(),
+        region: stack.region.clone(),
+        account: account.to_owned(),
+        tags: tags(subnet_group::KIND),
+    });
+    let subnet_group_name = subnet_group.as_ref().map(|g| g.id.name.clone());
+    if let Some(group) = subnet_group {
+        depends.push(group.address());
+        resources.push(Box::new(group));
+    }
+    resources.push(Box::new(cluster::Cluster {
+        id: cluster::ClusterId {
+            name: cluster::name(stack),
+            stack: stack.name.clone(),
+            depends,
+        },
+        config: config.clone(),
+        database: warehouse.database.clone(),
+        copy_role_arn: copy_role::arn(stack, account),
+        subnet_group: subnet_group_name,
+        region: stack.region.clone(),
+        account: account.to_owned(),
+        tags: tags(cluster::KIND),
+    }));
     resources
 }
 
@@ -296,7 +344,15 @@ mod tests {
             ..Context::default()
         }
         .with_values_known_after_apply();
-        let resources = resources(&stack(), &context);
+        // With a warehouse cluster in a VPC: every kind there is.
+        let text = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\nkind = \"cluster\"\nsubnet_ids = [\"subnet-1\"]\n";
+        let stack = crate::config::parse(
+            text,
+            std::path::Path::new("stack.toml"),
+            &crate::config::Vars::default(),
+        )
+        .unwrap();
+        let resources = resources(&stack, &context);
         let mut kinds: Vec<&str> = Vec::new();
         for resource in &resources {
             let desired: Vec<&str> = resource.desired().keys().copied().collect();

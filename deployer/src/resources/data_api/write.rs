@@ -418,8 +418,6 @@ impl DataApiId {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn an_answer_without_an_id_is_an_error_at_that_call() {
         let api = crate::stack::data_api(
