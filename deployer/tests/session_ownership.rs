@@ -450,3 +450,43 @@ mod data_rule {
         assert_eq!(*calls.lock().unwrap(), ["delete true", "create"]);
     }
 }
+
+/// Every listing pages to the end: with API Gateway answering two items a
+/// page and the stack's API, key and plan behind others' on later pages, the
+/// stack is still found whole (a read that stopped at the first page would
+/// plan to create them again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listing_pages_to_the_end() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let session = session(&moto, dir.path()).await;
+    let hand = moto.sdk_config("us-east-1").await;
+    let gateway = aws_sdk_apigateway::Client::new(&hand);
+    for i in 0..5 {
+        gateway
+            .create_rest_api()
+            .name(format!("someone-else-{i}"))
+            .send()
+            .await
+            .unwrap();
+        gateway
+            .create_api_key()
+            .name("owner-data-api-key")
+            .send()
+            .await
+            .unwrap();
+        gateway
+            .create_usage_plan()
+            .name("owner-data-api-plan")
+            .send()
+            .await
+            .unwrap();
+    }
+    moto.page_api_gateway_listings(2);
+    session.up(false, &no_plan, &quiet).await.unwrap();
+    let drift = session.plan().await.unwrap();
+    assert!(!drift.has_changes(), "{drift:#?}");
+    // The front really pages: a listing gives two items at a time.
+    let plans = gateway.get_usage_plans().limit(500).send().await.unwrap();
+    assert_eq!(plans.items().len(), 2, "a page of two");
+}

@@ -145,6 +145,15 @@ impl MotoServer {
             .lambda = Some(stand_in.clone());
     }
 
+    /// From now on API Gateway's listings come in pages of at most `items`
+    /// (moto answers everything at once), so that paging is exercised.
+    pub fn page_api_gateway_listings(&self, items: usize) {
+        self.stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .api_gateway_page = Some(items);
+    }
+
     /// What moto logged: the real reason behind an SDK parse error is here.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()

@@ -14,6 +14,11 @@
 //!   Redshift Data API (`X-Amz-Target: RedshiftData.*`) to `RedshiftData`.
 //!   Everything else, and those too while no stand-in is installed, goes to
 //!   moto; so the tool, boto3 and Airflow reach every service at one endpoint.
+//! - once a test asks (`MotoServer::page_api_gateway_listings`), it pages API
+//!   Gateway's listings (`GET /restapis`, `/apikeys`, `/usageplans`, a REST
+//!   API's `/resources`, a plan's `/keys`) as API Gateway does, by `limit`
+//!   and an opaque `position`: moto answers every item at once, so without
+//!   this a client that stops after the first page would pass every test.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -42,6 +47,9 @@ const ROOT_FIXES: &[(&str, &str)] = &[
 pub(crate) struct StandIns {
     pub(crate) redshift_data: Option<crate::RedshiftData>,
     pub(crate) lambda: Option<crate::LambdaInvoke>,
+    /// Items per page of API Gateway's listings (the smaller of this and the
+    /// request's `limit`); `None`: moto's single page.
+    pub(crate) api_gateway_page: Option<usize>,
 }
 
 pub(crate) type SharedStandIns = Arc<RwLock<StandIns>>;
@@ -166,7 +174,18 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     let status = answer.status();
     let headers = answer.headers().clone();
     let bytes = answer.bytes().await.unwrap_or_default();
-    let fixed = fix_root(&bytes);
+    let page_size = upstream
+        .stand_ins
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .api_gateway_page;
+    let fixed = match page_size {
+        Some(size) if parts.method == axum::http::Method::GET && status.is_success() => {
+            page_listing(parts.uri.path(), parts.uri.query(), size, &bytes)
+                .unwrap_or_else(|| fix_root(&bytes))
+        }
+        _ => fix_root(&bytes),
+    };
     let mut response = Response::builder().status(status);
     for (name, value) in &headers {
         if name != "content-length" && name != "transfer-encoding" && name != "connection" {
@@ -193,4 +212,75 @@ fn fix_root(body: &Bytes) -> Bytes {
         }
     }
     body.clone()
+}
+
+/// One page of an API Gateway listing, as API Gateway answers it: `item`
+/// cut to the page, `position` naming where the next one starts (absent on
+/// the last). `None` when the request is not such a listing.
+fn page_listing(path: &str, query: Option<&str>, page_size: usize, body: &Bytes) -> Option<Bytes> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let listing = matches!(
+        segments.as_slice(),
+        ["restapis"]
+            | ["apikeys"]
+            | ["usageplans"]
+            | ["restapis", _, "resources"]
+            | ["usageplans", _, "keys"]
+    );
+    if !listing {
+        return None;
+    }
+    let param = |name: &str| {
+        query?
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    };
+    let limit = param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(25)
+        .min(page_size)
+        .max(1);
+    let start = param("position")
+        .and_then(|p| p.strip_prefix("p").and_then(|n| n.parse::<usize>().ok()))
+        .unwrap_or(0);
+    let mut document: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let items = document.get_mut("item")?.as_array_mut()?;
+    let total = items.len();
+    let page: Vec<serde_json::Value> = items.drain(..).skip(start).take(limit).collect();
+    document["item"] = serde_json::Value::Array(page);
+    if start + limit < total {
+        document["position"] = serde_json::Value::String(format!("p{}", start + limit));
+    }
+    serde_json::to_vec(&document).ok().map(Bytes::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listings_are_cut_into_pages_with_a_position() {
+        let body = Bytes::from(r#"{"item":[{"id":"a"},{"id":"b"},{"id":"c"}]}"#);
+        let first: serde_json::Value = serde_json::from_slice(
+            &page_listing("/restapis", Some("limit=500"), 2, &body).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(first["item"].as_array().unwrap().len(), 2);
+        let next = first["position"].as_str().unwrap().to_owned();
+        let second: serde_json::Value = serde_json::from_slice(
+            &page_listing(
+                "/restapis",
+                Some(&format!("limit=500&position={next}")),
+                2,
+                &body,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(second["item"][0]["id"], "c");
+        assert!(second.get("position").is_none());
+        assert!(page_listing("/restapis/abc", None, 2, &body).is_none());
+    }
 }
