@@ -371,3 +371,96 @@ async fn copies_left_by_concurrent_ups_are_found_and_removed() {
     let plans = gateway.get_usage_plans().send().await.unwrap();
     assert_eq!(plans.items().len(), 1);
 }
+
+/// What a colleague with console access could open up on the API, beyond
+/// what stack.toml names: a resource policy, a second stage (without the
+/// stage's throttling), a route switched to another authorization. Each is
+/// drift, and up takes it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_opened_by_hand_is_drift_and_up_closes_it() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (aws, context, hand) = setup(&moto, dir.path()).await;
+    let gateway = aws_sdk_apigateway::Client::new(&hand);
+    let all = resources(STACK, &context);
+    up(&aws, &all).await;
+    let apis = gateway.get_rest_apis().send().await.unwrap();
+    let api_id = apis.items()[0].id().unwrap().to_owned();
+
+    gateway
+        .update_rest_api()
+        .rest_api_id(&api_id)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/policy")
+                .value(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"*"}]}"#)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    gateway
+        .create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name("open")
+        .send()
+        .await
+        .unwrap();
+    let resources = gateway
+        .get_resources()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let sales = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/sales"))
+        .and_then(|r| r.id())
+        .unwrap()
+        .to_owned();
+    gateway
+        .delete_method()
+        .rest_api_id(&api_id)
+        .resource_id(&sales)
+        .http_method("GET")
+        .send()
+        .await
+        .unwrap();
+    gateway
+        .put_method()
+        .rest_api_id(&api_id)
+        .resource_id(&sales)
+        .http_method("GET")
+        .authorization_type("AWS_IAM")
+        .api_key_required(true)
+        .send()
+        .await
+        .unwrap();
+
+    let drift = engine::plan(&aws, &all, &[]).await.unwrap();
+    let mut changed = api_changes(&drift);
+    changed.sort_unstable();
+    assert_eq!(
+        changed,
+        ["resource_policy", "routes", "stages"],
+        "{drift:#?}"
+    );
+
+    up(&aws, &all).await;
+    let again = engine::plan(&aws, &all, &[]).await.unwrap();
+    assert!(!again.has_changes(), "{again:#?}");
+    let stages = gateway
+        .get_stages()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = stages
+        .item()
+        .iter()
+        .filter_map(|s| s.stage_name())
+        .collect();
+    assert_eq!(names, ["prod"]);
+}

@@ -222,6 +222,29 @@ impl DataApiId {
         Ok(resources)
     }
 
+    /// The names of the API's stages, sorted.
+    pub(super) async fn stage_names(
+        &self,
+        aws: &Aws,
+        api_id: &str,
+    ) -> Result<Vec<String>, ResourceError> {
+        let stages = aws
+            .apigateway
+            .get_stages()
+            .rest_api_id(api_id)
+            .send()
+            .await
+            .map_err(|e| self.error("GetStages", describe(&e)))?;
+        let mut names: Vec<String> = stages
+            .item()
+            .iter()
+            .filter_map(|s| s.stage_name())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// The ids of the keys linked to a usage plan, all pages.
     pub(super) async fn usage_plan_key_ids(
         &self,
@@ -275,7 +298,7 @@ impl DataApi {
                 None => Ok(None),
             }
         };
-        let (routes, stage, linked_keys) = tokio::join!(
+        let (routes, stage, linked_keys, stages) = tokio::join!(
             self.api_resources(aws, &api_id),
             aws.apigateway
                 .get_stage()
@@ -283,6 +306,20 @@ impl DataApi {
                 .stage_name(&self.api.stage)
                 .send(),
             linked_keys,
+            self.stage_names(aws, &api_id),
+        );
+        fields.insert(field::STAGES, FieldValue::Json(json!(stages?)));
+        // The listing the API was found in carries its resource policy.
+        let policy = super::all_rest_apis(aws)
+            .await?
+            .iter()
+            .find(|api| api.id() == Some(api_id.as_str()))
+            .and_then(|api| api.policy())
+            .filter(|policy| !policy.is_empty())
+            .map(str::to_owned);
+        fields.insert(
+            field::RESOURCE_POLICY,
+            policy.map_or_else(|| FieldValue::Text("none".into()), |p| FieldValue::json(&p)),
         );
         let linked_keys = linked_keys?;
         fields.insert(field::COPIES, self.copies_of(&apis, &keys, &plans).field());
@@ -363,6 +400,10 @@ impl DataApi {
             .filter_map(|resource| {
                 let path = resource.path().filter(|path| *path != "/")?;
                 let method = resource.resource_methods().and_then(|m| m.get("GET"));
+                let authorization = method
+                    .and_then(|m| m.authorization_type())
+                    .unwrap_or("NONE")
+                    .to_owned();
                 let (api_key_required, integration) = match method {
                     Some(method) => {
                         let integration = method.method_integration().map(|i| {
@@ -379,7 +420,7 @@ impl DataApi {
                     }
                     None => (false, "no GET method".into()),
                 };
-                Some(json!({"path": path, "api_key_required": api_key_required, "integration": integration}))
+                Some(json!({"path": path, "authorization": authorization, "api_key_required": api_key_required, "integration": integration}))
             })
             .collect();
         routes.sort_by_key(|r| r["path"].to_string());

@@ -37,6 +37,11 @@ mod field {
     pub const USAGE_PLAN: &str = "usage_plan";
     /// Tagged copies of the API, key or plan besides the ones in use: none.
     pub const COPIES: &str = "copies";
+    /// The REST API's resource policy (who else may call it): none.
+    pub const RESOURCE_POLICY: &str = "resource_policy";
+    /// Every stage deployed: the configured one only (another, made by hand,
+    /// would serve the API without its throttling).
+    pub const STAGES: &str = "stages";
 }
 
 const FIELDS: &[FieldSpec] = &[
@@ -47,6 +52,8 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::update(field::API_KEY),
     FieldSpec::update(field::USAGE_PLAN),
     FieldSpec::update(field::COPIES),
+    FieldSpec::update(field::RESOURCE_POLICY),
+    FieldSpec::update(field::STAGES),
 ];
 
 /// The data API by its identity: its name (which its key and plan share)
@@ -212,7 +219,7 @@ impl DataApi {
         routes.sort();
         FieldValue::Json(json!(routes
             .into_iter()
-            .map(|path| json!({"path": path, "api_key_required": true, "integration": format!("AWS_PROXY {}", self.integration_uri(region))}))
+            .map(|path| json!({"path": path, "authorization": "NONE", "api_key_required": true, "integration": format!("AWS_PROXY {}", self.integration_uri(region))}))
             .collect::<Vec<_>>()))
     }
 
@@ -249,6 +256,11 @@ impl DataApi {
         fields.insert(field::API_KEY, FieldValue::Text("enabled".into()));
         fields.insert(field::USAGE_PLAN, self.usage_plan_field());
         fields.insert(field::COPIES, live::Copies::default().field());
+        fields.insert(field::RESOURCE_POLICY, FieldValue::Text("none".into()));
+        fields.insert(
+            field::STAGES,
+            FieldValue::Json(json!([self.api.stage.clone()])),
+        );
         fields
     }
 }
@@ -372,6 +384,7 @@ pub const SPEC: Kind = Kind {
             read("API Gateway", "GetRestApis", &["apigateway:GET"]),
             read("API Gateway", "GetResources", &["apigateway:GET"]),
             read("API Gateway", "GetStage", &["apigateway:GET"]),
+            read("API Gateway", "GetStages", &["apigateway:GET"]),
             read("API Gateway", "GetApiKeys", &["apigateway:GET"]),
             // The key's value: plans compare its hash with the parameter's.
             read("API Gateway", "GetApiKey", &["apigateway:GET"]),
@@ -387,6 +400,8 @@ pub const SPEC: Kind = Kind {
             write("API Gateway", "PutIntegration", &["apigateway:PUT"]),
             write("API Gateway", "CreateDeployment", &["apigateway:POST"]),
             write("API Gateway", "UpdateStage", &["apigateway:PATCH"]),
+            write("API Gateway", "UpdateRestApi", &["apigateway:PATCH"]),
+            write("API Gateway", "DeleteStage", &["apigateway:DELETE"]),
             write(
                 "API Gateway",
                 "CreateApiKey",

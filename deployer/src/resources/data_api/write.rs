@@ -102,6 +102,29 @@ impl DataApi {
         if changed(field::API_KEY) || changed(field::USAGE_PLAN) {
             self.sync_usage_plan(aws, api_id).await?;
         }
+        if changed(field::RESOURCE_POLICY) {
+            // No resource policy: only the API key and the stage's throttling decide.
+            aws.apigateway
+                .update_rest_api()
+                .rest_api_id(api_id)
+                .patch_operations(patch("/policy", String::new()))
+                .send()
+                .await
+                .map_err(|e| self.error("UpdateRestApi", describe(&e)))?;
+        }
+        if changed(field::STAGES) {
+            for stage in self.stage_names(aws, api_id).await? {
+                if stage != self.api.stage {
+                    aws.apigateway
+                        .delete_stage()
+                        .rest_api_id(api_id)
+                        .stage_name(&stage)
+                        .send()
+                        .await
+                        .map_err(|e| self.error("DeleteStage", describe(&e)))?;
+                }
+            }
+        }
         if let Some(change) = changes.iter().find(|c| c.field == field::TAGS) {
             let arn = format!("arn:aws:apigateway:{}::/restapis/{api_id}", aws.region);
             let (set, removed) = crate::resources::tags::tag_delta(change);
