@@ -154,6 +154,38 @@ async fn hand_made_look_alikes_are_never_taken() {
     let drift = session.plan().await.unwrap();
     assert!(!drift.has_changes(), "{drift:#?}");
 
+    // Tags AWS keeps for itself (CloudFormation's on an adopted resource) are
+    // no drift: nobody could remove them.
+    let lambda = aws_sdk_lambda::Client::new(&hand);
+    let function = lambda
+        .get_function()
+        .function_name("owner-extractor")
+        .send()
+        .await
+        .unwrap();
+    let arn = function
+        .configuration()
+        .unwrap()
+        .function_arn()
+        .unwrap()
+        .to_owned();
+    lambda
+        .tag_resource()
+        .resource(&arn)
+        .tags("aws:cloudformation:stack-name", "showcase-data-pipeline")
+        .send()
+        .await
+        .unwrap();
+    let tagged = lambda.list_tags().resource(&arn).send().await.unwrap();
+    assert!(
+        tagged
+            .tags()
+            .unwrap()
+            .contains_key("aws:cloudformation:stack-name")
+    );
+    let drift = session.plan().await.unwrap();
+    assert!(!drift.has_changes(), "aws: tags are drift: {drift:#?}");
+
     // down removes ours and leaves theirs.
     let (prepared, plan) = session.down_plan().await.unwrap();
     session.down(&prepared, &plan, true, &quiet).await.unwrap();
