@@ -6,6 +6,8 @@
 
 #[cfg(feature = "deploy")]
 pub mod aws;
+#[cfg(feature = "deploy")]
+pub mod aws_run;
 pub mod build;
 pub mod config;
 #[cfg(feature = "deploy")]

@@ -19,6 +19,8 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
     about,
     after_help = "Examples:
   showcase-deploy run --local --date 2024-03-01           the whole pipeline on this machine, no AWS
+  showcase-deploy run --from 2024-03-01 --to 2024-03-07   a backfill on the deployed stack
+  showcase-deploy sql --date 2024-03-01                   what that run sends to Redshift
   showcase-deploy validate --var lake_bucket=my-lake      check stack.toml without calling AWS
   showcase-deploy plan --var lake_bucket=my-lake          what `up` would change, field by field
   showcase-deploy up --var lake_bucket=my-lake            build and deploy
@@ -107,16 +109,24 @@ enum Command {
         #[arg(long)]
         account: Option<String>,
     },
-    /// Run the pipeline on this machine: no AWS account needed.
+    /// Run the pipeline for a day or days, in date order: on the deployed stack, or --local.
     ///
-    /// Serves the data API on localhost, extracts each day into a local lake
-    /// directory, loads and transforms it on PostgreSQL (Redshift's stand-in),
-    /// in the order of the pipeline's task graph. Days run in date order.
+    /// On the deployed stack (stack.toml with a [warehouse], after `up`): each
+    /// extract invokes the extractor function, each SQL task runs its file
+    /// through the Redshift Data API in one transaction, a failed check stops
+    /// the day naming it, before any dimension or fact is touched.
     ///
+    /// --local: no AWS account needed. Serves the data API on localhost,
+    /// extracts each day into a local lake directory, loads and transforms it
+    /// on PostgreSQL (Redshift's stand-in), in the order of the same task graph.
     /// PostgreSQL: DATABASE_URL if set, otherwise a throwaway cluster of the
     /// installed PostgreSQL under --state-dir, stopped at the end unless --keep.
     #[command(verbatim_doc_comment)]
     Run(RunOpts),
+    /// Print exactly what `run` sends for a date on the deployed stack: every
+    /// task in order, each SQL task's statements (one transaction) rendered
+    /// with the stack's real names (schema, lake, COPY role).
+    Sql(SqlOpts),
 }
 
 /// sysexits.h EX_USAGE.
@@ -125,8 +135,8 @@ const EXIT_USAGE: u8 = 64;
 /// What `run` runs, and where.
 #[derive(Args)]
 struct RunOpts {
-    /// Run locally (the only mode so far).
-    #[arg(long, required = true)]
+    /// Run on this machine (no AWS account) instead of on the deployed stack.
+    #[arg(long)]
     local: bool,
     /// The day to run (YYYY-MM-DD). Or give --from and --to for a backfill.
     #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
@@ -137,26 +147,38 @@ struct RunOpts {
     /// Last day of a backfill (inclusive).
     #[arg(long, requires = "from")]
     to: Option<String>,
-    /// Sales rows per day.
-    #[arg(long, default_value_t = 50)]
+    /// Sales rows per day (--local; the deployed API's volume is its own setting).
+    #[arg(long, default_value_t = 50, requires = "local")]
     rows: u64,
-    /// Where local state lives: the lake and the throwaway PostgreSQL cluster.
-    #[arg(long, default_value = ".showcase")]
+    /// Where local state lives: the lake and the throwaway PostgreSQL cluster (--local).
+    #[arg(long, default_value = ".showcase", requires = "local")]
     state_dir: PathBuf,
     /// The warehouse schema.
     #[arg(long, default_value = "showcase_data_pipeline")]
     schema: String,
-    /// Leave the throwaway PostgreSQL running at the end and print how to connect.
-    #[arg(long)]
+    /// Leave the throwaway PostgreSQL running at the end and print how to connect (--local).
+    #[arg(long, requires = "local")]
     keep: bool,
+    /// The stack file (without --local).
+    #[arg(long, default_value = "stack.toml", conflicts_with = "local")]
+    stack: PathBuf,
+    /// A value for ${var.NAME} in the stack file (repeatable; without --local).
+    #[arg(long = "var", value_name = "NAME=VALUE", conflicts_with = "local")]
+    vars: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
 }
 
 impl RunOpts {
-    fn args(self) -> commands::RunArgs {
+    fn run(self) -> Result<(), String> {
         let json = matches!(self.output, Output::Json);
-        commands::RunArgs {
+        let local = self.local;
+        let stack = commands::StackArgs {
+            stack: self.stack,
+            vars: self.vars,
+            json,
+        };
+        let args = commands::RunArgs {
             date: self.date,
             from: self.from,
             to: self.to,
@@ -165,7 +187,45 @@ impl RunOpts {
             schema: self.schema,
             keep: self.keep,
             json,
+        };
+        if local {
+            commands::run_local(args)
+        } else {
+            commands::run_on_aws(args, &stack)
         }
+    }
+}
+
+/// Which days' SQL `sql` prints, for which stack.
+#[derive(Args)]
+struct SqlOpts {
+    /// The day (YYYY-MM-DD). Or give --from and --to.
+    #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
+    date: Option<String>,
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// The warehouse schema.
+    #[arg(long, default_value = "showcase_data_pipeline")]
+    schema: String,
+    #[command(flatten)]
+    stack: StackOpts,
+}
+
+impl SqlOpts {
+    fn print(self) -> Result<(), String> {
+        let args = commands::RunArgs {
+            date: self.date,
+            from: self.from,
+            to: self.to,
+            rows: 0,
+            state_dir: PathBuf::new(),
+            schema: self.schema,
+            keep: false,
+            json: false,
+        };
+        commands::print_sql(args, &self.stack.args())
     }
 }
 
@@ -236,7 +296,8 @@ fn main() -> ExitCode {
             read_only,
             account,
         } => commands::permissions(&stack.args(), read_only, account),
-        Command::Run(run) => commands::run_local(run.args()).map(|()| 0),
+        Command::Run(run) => run.run().map(|()| 0),
+        Command::Sql(sql) => sql.print().map(|()| 0),
     };
     match outcome {
         Ok(status) => ExitCode::from(status),

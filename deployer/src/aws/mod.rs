@@ -21,6 +21,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub redshift: aws_sdk_redshift::Client,
+    /// The warehouse's SQL (`run` on AWS): statements through the Redshift Data API.
+    pub redshiftdata: aws_sdk_redshiftdata::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
@@ -61,6 +63,9 @@ impl Aws {
         let redshift = aws_sdk_redshift::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let redshiftdata = aws_sdk_redshiftdata::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -79,6 +84,7 @@ impl Aws {
             iam: aws_sdk_iam::Client::from_conf(iam),
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             redshift: aws_sdk_redshift::Client::from_conf(redshift),
+            redshiftdata: aws_sdk_redshiftdata::Client::from_conf(redshiftdata),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
             sts: aws_sdk_sts::Client::from_conf(sts),

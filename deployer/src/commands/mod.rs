@@ -3,15 +3,21 @@
 
 mod local;
 #[cfg(feature = "deploy")]
+mod on_aws;
+#[cfg(feature = "deploy")]
 mod stack;
 #[cfg(not(feature = "deploy"))]
 mod without_deploy;
 
 pub use local::{RunArgs, run_local};
 #[cfg(feature = "deploy")]
+pub use on_aws::{print_sql, run_on_aws};
+#[cfg(feature = "deploy")]
 pub use stack::{down, drift, outputs, permissions, plan, up, validate};
 #[cfg(not(feature = "deploy"))]
-pub use without_deploy::{down, drift, outputs, permissions, plan, up, validate};
+pub use without_deploy::{
+    down, drift, outputs, permissions, plan, print_sql, run_on_aws, up, validate,
+};
 
 /// Which stack file, with which values, and how to print.
 #[cfg_attr(not(feature = "deploy"), allow(dead_code))]

@@ -1,7 +1,7 @@
 //! The stack commands in a build without the `deploy` feature (the quick
 //! first build the README starts with): each says how to get them.
 
-use super::{StackArgs, Status};
+use super::{RunArgs, StackArgs, Status};
 
 fn unavailable() -> Result<Status, String> {
     Err(
@@ -38,4 +38,12 @@ pub fn outputs(_: &StackArgs, _: bool) -> Result<Status, String> {
 
 pub fn permissions(_: &StackArgs, _: bool, _: Option<String>) -> Result<Status, String> {
     unavailable()
+}
+
+pub fn run_on_aws(_: RunArgs, _: &StackArgs) -> Result<(), String> {
+    unavailable().map(|_| ())
+}
+
+pub fn print_sql(_: RunArgs, _: &StackArgs) -> Result<(), String> {
+    unavailable().map(|_| ())
 }
