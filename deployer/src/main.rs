@@ -125,7 +125,8 @@ enum Command {
     Run(RunOpts),
     /// Print exactly what `run` sends for a date on the deployed stack: every
     /// task in order, each SQL task's statements (one transaction) rendered
-    /// with the stack's real names (schema, lake, COPY role).
+    /// with the stack's real names (schema, lake, COPY role). Calls no AWS
+    /// service but STS, and not that with --account.
     Sql(SqlOpts),
 }
 
@@ -209,8 +210,15 @@ struct SqlOpts {
     /// The warehouse schema.
     #[arg(long, default_value = "showcase_data_pipeline")]
     schema: String,
-    #[command(flatten)]
-    stack: StackOpts,
+    /// The AWS account id for the COPY role's ARN [default: the credentials' account, from STS].
+    #[arg(long)]
+    account: Option<String>,
+    /// The stack file.
+    #[arg(long, default_value = "stack.toml")]
+    stack: PathBuf,
+    /// A value for ${var.NAME} in the stack file (repeatable); SHOWCASE_VAR_NAME works too.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
 }
 
 impl SqlOpts {
@@ -225,7 +233,12 @@ impl SqlOpts {
             keep: false,
             json: false,
         };
-        commands::print_sql(args, &self.stack.args())
+        let stack = commands::StackArgs {
+            stack: self.stack,
+            vars: self.vars,
+            json: false,
+        };
+        commands::print_sql(args, &stack, self.account)
     }
 }
 

@@ -122,10 +122,21 @@ fn bad_input_is_refused_with_a_message_naming_it() {
             64,
         ),
         // Without --local, run is on the deployed stack: local-only flags are usage errors.
-        (vec!["run", "--date", "2024-03-01", "--rows", "10"], "--local", 64),
+        (
+            vec!["run", "--date", "2024-03-01", "--rows", "10"],
+            "--local",
+            64,
+        ),
         (vec!["run", "--date", "2024-03-01", "--keep"], "--local", 64),
         (
-            vec!["run", "--local", "--date", "2024-03-01", "--stack", "x.toml"],
+            vec![
+                "run",
+                "--local",
+                "--date",
+                "2024-03-01",
+                "--stack",
+                "x.toml",
+            ],
             "--stack",
             64,
         ),

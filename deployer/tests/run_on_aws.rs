@@ -529,6 +529,21 @@ async fn the_cli_runs_days_on_the_stack_and_prints_their_sql() {
         assert!(sql.contains(expected), "{expected} not in:\n{sql}");
     }
     assert!(!sql.contains("{{"), "{sql}");
+    let output = run(vec![
+        "sql",
+        "--date",
+        "2024-03-04",
+        "--account",
+        "210987654321",
+    ])
+    .await;
+    let other = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert_eq!(
+        other,
+        sql.replace("123456789012", "210987654321"),
+        "only the account differs"
+    );
 
     // A stack without a warehouse says what to do.
     std::fs::write(&stack, STACK_TOML.split("[warehouse]").next().unwrap()).unwrap();

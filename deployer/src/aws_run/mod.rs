@@ -19,7 +19,7 @@ use showcase_extractor::{Entity, ExtractSummary};
 pub use data_api::{DataApi, Polling, Rows, SqlAuth, SqlEndpoint, SqlTarget, StatementError};
 pub use extract::{ExtractError, LakeNames};
 pub use statements::SqlNames;
-pub use target::{TargetError, resolve};
+pub use target::{TargetError, extractor_function, resolve, sql_names};
 
 use crate::local::warehouse::DayFigures;
 use crate::local::{DayOutcome, PhaseTimes};

@@ -30,6 +30,24 @@ pub enum TargetError {
     Account(String),
 }
 
+/// The names the SQL is rendered with: no AWS call (the account is given).
+pub fn sql_names(stack: &Stack, schema: &str, account: &str) -> Result<SqlNames, TargetError> {
+    if stack.warehouse.is_none() {
+        return Err(TargetError::NoWarehouse(stack.name.clone()));
+    }
+    Ok(SqlNames {
+        schema: schema.to_owned(),
+        lake_bucket: stack.lake.bucket.clone(),
+        lake_prefix: stack.lake.prefix.clone(),
+        copy_role_arn: copy_role::arn(stack, account),
+    })
+}
+
+/// The extractor function `run` invokes.
+pub fn extractor_function(stack: &Stack) -> String {
+    function::name(stack, FunctionName::Extractor)
+}
+
 /// Everything `run` needs, for the stack as `stack.toml` describes it.
 pub async fn resolve(aws: &Aws, stack: &Stack, schema: &str) -> Result<AwsTarget, TargetError> {
     let warehouse = stack
@@ -37,6 +55,7 @@ pub async fn resolve(aws: &Aws, stack: &Stack, schema: &str) -> Result<AwsTarget
         .as_ref()
         .ok_or_else(|| TargetError::NoWarehouse(stack.name.clone()))?;
     let account = aws.account_id().await.map_err(TargetError::Account)?;
+    let names = sql_names(stack, schema, &account)?;
     let (endpoint, auth) = match &warehouse.kind {
         WarehouseKind::Cluster(config) => {
             let id = cluster::name(stack);
@@ -53,18 +72,13 @@ pub async fn resolve(aws: &Aws, stack: &Stack, schema: &str) -> Result<AwsTarget
         WarehouseKind::Serverless(_) => return Err(TargetError::Serverless),
     };
     Ok(AwsTarget {
-        extractor_function: function::name(stack, FunctionName::Extractor),
+        extractor_function: extractor_function(stack),
         sql: SqlTarget {
             endpoint,
             database: warehouse.database.clone(),
             auth,
         },
-        names: SqlNames {
-            schema: schema.to_owned(),
-            lake_bucket: stack.lake.bucket.clone(),
-            lake_prefix: stack.lake.prefix.clone(),
-            copy_role_arn: copy_role::arn(stack, &account),
-        },
+        names,
     })
 }
 

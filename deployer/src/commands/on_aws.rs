@@ -92,14 +92,29 @@ pub fn run_on_aws(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
 }
 
 /// `sql --date D`: every task of the day in order, with exactly the
-/// statements `run` sends (one batch, one transaction, per task).
-pub fn print_sql(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
+/// statements `run` sends (one batch, one transaction, per task). Needs no
+/// deployed resource: only the account, for the COPY role's ARN (from STS
+/// unless given).
+pub fn print_sql(
+    args: RunArgs,
+    stack_args: &StackArgs,
+    account: Option<String>,
+) -> Result<(), String> {
     let (first, last) = days(&args)?;
     let stack = load(stack_args)?;
-    let target = runtime()?.block_on(async { connect(&stack, &args.schema).await.map(|t| t.1) })?;
+    showcase_deploy::pipeline::check_schema_name(&args.schema)
+        .map_err(|e| format!("--schema: {e}"))?;
+    let account = match account {
+        Some(account) => account,
+        None => {
+            runtime()?.block_on(async { Aws::connect(&stack.region).await.account_id().await })?
+        }
+    };
+    let names = aws_run::sql_names(&stack, &args.schema, &account).map_err(|e| e.to_string())?;
+    let extractor = aws_run::extractor_function(&stack);
     for day in first.through(last) {
         println!("-- {day}");
-        for (task, sqls) in statements::day_plan(&target.names, day).map_err(|e| e.to_string())? {
+        for (task, sqls) in statements::day_plan(&names, day).map_err(|e| e.to_string())? {
             match sqls {
                 None => {
                     let entity = match task.step {
@@ -108,7 +123,7 @@ pub fn print_sql(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
                     };
                     println!(
                         "\n-- task {}: Invoke {} {{\"date\": \"{day}\", \"entity\": \"{entity}\"}}",
-                        task.id, target.extractor_function,
+                        task.id, extractor,
                     );
                 }
                 Some(sqls) => {
@@ -122,7 +137,7 @@ pub fn print_sql(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
                 println!(
                     "\n-- only when setup_schema created the schema: tune_tables, one statement at a time"
                 );
-                for sql in statements::tune(&target.names, day).map_err(|e| e.to_string())? {
+                for sql in statements::tune(&names, day).map_err(|e| e.to_string())? {
                     println!("{sql};");
                 }
             }

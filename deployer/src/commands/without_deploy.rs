@@ -44,6 +44,6 @@ pub fn run_on_aws(_: RunArgs, _: &StackArgs) -> Result<(), String> {
     unavailable().map(|_| ())
 }
 
-pub fn print_sql(_: RunArgs, _: &StackArgs) -> Result<(), String> {
+pub fn print_sql(_: RunArgs, _: &StackArgs, _: Option<String>) -> Result<(), String> {
     unavailable().map(|_| ())
 }
