@@ -10,15 +10,20 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use showcase_dataset::Day;
 use showcase_deploy::aws::Aws;
 use showcase_deploy::aws_run::{
     AwsPipeline, AwsRunError, AwsTarget, ExtractError, Polling, SqlAuth, SqlEndpoint, SqlNames,
     SqlTarget, TaskError,
 };
+use showcase_deploy::config::{self, FunctionName, Vars};
 use showcase_deploy::local::Pipeline;
 use showcase_deploy::local::warehouse::Warehouse;
 use showcase_deploy::report::day_line;
+use showcase_deploy::resources::function::Code;
+use showcase_deploy::session::Session;
 use showcase_testkit::{
     LambdaFunction, LambdaInvoke, MotoServer, Postgres, RedshiftData, cargo_bin,
 };
@@ -57,14 +62,17 @@ impl Drop for Stage {
 }
 
 impl Stage {
-    async fn start() -> Stage {
+    /// `lake`: make the lake bucket by hand (else `up` makes it).
+    async fn start(lake: bool) -> Stage {
         let extractor =
             tokio::task::spawn_blocking(|| cargo_bin("showcase-extractor", "extractor"))
                 .await
                 .unwrap();
         let moto = MotoServer::start();
         let aws = Aws::connect_with("us-east-1", moto.config_loader()).await;
-        aws.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+        if lake {
+            aws.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+        }
         let lambda = LambdaInvoke::new();
         moto.serve_lambda(&lambda);
         let postgres = Postgres::start();
@@ -217,7 +225,7 @@ impl Stage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_days_on_aws_leave_every_table_as_the_local_run_does() {
-    let stage = Stage::start().await;
+    let stage = Stage::start(true).await;
     let days: Vec<Day> = day("2024-03-01").through(day("2024-03-03")).collect();
 
     let mut on_aws = stage.pipeline(EXTRACTOR);
@@ -305,7 +313,7 @@ async fn three_days_on_aws_leave_every_table_as_the_local_run_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_check_stops_the_day_naming_it_and_a_function_error_fails_the_extract() {
-    let mut stage = Stage::start().await;
+    let mut stage = Stage::start(true).await;
     stage
         .pipeline(EXTRACTOR)
         .run_day(day("2024-03-01"))
@@ -430,30 +438,60 @@ kind = "cluster"
 database = "showcase"
 "#;
 
-/// The binary as a user runs it, at moto's endpoint: `run` on the stack
-/// stack.toml names (cluster `demo-warehouse`, function `demo-extractor`,
-/// the COPY role of the account) and `sql` printing what it sends.
+/// The functions' code for `up` (Invoke runs the real extractor through the stand-in).
+fn code(dir: &std::path::Path) -> BTreeMap<FunctionName, Code> {
+    FunctionName::ALL
+        .into_iter()
+        .map(|f| {
+            let zip = showcase_deploy::build::bootstrap_zip(f.as_str().as_bytes()).unwrap();
+            let path = dir.join(format!("{}.zip", f.as_str()));
+            std::fs::write(&path, &zip).unwrap();
+            let sha256 = showcase_deploy::build::code_sha256(&zip);
+            (f, Code { zip: path, sha256 })
+        })
+        .collect()
+}
+
+/// The issue's proof, as a user runs it: `up` on moto (the lake, the COPY
+/// role, the cluster `demo-warehouse`, the function `demo-extractor`), then
+/// the binary's `run --from D1 --to D5` at moto's endpoint: every table and
+/// every day's figures equal what `run --local` gives for the same days.
+/// Then `sql` prints what it sent, and a stack without a warehouse is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_cli_runs_days_on_the_stack_and_prints_their_sql() {
-    let stage = Stage::start().await;
-    // moto reports no MasterPasswordSecretArn: the run falls back to the
-    // admin user with IAM credentials (DbUser).
-    stage
-        .aws
-        .redshift
-        .create_cluster()
-        .cluster_identifier(CLUSTER)
-        .node_type("ra3.large")
-        .cluster_type("single-node")
-        .db_name("showcase")
-        .master_username("showcase_admin")
-        .master_user_password("Unused-Passw0rd")
-        .send()
-        .await
-        .unwrap();
+async fn up_then_run_from_d1_to_d5_on_the_stack_equals_run_local() {
+    let stage = Stage::start(false).await;
     let dir = tempfile::tempdir().unwrap();
     let stack = dir.path().join("stack.toml");
     std::fs::write(&stack, STACK_TOML).unwrap();
+    let parsed = config::parse(STACK_TOML, &stack, &Vars::default()).unwrap();
+    Session::new(stage.aws.clone(), parsed, code(dir.path()))
+        .up(false, &|_| {}, &|_| {})
+        .await
+        .unwrap();
+    let copy_role = stage
+        .aws
+        .iam
+        .get_role()
+        .role_name("demo-warehouse-copy-role")
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_owned();
+    assert_eq!(copy_role, COPY_ROLE);
+    // moto evaluates the lake's TLS-only policy and its endpoint is plain
+    // HTTP: without the policy the extractor and the COPY reach the lake.
+    stage
+        .aws
+        .s3
+        .delete_bucket_policy()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+
     let binary = env!("CARGO_BIN_EXE_showcase-deploy");
     let run = |args: Vec<&str>| {
         let binary = binary.to_owned();
@@ -481,30 +519,69 @@ async fn the_cli_runs_days_on_the_stack_and_prints_their_sql() {
         "--from",
         "2024-03-01",
         "--to",
-        "2024-03-02",
+        "2024-03-04",
         "--output",
         "json",
     ])
     .await;
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    assert!(
+        output.status.success(),
+        "{stderr}\n{}\n{}",
+        stage.lambda.log(EXTRACTOR),
+        stage
+            .moto
+            .log()
+            .lines()
+            .filter(|l| l.contains("demo-lake"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let days: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(days.as_array().unwrap().len(), 2, "{days}");
-    assert_eq!(days[1]["day"], "2024-03-02");
-    assert_eq!(days[1]["figures"]["transaction_count"], ROWS);
-    let output = run(vec!["run", "--date", "2024-03-03"]).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(days.as_array().unwrap().len(), 4, "{days}");
+    let output = run(vec!["run", "--date", "2024-03-05"]).await;
+    let last_line = String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(
-        stdout.starts_with(&format!("2024-03-03  extracted {ROWS} sales,")),
-        "{stdout}"
-    );
+
+    // The same five days with run --local's pipeline, on a database of its own.
+    stage.postgres.create_database("local").await;
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = Warehouse::connect(&stage.postgres.url("local"), SCHEMA)
+        .await
+        .unwrap();
+    let mut local = Pipeline::start(ROWS, lake.path(), warehouse).await.unwrap();
+    let mut local_days = Vec::new();
+    for d in day("2024-03-01").through(day("2024-03-05")) {
+        local_days.push(local.run_day(d).await.unwrap());
+    }
+    for (i, on_aws) in days.as_array().unwrap().iter().enumerate() {
+        let expected = serde_json::to_value(&local_days[i]).unwrap();
+        assert_eq!(on_aws["day"], expected["day"]);
+        assert_eq!(on_aws["figures"], expected["figures"], "day {i}");
+        for (got, want) in on_aws["extracted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(expected["extracted"].as_array().unwrap())
+        {
+            assert_eq!(
+                (&got["entity"], &got["rows"]),
+                (&want["entity"], &want["rows"])
+            );
+        }
+    }
+    assert_eq!(last_line, day_line(&local_days[4]));
+    assert_eq!(stage.dump("showcase").await, stage.dump("local").await);
+
+    // Who ran what: the stack's cluster and database; moto reports no
+    // MasterPasswordSecretArn, so the admin user with IAM credentials.
     let statements = stage.warehouse.statements();
-    assert!(!statements.is_empty());
     assert!(statements.iter().all(|s| {
         s.cluster_identifier.as_deref() == Some(CLUSTER)
             && s.db_user.as_deref() == Some("showcase_admin")
