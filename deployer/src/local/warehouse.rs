@@ -98,6 +98,18 @@ impl Warehouse {
         };
         let transaction = self.client.transaction().await.map_err(error)?;
         transaction.batch_execute(&sql).await.map_err(error)?;
+        if let Some(entity) = rewrites_stage(file) {
+            // The quality files rewrite their staging table: fresh statistics
+            // for the plans of the checks and transforms that read it next.
+            transaction
+                .batch_execute(&format!(
+                    "ANALYZE {}.stage_{}",
+                    self.schema,
+                    entity.as_str()
+                ))
+                .await
+                .map_err(error)?;
+        }
         transaction.commit().await.map_err(error)
     }
 
@@ -162,8 +174,11 @@ impl Warehouse {
             .transaction()
             .await
             .map_err(|e| load_error(describe(&e)))?;
+        // TRUNCATE, not the Redshift file's DELETE: the quality file rewrites
+        // staging every day, and DELETE would leave the dead rows of every
+        // previous day for each scan (and ANALYZE) to wade through.
         transaction
-            .execute(&format!("DELETE FROM {table}"), &[])
+            .execute(&format!("TRUNCATE {table}"), &[])
             .await
             .map_err(|e| load_error(describe(&e)))?;
         let sink = transaction
@@ -186,6 +201,13 @@ impl Warehouse {
             }
         }
         let rows = sink.finish().await.map_err(|e| load_error(describe(&e)))?;
+        // Without statistics of today's load the planner works from whatever
+        // autovacuum last saw (an empty table, say) and picks nested loops
+        // over 100,000 staged rows.
+        transaction
+            .execute(&format!("ANALYZE {table}"), &[])
+            .await
+            .map_err(|e| load_error(describe(&e)))?;
         transaction
             .commit()
             .await
@@ -235,6 +257,19 @@ impl Warehouse {
             transaction_count: number(8),
         })
     }
+}
+
+/// The staging table a pipeline file rewrites in place, if any.
+fn rewrites_stage(file: &SqlFile) -> Option<Entity> {
+    use crate::pipeline::files;
+    [
+        (files::QUALITY_SALES, Entity::Sales),
+        (files::QUALITY_PRODUCTS, Entity::Products),
+        (files::QUALITY_CUSTOMERS, Entity::Customers),
+    ]
+    .into_iter()
+    .find(|(quality, _)| quality.path == file.path)
+    .map(|(_, entity)| entity)
 }
 
 /// The sales Parquet file as CSV chunks of about 1 MB, in staging column order.
