@@ -25,7 +25,8 @@ use showcase_deploy::report::day_line;
 use showcase_deploy::resources::function::Code;
 use showcase_deploy::session::Session;
 use showcase_testkit::{
-    LambdaFunction, LambdaInvoke, MotoServer, Postgres, RedshiftData, cargo_bin,
+    LambdaFunction, LambdaInvoke, MotoServer, Postgres, RedshiftData, RedshiftDataSettings,
+    cargo_bin,
 };
 use tokio_postgres::SimpleQueryMessage;
 
@@ -628,4 +629,68 @@ async fn up_then_run_from_d1_to_d5_on_the_stack_equals_run_local() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("has no [warehouse]"), "{stderr}");
+}
+
+/// A statement that does not finish within the polling bound fails the task
+/// saying so, and is cancelled (ABORTED), not left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_that_runs_too_long_fails_its_task_and_is_cancelled() {
+    let moto = MotoServer::start();
+    let aws = Aws::connect_with("us-east-1", moto.config_loader()).await;
+    let postgres = Postgres::start();
+    postgres.create_database("showcase").await;
+    let warehouse = RedshiftData::with_settings(
+        &postgres.url("postgres"),
+        RedshiftDataSettings {
+            min_running: Duration::from_secs(2),
+            ..RedshiftDataSettings::default()
+        },
+    );
+    moto.serve_redshift_data(&warehouse);
+    let mut pipeline = AwsPipeline::new(
+        aws.lambda.clone(),
+        aws.redshiftdata.clone(),
+        AwsTarget {
+            extractor_function: EXTRACTOR.to_owned(),
+            sql: SqlTarget {
+                endpoint: SqlEndpoint::Cluster(CLUSTER.to_owned()),
+                database: "showcase".to_owned(),
+                auth: SqlAuth::DbUser("showcase_admin".to_owned()),
+            },
+            names: SqlNames {
+                schema: SCHEMA.to_owned(),
+                lake_bucket: BUCKET.to_owned(),
+                lake_prefix: PREFIX.to_owned(),
+                copy_role_arn: COPY_ROLE.to_owned(),
+            },
+        },
+        Polling {
+            first: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+            limit: Duration::from_millis(400),
+        },
+    );
+    let started = std::time::Instant::now();
+    let error = pipeline.run_day(day("2024-03-01")).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "bounded");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("2024-03-01 setup_schema: sql/setup/schema.sql: statement ")
+            && text.contains("not finished after")
+            && text.ends_with("cancelled"),
+        "{text}"
+    );
+    // The stand-in ends a cancelled statement once its held time is up:
+    // ABORTED then, where one not cancelled would be FINISHED.
+    let mut statements = warehouse.statements();
+    while statements[0].status == "STARTED" && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        statements = warehouse.statements();
+    }
+    assert_eq!(statements.len(), 1, "nothing ran after it");
+    assert_eq!(statements[0].status, "ABORTED");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "cancelled, not finished"
+    );
 }

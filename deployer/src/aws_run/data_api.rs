@@ -112,6 +112,22 @@ pub struct Rows {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// The warehouse and credentials on a `BatchExecuteStatement` or
+/// `ExecuteStatement` call (two builder types with the same setters).
+macro_rules! on_target {
+    ($call:expr, $target:expr) => {{
+        let call = match &$target.endpoint {
+            SqlEndpoint::Cluster(id) => $call.cluster_identifier(id),
+            SqlEndpoint::Workgroup(name) => $call.workgroup_name(name),
+        };
+        match &$target.auth {
+            SqlAuth::Secret(arn) => call.secret_arn(arn),
+            SqlAuth::DbUser(user) => call.db_user(user),
+            SqlAuth::Iam => call,
+        }
+    }};
+}
+
 #[derive(Debug, Clone)]
 pub struct DataApi {
     client: aws_sdk_redshiftdata::Client,
@@ -134,21 +150,13 @@ impl DataApi {
 
     /// Runs `sqls` in one transaction: all of them or none.
     pub async fn batch(&self, name: &str, sqls: Vec<String>) -> Result<(), StatementError> {
-        let mut call = self
+        let call = self
             .client
             .batch_execute_statement()
             .database(&self.target.database)
             .statement_name(name)
             .set_sqls(Some(sqls));
-        call = match &self.target.endpoint {
-            SqlEndpoint::Cluster(id) => call.cluster_identifier(id),
-            SqlEndpoint::Workgroup(name) => call.workgroup_name(name),
-        };
-        call = match &self.target.auth {
-            SqlAuth::Secret(arn) => call.secret_arn(arn),
-            SqlAuth::DbUser(user) => call.db_user(user),
-            SqlAuth::Iam => call,
-        };
+        let call = on_target!(call, self.target);
         let answer = call.send().await.map_err(|e| StatementError::Call {
             call: "BatchExecuteStatement",
             detail: describe(&e),
@@ -162,21 +170,13 @@ impl DataApi {
 
     /// Runs one statement on its own (its own transaction).
     pub async fn execute(&self, name: &str, sql: &str) -> Result<String, StatementError> {
-        let mut call = self
+        let call = self
             .client
             .execute_statement()
             .database(&self.target.database)
             .statement_name(name)
             .sql(sql);
-        call = match &self.target.endpoint {
-            SqlEndpoint::Cluster(id) => call.cluster_identifier(id),
-            SqlEndpoint::Workgroup(name) => call.workgroup_name(name),
-        };
-        call = match &self.target.auth {
-            SqlAuth::Secret(arn) => call.secret_arn(arn),
-            SqlAuth::DbUser(user) => call.db_user(user),
-            SqlAuth::Iam => call,
-        };
+        let call = on_target!(call, self.target);
         let answer = call.send().await.map_err(|e| StatementError::Call {
             call: "ExecuteStatement",
             detail: describe(&e),
