@@ -178,6 +178,7 @@ impl RunOpts {
             stack: self.stack,
             vars: self.vars,
             json,
+            markdown: false,
         };
         let args = commands::RunArgs {
             date: self.date,
@@ -237,6 +238,7 @@ impl SqlOpts {
             stack: self.stack,
             vars: self.vars,
             json: false,
+            markdown: false,
         };
         commands::print_sql(args, &stack, self.account)
     }
@@ -261,6 +263,7 @@ impl StackOpts {
             stack: self.stack,
             vars: self.vars,
             json: matches!(self.output, Output::Json),
+            markdown: matches!(self.output, Output::Markdown),
         }
     }
 }
@@ -269,6 +272,8 @@ impl StackOpts {
 enum Output {
     Text,
     Json,
+    /// A table for a pull request comment or a job summary (plan and drift).
+    Markdown,
 }
 
 fn main() -> ExitCode {
@@ -337,7 +342,7 @@ fn run_build(arch: Architecture, out: Option<PathBuf>, output: Output) -> Result
             "{}",
             serde_json::to_string_pretty(&artifacts).map_err(|e| e.to_string())?
         ),
-        Output::Text => {
+        Output::Text | Output::Markdown => {
             for a in &artifacts {
                 println!(
                     "{:<10} {:>9} bytes zipped  glibc {:<5} sha256 {}  {}",

@@ -285,3 +285,55 @@ fn missing_credentials_say_how_to_get_them() {
         "{message}"
     );
 }
+
+/// `drift --output markdown` is the table a reviewer reads; under GitHub
+/// Actions the same run annotates each drifted field and writes the table to
+/// the job summary, with the exit code unchanged. From a real drift on moto.
+#[test]
+fn drift_as_markdown_and_as_github_annotations() {
+    let cli = Cli::new();
+    let up = cli.run(&["up"]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = cli.moto.sdk_config("us-east-1").await;
+        aws_sdk_cloudwatchlogs::Client::new(&config)
+            .put_retention_policy()
+            .log_group_name("/aws/lambda/cli-data-api")
+            .retention_in_days(7)
+            .send()
+            .await
+            .unwrap();
+    });
+    let expected = "### showcase-deploy drift\n\n\
+        | resource | state | live → stack.toml |\n|---|---|---|\n\
+        | `log_group./aws/lambda/cli-data-api` | drifted | **retention_days**: `7` → `14` |\n\
+        \nDrift in 1 of 9 resources; `showcase-deploy up` repairs it.\n";
+
+    let markdown = cli.run(&["drift", "--output", "markdown"]);
+    assert_eq!(markdown.status.code(), Some(2), "{}", text(&markdown));
+    assert_eq!(String::from_utf8_lossy(&markdown.stdout), expected);
+
+    let summary = cli.dir.path().join("summary.md");
+    let summary_path = summary.to_string_lossy().into_owned();
+    let actions = cli.run_with_env(
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary_path.as_str()),
+        ],
+        &["drift"],
+    );
+    assert_eq!(actions.status.code(), Some(2), "{}", text(&actions));
+    let stdout = String::from_utf8_lossy(&actions.stdout);
+    let annotations: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(
+        annotations,
+        [
+            "::warning title=drift: log_group./aws/lambda/cli-data-api::retention_days: live 7, stack.toml 14"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&summary).unwrap(),
+        format!("{expected}\n")
+    );
+}

@@ -25,6 +25,8 @@ pub struct StackArgs {
     pub stack: std::path::PathBuf,
     pub vars: Vec<String>,
     pub json: bool,
+    /// `--output markdown` (plan and drift; the other commands print text).
+    pub markdown: bool,
 }
 
 /// Exit status of a successful command: 0, or 2 for "changes pending" / "drift found".

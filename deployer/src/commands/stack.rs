@@ -9,7 +9,10 @@ use showcase_deploy::build;
 use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{DestroyOutcome, Event, Plan};
 use showcase_deploy::permissions;
-use showcase_deploy::report::{ApplyProgress, down_plan_text, drift_text, interactive, plan_text};
+use showcase_deploy::report::{
+    ApplyProgress, down_plan_text, drift_markdown, drift_text, github, interactive, plan_markdown,
+    plan_text,
+};
 use showcase_deploy::resources::function::Code;
 use showcase_deploy::session::Session;
 
@@ -115,8 +118,13 @@ pub fn plan(args: &StackArgs) -> Result<Status, String> {
         .map_err(|e| e.to_string())?;
     if args.json {
         print_json(&plan)?
+    } else if args.markdown {
+        print!("{}", plan_markdown(&plan))
     } else {
         print!("{}", plan_text(&plan))
+    }
+    if github::active() {
+        github::write_step_summary(&plan_markdown(&plan))?;
     }
     Ok(if plan.has_changes() {
         CHANGES_PENDING
@@ -136,8 +144,16 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
         print_json(
             &serde_json::json!({ "drifted": plan.has_changes(), "resources": plan.changes }),
         )?;
+    } else if args.markdown {
+        print!("{}", drift_markdown(&plan));
     } else {
         print!("{}", drift_text(&plan));
+    }
+    if github::active() {
+        for line in github::drift_annotations(&plan) {
+            println!("{line}");
+        }
+        github::write_step_summary(&drift_markdown(&plan))?;
     }
     Ok(if plan.has_changes() {
         CHANGES_PENDING
@@ -172,10 +188,18 @@ pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Statu
             }
         };
         let session = session(&stack, code).await;
-        let plans = session
-            .up(delete_data, &show, &report)
-            .await
-            .map_err(|e| e.to_string())?;
+        let plans = session.up(delete_data, &show, &report).await.map_err(|e| {
+            let message = e.to_string();
+            if github::active() {
+                println!("{}", github::error_annotation("up", &message));
+            }
+            message
+        })?;
+        if github::active()
+            && let Some(first) = plans.first()
+        {
+            github::write_step_summary(&plan_markdown(first))?;
+        }
         let outputs = session.outputs(false).await.map_err(|e| e.to_string())?;
         if args.json {
             print_json(&serde_json::json!({ "plans": plans, "outputs": outputs }))?;

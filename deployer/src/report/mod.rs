@@ -4,7 +4,11 @@
 
 #[cfg(feature = "deploy")]
 mod apply;
+#[cfg(feature = "deploy")]
+pub mod github;
 mod local_run;
+#[cfg(feature = "deploy")]
+mod markdown;
 #[cfg(feature = "deploy")]
 mod plan;
 mod progress;
@@ -12,6 +16,8 @@ mod progress;
 #[cfg(feature = "deploy")]
 pub use apply::ApplyProgress;
 pub use local_run::day_line;
+#[cfg(feature = "deploy")]
+pub use markdown::{drift_markdown, plan_markdown};
 #[cfg(feature = "deploy")]
 pub use plan::{down_plan_text, drift_text, plan_text};
 pub use progress::Progress;

@@ -33,6 +33,22 @@ impl Cli {
         self.run_with_bucket("cli-lake", args)
     }
 
+    /// `run` with extra environment (GitHub Actions' variables, say).
+    #[allow(dead_code)]
+    pub fn run_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+            .current_dir(showcase_testkit::workspace_root())
+            .args(args)
+            .args(["--stack"])
+            .arg(self.dir.path().join("stack.toml"))
+            .args(["--var", "bucket=cli-lake"])
+            .envs(self.moto.aws_env())
+            .env("CI", "true")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    }
+
     pub fn run_with_bucket(&self, bucket: &str, args: &[&str]) -> Output {
         // From the repository root: `up` builds the real functions there.
         Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
