@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Tests scripts/install-release.sh (what the GitHub Action installs with)
+# against fake releases: a small executable and a SHA256SUMS file, served from
+# a local directory and over HTTP on loopback. A good binary is installed; a
+# tampered one is refused (exit 1, "checksum mismatch", nothing installed); a
+# release without this platform's binary says so with exit 3 (the action then
+# builds from source). Prints "N passed, N failed"; exit 0 only if all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+install=$PWD/scripts/install-release.sh
+tmp=$(mktemp -d)
+server=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+not_ok() { failed=$((failed + 1)); echo "FAILED: $*"; }
+
+target=x86_64-unknown-linux-gnu
+asset=showcase-deploy-$target
+
+# release DIR: a fake release in DIR (the binary for $target and one other, and SHA256SUMS).
+release() {
+  mkdir -p "$1"
+  printf '#!/bin/sh\necho "showcase-deploy 9.9.9 (fake release)"\n' >"$1/$asset"
+  printf '#!/bin/sh\necho other\n' >"$1/showcase-deploy-aarch64-apple-darwin"
+  (cd "$1" && sha256sum showcase-deploy-* >SHA256SUMS)
+}
+
+# run NAME EXPECTED_EXIT ARGS...: runs the install script, keeps its stderr in $tmp/NAME.err.
+run() {
+  local name=$1 want=$2 code=0
+  shift 2
+  "$install" "$@" 2>"$tmp/$name.err" || code=$?
+  if [ "$code" = "$want" ]; then
+    return 0
+  fi
+  not_ok "$name: exit $code, expected $want: $(cat "$tmp/$name.err")"
+  return 1
+}
+
+# 1. A good release from a directory installs a binary that runs.
+release "$tmp/good"
+if run good 0 --from "$tmp/good" --dest "$tmp/bin-good" --target "$target"; then
+  if [ "$("$tmp/bin-good/showcase-deploy")" = "showcase-deploy 9.9.9 (fake release)" ]; then
+    ok "a verified binary is installed and runs"
+  else
+    not_ok "the installed binary does not run as released"
+  fi
+fi
+
+# 2. A tampered binary (the checksum file unchanged) is refused, and nothing is installed.
+release "$tmp/tampered"
+printf 'echo pwned\n' >>"$tmp/tampered/$asset"
+if run tampered 1 --from "$tmp/tampered" --dest "$tmp/bin-tampered" --target "$target"; then
+  if grep -q "checksum mismatch for $asset" "$tmp/tampered.err" && grep -q "refusing to install" "$tmp/tampered.err" &&
+    [ ! -e "$tmp/bin-tampered/showcase-deploy" ] && [ ! -e "$tmp/bin-tampered/.showcase-deploy.partial" ]; then
+    ok "a tampered binary is refused: $(cat "$tmp/tampered.err")"
+  else
+    not_ok "tampered: wrong message or something was installed: $(cat "$tmp/tampered.err")"
+  fi
+fi
+
+# 3. A tampered binary does not replace an installed good one.
+cp "$tmp/bin-good/showcase-deploy" "$tmp/keep"
+if run tampered-over-good 1 --from "$tmp/tampered" --dest "$tmp/bin-good" --target "$target" &&
+  cmp -s "$tmp/keep" "$tmp/bin-good/showcase-deploy"; then
+  ok "a refused download leaves the installed binary alone"
+else
+  not_ok "a refused download changed the installed binary"
+fi
+
+# 4. A release without this target's binary: exit 3 (the action falls back to cargo install).
+if run missing 3 --from "$tmp/good" --dest "$tmp/bin-missing" --target aarch64-unknown-linux-gnu; then
+  grep -q "has no showcase-deploy-aarch64-unknown-linux-gnu" "$tmp/missing.err" &&
+    ok "no asset for the target: exit 3, said so" || not_ok "missing: message: $(cat "$tmp/missing.err")"
+fi
+
+# 5. A malformed checksum line is an error, not a fallback.
+release "$tmp/malformed"
+printf 'nothex  %s\n' "$asset" >"$tmp/malformed/SHA256SUMS"
+run malformed 1 --from "$tmp/malformed" --dest "$tmp/bin-malformed" --target "$target" &&
+  ok "a malformed SHA256SUMS is refused"
+
+# 6. The same over HTTP (how the action downloads): good, tampered, and a release that does not exist (404).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$tmp" >"$tmp/http.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do
+  curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+  sleep 0.1
+done
+base=http://127.0.0.1:$port
+if run http-good 0 --from "$base/good" --dest "$tmp/bin-http" --target "$target" &&
+  [ "$("$tmp/bin-http/showcase-deploy")" = "showcase-deploy 9.9.9 (fake release)" ]; then
+  ok "over HTTP: a verified binary is installed"
+else
+  not_ok "over HTTP: the good release was not installed"
+fi
+if run http-tampered 1 --from "$base/tampered" --dest "$tmp/bin-http-tampered" --target "$target" &&
+  grep -q "checksum mismatch" "$tmp/http-tampered.err" && [ ! -e "$tmp/bin-http-tampered/showcase-deploy" ]; then
+  ok "over HTTP: a tampered binary is refused"
+else
+  not_ok "over HTTP: tampered: $(cat "$tmp/http-tampered.err" 2>/dev/null)"
+fi
+run http-no-release 3 --from "$base/no-such-release" --dest "$tmp/bin-none" --target "$target" &&
+  ok "over HTTP: no such release (404): exit 3"
+
+# 7. This machine's own target is detected (x86_64/arm64 Linux, arm64 macOS).
+case "$(uname -s)/$(uname -m)" in
+  Linux/x86_64) here=x86_64-unknown-linux-gnu ;;
+  Linux/aarch64) here=aarch64-unknown-linux-gnu ;;
+  Darwin/arm64) here=aarch64-apple-darwin ;;
+  *) here="" ;;
+esac
+if [ -n "$here" ]; then
+  release "$tmp/native"
+  printf '#!/bin/sh\necho native\n' >"$tmp/native/showcase-deploy-$here"
+  (cd "$tmp/native" && sha256sum showcase-deploy-* >SHA256SUMS)
+  run native 0 --from "$tmp/native" --dest "$tmp/bin-native" && [ "$("$tmp/bin-native/showcase-deploy")" = native ] &&
+    ok "this machine's target ($here) is detected"
+fi
+
+echo "install-release: $passed passed, $failed failed"
+[ "$failed" = 0 ]
