@@ -480,6 +480,35 @@ async fn a_failing_check_stops_the_run_before_dimensions_and_facts() {
     );
 }
 
+/// What runs on Redshift is `files::ALL`: every file under sql/ but the
+/// PostgreSQL-only ones in sql/postgres/, which the local runner alone runs.
+#[test]
+fn only_sql_postgres_is_left_out_of_what_runs_on_redshift() {
+    use showcase_deploy::pipeline::files;
+    let root = showcase_testkit::workspace_root().join("sql");
+    let mut on_disk = Vec::new();
+    let mut folders = vec![root.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "sql") {
+                let relative = path.strip_prefix(&root).unwrap().to_str().unwrap();
+                on_disk.push(relative.replace('\\', "/"));
+            }
+        }
+    }
+    on_disk.sort();
+    let (postgres, redshift): (Vec<String>, Vec<String>) = on_disk
+        .into_iter()
+        .partition(|p| p.starts_with("postgres/"));
+    let mut all: Vec<String> = files::ALL.iter().map(|f| f.path.to_owned()).collect();
+    all.sort();
+    assert_eq!(redshift, all);
+    assert_eq!(postgres, [files::POSTGRES_TUNE.path]);
+}
+
 #[test]
 fn every_sql_file_parses_as_redshift() {
     use showcase_deploy::pipeline::{SqlParams, files, render};

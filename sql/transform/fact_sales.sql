@@ -1,7 +1,10 @@
 -- fact_sales: incremental load of the cleaned stage_sales for run date
 -- {{ ds }}. Delete-then-insert, so a rerun replaces the day:
 --   * fact rows of the run date, and rows whose transaction_code is staged
---     again, are deleted
+--     again, are deleted. The range of the staged codes changes nothing in
+--     what is deleted (a staged code lies within it); it lets the engine
+--     read only that range of fact_sales (an index range on PostgreSQL,
+--     the transaction_code primary key) instead of every fact ever loaded
 --   * staged sales are inserted with
 --       date_key     from dim_date (the run date's row)
 --       product_key  the SCD1 row of the product
@@ -18,7 +21,12 @@ WHERE date_key = CAST('{{ ds_nodash }}' AS INTEGER);
 
 DELETE FROM {{ params.schema }}.fact_sales
 USING {{ params.schema }}.stage_sales
-WHERE fact_sales.transaction_code = stage_sales.transaction_code;
+WHERE
+    fact_sales.transaction_code = stage_sales.transaction_code
+    AND fact_sales.transaction_code
+    >= (SELECT MIN(transaction_code) FROM {{ params.schema }}.stage_sales)
+    AND fact_sales.transaction_code
+    <= (SELECT MAX(transaction_code) FROM {{ params.schema }}.stage_sales);
 
 INSERT INTO {{ params.schema }}.fact_sales (
     transaction_code, date_key, product_key, customer_key,

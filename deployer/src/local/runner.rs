@@ -11,7 +11,7 @@ use showcase_extractor::{
 };
 
 use super::warehouse::{DayFigures, Warehouse, WarehouseError};
-use crate::pipeline::{GraphError, Step, Task, execution_layers};
+use crate::pipeline::{GraphError, Step, Task, execution_layers, files};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -167,7 +167,16 @@ impl Pipeline {
                     source,
                 };
                 match task.step {
-                    Step::Sql(file) => self.warehouse.run_sql(&file, day).await.map_err(error)?,
+                    Step::Sql(file) => {
+                        self.warehouse.run_sql(&file, day).await.map_err(error)?;
+                        if file == files::SCHEMA {
+                            // PostgreSQL's own tuning (indexes), never part of the graph.
+                            self.warehouse
+                                .run_sql(&files::POSTGRES_TUNE, day)
+                                .await
+                                .map_err(error)?;
+                        }
+                    }
                     Step::Check(file) => self.warehouse.check(&file, day).await.map_err(error)?,
                     Step::LoadStage { entity, .. } => {
                         let file = self.lake.join(self.layout.key(day, entity));

@@ -196,4 +196,17 @@ mod tests {
         }
         assert_eq!(layers.iter().map(Vec::len).sum::<usize>(), 18);
     }
+
+    #[test]
+    fn postgres_only_files_are_no_task_of_the_graph() {
+        for task in &TASKS {
+            let file = match task.step {
+                Step::Sql(file) | Step::Check(file) => file,
+                Step::LoadStage { redshift, .. } => redshift,
+                Step::Extract(_) => continue,
+            };
+            assert!(!file.path.starts_with("postgres/"), "{}", task.id);
+        }
+        assert!(files::ALL.iter().all(|f| !f.path.starts_with("postgres/")));
+    }
 }
