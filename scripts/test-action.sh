@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Tests scripts/install-release.sh (what the GitHub Action installs with)
-# against fake releases: a small executable and a SHA256SUMS file, served from
+# Tests the GitHub Action's scripts (action.yml) offline.
+# scripts/install-release.sh (what the action installs with), against fake releases: a small executable and a SHA256SUMS file, served from
 # a local directory and over HTTP on loopback. A good binary is installed; a
 # tampered one is refused (exit 1, "checksum mismatch", nothing installed); a
 # release without this platform's binary says so with exit 3 (the action then
-# builds from source). Prints "N passed, N failed"; exit 0 only if all passed.
+# builds from source).
+# scripts/action-run.sh (the action's run step), with a fake showcase-deploy:
+# exit 2 from plan/drift is has-changes=true and not a failure, other codes fail
+# the step, vars and args reach the tool as separate arguments, the JSON report
+# and the Markdown summary are files of their own.
+# Prints "N passed, N failed"; exit 0 only if all passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 install=$PWD/scripts/install-release.sh
@@ -125,5 +130,65 @@ if [ -n "$here" ]; then
     ok "this machine's target ($here) is detected"
 fi
 
-echo "install-release: $passed passed, $failed failed"
+# 8. The action's run step, with a fake tool that records its arguments.
+cat >"$tmp/fake-tool" <<'FAKE'
+#!/usr/bin/env bash
+printf '%s\n' "$@" >"$FAKE_ARGS"
+[ -z "${GITHUB_STEP_SUMMARY:-}" ] || echo "| resource | action |" >>"$GITHUB_STEP_SUMMARY"
+if [ "$1" = plan ] || [ "$1" = drift ]; then
+  echo '{'
+  echo '  "drifted": true'
+  echo '}'
+  echo '::warning title=drift: function.x::memory_mb: live 512, stack.toml 256'
+fi
+exit "$FAKE_EXIT"
+FAKE
+chmod +x "$tmp/fake-tool"
+# action NAME EXPECTED_EXIT FAKE_EXIT COMMAND ARGS: runs action-run.sh; its outputs in $tmp/NAME.out.
+action() {
+  local name=$1 want=$2 fake=$3 command=$4 extra=$5 code=0
+  : >"$tmp/$name.out"
+  : >"$tmp/$name.summary"
+  env COMMAND="$command" STACK_FILE="stacks/my stack.toml" ARGS="$extra" \
+    VARS=$'lake_bucket=acme-lake\n\n  # a comment\nnote=two words  \n' \
+    SHOWCASE_DEPLOY="$tmp/fake-tool" FAKE_EXIT="$fake" FAKE_ARGS="$tmp/$name.args" \
+    GITHUB_OUTPUT="$tmp/$name.out" GITHUB_STEP_SUMMARY="$tmp/$name.summary" RUNNER_TEMP="$tmp/runner" \
+    scripts/action-run.sh >"$tmp/$name.log" 2>&1 || code=$?
+  if [ "$code" != "$want" ]; then
+    not_ok "action $name: exit $code, expected $want: $(cat "$tmp/$name.log")"
+    return 1
+  fi
+}
+output() { sed -n "s/^$2=//p" "$tmp/$1.out"; }
+
+if action plan-changes 0 2 plan "--refresh-only  --foo"; then
+  json=$(output plan-changes plan-json)
+  if [ "$(output plan-changes exit-code)" = 2 ] && [ "$(output plan-changes has-changes)" = true ] &&
+    python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["drifted"] is True' "$json" &&
+    grep -q '^::warning title=drift: function.x::' "$tmp/plan-changes.log" &&
+    grep -q '| resource | action |' "$tmp/plan-changes.summary" &&
+    grep -q '| resource | action |' "$(output plan-changes markdown-file)" &&
+    [ "$(cat "$tmp/plan-changes.args")" = "$(printf '%s\n' plan --stack 'stacks/my stack.toml' --var lake_bucket=acme-lake --var 'note=two words' --refresh-only --foo --output json)" ]; then
+    ok "action: plan exit 2 is has-changes=true, exit-code=2, step passes; JSON, annotations and summary apart"
+  else
+    not_ok "action: plan with changes: outputs $(cat "$tmp/plan-changes.out"), args $(cat "$tmp/plan-changes.args")"
+  fi
+fi
+action plan-clean 0 0 plan "" && [ "$(output plan-clean has-changes)" = false ] && [ "$(output plan-clean exit-code)" = 0 ] &&
+  ok "action: plan exit 0 is has-changes=false"
+action plan-error 1 1 plan "" && [ "$(output plan-error exit-code)" = 1 ] && [ "$(output plan-error has-changes)" = false ] &&
+  ok "action: plan exit 1 fails the step"
+action up-two 2 2 up "--skip-build" && [ "$(output up-two has-changes)" = false ] &&
+  ok "action: exit 2 from up is a failure (only plan and drift mean changes by it)"
+action drift-markdown 0 2 drift "--output markdown" && [ -z "$(output drift-markdown plan-json)" ] &&
+  [ "$(output drift-markdown has-changes)" = true ] && ! grep -q -- '--output json' "$tmp/drift-markdown.args" &&
+  ok "action: args that choose --output are kept, and plan-json is empty"
+if env COMMAND='plan; rm -rf /' GITHUB_OUTPUT="$tmp/bad.out" RUNNER_TEMP="$tmp/runner" SHOWCASE_DEPLOY="$tmp/fake-tool" \
+  scripts/action-run.sh >"$tmp/bad.log" 2>&1; then
+  not_ok "action: a command that is not one word was run"
+else
+  ok "action: a command that is not one word is refused"
+fi
+
+echo "action: $passed passed, $failed failed"
 [ "$failed" = 0 ]
