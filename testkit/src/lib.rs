@@ -2,6 +2,7 @@
 //! server started on a free port and stopped when its handle drops. A missing
 //! stand-in fails the test with the command that installs it; nothing is skipped.
 
+pub mod black_hole;
 mod cargo;
 mod lambda_invoke;
 mod moto;

@@ -1,7 +1,8 @@
 //! AWS clients from the standard credential chain (profiles, environment, SSO,
 //! web identity for GitHub OIDC), honouring `AWS_ENDPOINT_URL`, with adaptive
-//! retries. Every HTTP request is recorded, so that a test or the benchmark can
-//! prove a no-op `up` made read requests only.
+//! retries and timeouts (no request waits forever on a connection that never
+//! answers; see [`timeouts`]). Every HTTP request is recorded, so that a test
+//! or the benchmark can prove a no-op `up` made read requests only.
 
 mod read_cache;
 mod request_log;
@@ -13,6 +14,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 pub use read_cache::{reading, shared};
 pub use request_log::{Request, RequestLog, acting_on};
+pub use timeouts::Timeouts;
 
 #[derive(Debug, Clone)]
 pub struct Aws {
@@ -39,10 +41,14 @@ impl Aws {
     }
 
     /// Clients from a prepared loader (tests point it at a local endpoint).
+    /// Timeouts are [`timeouts::Timeouts::from_env`]'s: the standard ones, or
+    /// all capped by `SHOWCASE_AWS_TIMEOUT_SECS`.
     pub async fn connect_with(region: &str, loader: aws_config::ConfigLoader) -> Aws {
+        let timeouts = timeouts::Timeouts::from_env();
         let shared = loader
             .region(aws_config::Region::new(region.to_owned()))
             .retry_config(RetryConfig::adaptive().with_max_attempts(5))
+            .timeout_config(timeouts.standard())
             .load()
             .await;
         let requests = RequestLog::default();
@@ -59,6 +65,7 @@ impl Aws {
             .build();
         let lambda = aws_sdk_lambda::config::Builder::from(&shared)
             .interceptor(requests.clone())
+            .interceptor(timeouts::LambdaLongCalls::new(timeouts))
             .build();
         let redshift = aws_sdk_redshift::config::Builder::from(&shared)
             .interceptor(requests.clone())
@@ -105,6 +112,12 @@ impl Aws {
                      aws-actions/configure-aws-credentials (see .github/workflows/deploy.yml)"
                 );
             }
+            if let Some(timeout) = timeouts::timed_out(&e) {
+                return format!(
+                    "cannot identify the AWS account: sts:GetCallerIdentity timed out ({timeout}); \
+                     is AWS_ENDPOINT_URL or the network reachable?"
+                );
+            }
             format!(
                 "cannot identify the AWS account (check your credentials): {}",
                 describe(&e)
@@ -146,4 +159,296 @@ where
     E: ProvideErrorMetadata,
 {
     error.as_service_error().and_then(|e| e.code())
+}
+
+/// How long any one AWS call may take, so that no command hangs on a
+/// connection that takes the request and never answers (the SDK sets no read,
+/// attempt or operation timeout unless asked).
+///
+/// Every call gets `STANDARD`: a connection within 5 s, the answer's first
+/// byte within 20 s of sending, an attempt within 30 s, and the whole operation,
+/// retries included, within 60 s — AWS answers control-plane calls in a second
+/// or two. Two Lambda calls get more: `UPLOAD` for `CreateFunction` and
+/// `UpdateFunctionCode`, whose request carries the zip (~7 MB, ~9.3 MB as
+/// base64: 120 s is ~80 KB/s), and `INVOKE` for `Invoke`, which returns only
+/// when the function does (its timeout is at most 900 s).
+///
+/// `SHOWCASE_AWS_TIMEOUT_SECS=N` caps every one of these at N seconds (the
+/// tests use it to see a hang fail in seconds).
+pub mod timeouts {
+    use std::time::Duration;
+
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::Intercept;
+    use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+    use aws_smithy_runtime_api::client::result::SdkError;
+    use aws_smithy_types::config_bag::ConfigBag;
+    use aws_smithy_types::timeout::TimeoutConfig;
+
+    /// The environment variable that caps every timeout, in whole seconds.
+    pub const ENV: &str = "SHOWCASE_AWS_TIMEOUT_SECS";
+
+    /// One class of call's limits.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Limits {
+        /// To open the TCP (and TLS) connection.
+        pub connect: Duration,
+        /// From sending the request (its body included) to the answer's first byte.
+        pub read: Duration,
+        /// One attempt, the answer read in full.
+        pub attempt: Duration,
+        /// The whole operation, every retry included: the bound a caller sees.
+        pub operation: Duration,
+    }
+
+    const fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    /// Every call but the two below.
+    pub const STANDARD: Limits = Limits {
+        connect: secs(5),
+        read: secs(20),
+        attempt: secs(30),
+        operation: secs(60),
+    };
+
+    /// Lambda `CreateFunction` and `UpdateFunctionCode` (the zip in the request).
+    pub const UPLOAD: Limits = Limits {
+        connect: secs(5),
+        read: secs(120),
+        attempt: secs(150),
+        operation: secs(300),
+    };
+
+    /// Lambda `Invoke`: as long as the function may run (900 s at most) and a minute.
+    pub const INVOKE: Limits = Limits {
+        connect: secs(5),
+        read: secs(960),
+        attempt: secs(960),
+        operation: secs(1000),
+    };
+
+    impl Limits {
+        fn capped(self, cap: Option<Duration>) -> Limits {
+            let Some(cap) = cap else { return self };
+            Limits {
+                connect: self.connect.min(cap),
+                read: self.read.min(cap),
+                attempt: self.attempt.min(cap),
+                operation: self.operation.min(cap),
+            }
+        }
+
+        pub fn config(self) -> TimeoutConfig {
+            TimeoutConfig::builder()
+                .connect_timeout(self.connect)
+                .read_timeout(self.read)
+                .operation_attempt_timeout(self.attempt)
+                .operation_timeout(self.operation)
+                .build()
+        }
+    }
+
+    /// The limits in force: the constants above, capped by [`ENV`] if set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Timeouts {
+        cap: Option<Duration>,
+    }
+
+    impl Timeouts {
+        /// Capped at `cap` (none: the constants as they are).
+        pub fn capped_at(cap: Option<Duration>) -> Timeouts {
+            Timeouts { cap }
+        }
+
+        /// From [`ENV`]; a value that is not a whole number of seconds above
+        /// zero is said on stderr and ignored.
+        pub fn from_env() -> Timeouts {
+            match std::env::var(ENV) {
+                Err(_) => Timeouts::default(),
+                Ok(value) => match parse(&value) {
+                    Some(cap) => Timeouts::capped_at(Some(cap)),
+                    None => {
+                        eprintln!(
+                            "warning: {ENV}={value:?} is not a whole number of seconds above 0; \
+                             using the standard AWS timeouts"
+                        );
+                        Timeouts::default()
+                    }
+                },
+            }
+        }
+
+        pub fn limits(self, class: Limits) -> Limits {
+            class.capped(self.cap)
+        }
+
+        /// What every client starts from.
+        pub fn standard(self) -> TimeoutConfig {
+            self.limits(STANDARD).config()
+        }
+    }
+
+    fn parse(value: &str) -> Option<Duration> {
+        value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+    }
+
+    /// Gives Lambda's long calls ([`UPLOAD`], [`INVOKE`]) their limits: set
+    /// before the operation runs, it outranks the client's.
+    #[derive(Debug)]
+    pub struct LambdaLongCalls(Timeouts);
+
+    impl LambdaLongCalls {
+        pub fn new(timeouts: Timeouts) -> LambdaLongCalls {
+            LambdaLongCalls(timeouts)
+        }
+    }
+
+    impl Intercept for LambdaLongCalls {
+        fn name(&self) -> &'static str {
+            "LambdaLongCalls"
+        }
+
+        fn read_before_execution(
+            &self,
+            context: &BeforeSerializationInterceptorContextRef<'_>,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            use aws_sdk_lambda::operation::{
+                create_function::CreateFunctionInput, invoke::InvokeInput,
+                update_function_code::UpdateFunctionCodeInput,
+            };
+            let input = context.input();
+            let class = if input.downcast_ref::<InvokeInput>().is_some() {
+                INVOKE
+            } else if input.downcast_ref::<CreateFunctionInput>().is_some()
+                || input.downcast_ref::<UpdateFunctionCodeInput>().is_some()
+            {
+                UPLOAD
+            } else {
+                return Ok(());
+            };
+            cfg.interceptor_state()
+                .store_put(self.0.limits(class).config());
+            Ok(())
+        }
+    }
+
+    /// If `error` is a timeout (no connection, no answer, or an attempt or the
+    /// operation out of time), what ran out, e.g. "operation timeout (all
+    /// attempts including retries) occurred after 60s".
+    pub fn timed_out<E, R>(error: &SdkError<E, R>) -> Option<String>
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let timeout = match error {
+            SdkError::TimeoutError(_) => true,
+            SdkError::DispatchFailure(failure) => failure.is_timeout(),
+            _ => false,
+        };
+        timeout.then(|| {
+            let mut innermost: &(dyn std::error::Error + 'static) = error;
+            while let Some(next) = innermost.source() {
+                innermost = next;
+            }
+            innermost.to_string()
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_cap_bounds_every_limit_and_bad_values_are_ignored() {
+            assert_eq!(parse("3"), Some(secs(3)));
+            assert_eq!(parse("0"), None);
+            assert_eq!(parse("soon"), None);
+            let capped = Timeouts::capped_at(Some(secs(3)));
+            for class in [STANDARD, UPLOAD, INVOKE] {
+                let limits = capped.limits(class);
+                assert_eq!(limits.operation, secs(3));
+                assert!(limits.connect <= secs(3) && limits.read <= secs(3));
+                assert!(class.read <= class.attempt && class.attempt <= class.operation);
+            }
+            assert_eq!(Timeouts::default().limits(UPLOAD), UPLOAD);
+        }
+
+        /// Records the timeouts each request would be sent with, then stops it.
+        #[derive(Debug, Default, Clone)]
+        struct Seen(std::sync::Arc<std::sync::Mutex<Vec<TimeoutConfig>>>);
+
+        impl Intercept for Seen {
+            fn name(&self) -> &'static str {
+                "Seen"
+            }
+
+            fn read_before_transmit(
+                &self,
+                _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+                _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+                cfg: &mut ConfigBag,
+            ) -> Result<(), BoxError> {
+                if let Some(config) = cfg.load::<TimeoutConfig>() {
+                    self.0.lock().unwrap().push(config.clone());
+                }
+                Err("stopped before sending".into())
+            }
+        }
+
+        #[tokio::test]
+        async fn lambdas_long_calls_get_their_limits_and_the_rest_the_standard_ones() {
+            let seen = Seen::default();
+            let timeouts = Timeouts::default();
+            let config = aws_sdk_lambda::Config::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url("http://127.0.0.1:9")
+                .credentials_provider(aws_credential_types::Credentials::for_tests())
+                .timeout_config(timeouts.standard())
+                .interceptor(LambdaLongCalls::new(timeouts))
+                .interceptor(seen.clone())
+                .build();
+            let lambda = aws_sdk_lambda::Client::from_conf(config);
+            let _ = lambda.list_functions().send().await;
+            let _ = lambda.invoke().function_name("f").send().await;
+            let _ = lambda
+                .update_function_code()
+                .function_name("f")
+                .zip_file(aws_smithy_types::Blob::new(vec![0_u8; 16]))
+                .send()
+                .await;
+            let _ = lambda.get_function().function_name("f").send().await;
+            let seen: Vec<_> = seen
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c.read_timeout(),
+                        c.operation_attempt_timeout(),
+                        c.operation_timeout(),
+                    )
+                })
+                .collect();
+            let limits = |l: Limits| (Some(l.read), Some(l.attempt), Some(l.operation));
+            assert_eq!(
+                seen,
+                [
+                    limits(STANDARD),
+                    limits(INVOKE),
+                    limits(UPLOAD),
+                    limits(STANDARD)
+                ]
+            );
+        }
+    }
 }
