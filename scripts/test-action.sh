@@ -81,8 +81,11 @@ fi
 
 # 4. A release without this target's binary: exit 3 (the action falls back to cargo install).
 if run missing 3 --from "$tmp/good" --dest "$tmp/bin-missing" --target aarch64-unknown-linux-gnu; then
-  grep -q "has no showcase-deploy-aarch64-unknown-linux-gnu" "$tmp/missing.err" &&
-    ok "no asset for the target: exit 3, said so" || not_ok "missing: message: $(cat "$tmp/missing.err")"
+  if grep -q "has no showcase-deploy-aarch64-unknown-linux-gnu" "$tmp/missing.err"; then
+    ok "no asset for the target: exit 3, said so"
+  else
+    not_ok "missing: message: $(cat "$tmp/missing.err")"
+  fi
 fi
 
 # 5. A malformed checksum line is an error, not a fallback.

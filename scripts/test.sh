@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=$(scripts/stand-ins.sh)
 export PATH="$tools:$PATH"
+echo "== the GitHub Action's scripts (install-release.sh against fake releases, action-run.sh)"
+scripts/test-action.sh
+echo "== actionlint and zizmor on every workflow and action.yml"
+actionlint -version
+actionlint .github/workflows/*.yml
+zizmor --version
+zizmor --offline --config .github/zizmor.yml .github/workflows action.yml
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
