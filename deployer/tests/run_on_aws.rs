@@ -694,3 +694,71 @@ async fn a_statement_that_runs_too_long_fails_its_task_and_is_cancelled() {
         "cancelled, not finished"
     );
 }
+
+/// Ctrl-C during a run cancels the statement it was waiting for: the tool's
+/// process ends, Redshift's statement does not by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_the_statement_the_run_waits_for() {
+    let moto = MotoServer::start();
+    let aws = Aws::connect_with("us-east-1", moto.config_loader()).await;
+    aws.redshift
+        .create_cluster()
+        .cluster_identifier(CLUSTER)
+        .node_type("ra3.large")
+        .cluster_type("single-node")
+        .db_name("showcase")
+        .master_username("showcase_admin")
+        .master_user_password("Unused-Passw0rd")
+        .send()
+        .await
+        .unwrap();
+    let postgres = Postgres::start();
+    postgres.create_database("showcase").await;
+    let warehouse = RedshiftData::with_settings(
+        &postgres.url("postgres"),
+        RedshiftDataSettings {
+            min_running: Duration::from_secs(3),
+            ..RedshiftDataSettings::default()
+        },
+    );
+    moto.serve_redshift_data(&warehouse);
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.toml");
+    std::fs::write(&stack, STACK_TOML).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+        .args(["run", "--date", "2024-03-01", "--stack"])
+        .arg(&stack)
+        .envs(moto.aws_env())
+        .env("CI", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !warehouse.statements().iter().any(|s| s.status == "STARTED") {
+        assert!(started.elapsed() < Duration::from_secs(30), "no statement");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // SIGINT, as Ctrl-C at a terminal sends.
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("2024-03-01: interrupted; statement ")
+            && stderr.contains("cancelled on Redshift"),
+        "{stderr}"
+    );
+    let mut statements = warehouse.statements();
+    while statements.iter().any(|s| s.status == "STARTED")
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        statements = warehouse.statements();
+    }
+    assert_eq!(statements.len(), 1, "nothing ran after it");
+    assert_eq!(statements[0].status, "ABORTED");
+}

@@ -3,6 +3,7 @@
 //! `GetStatementResult`, each call polled with `DescribeStatement` until it
 //! finishes, fails or is aborted — with backoff, and within a bound.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aws_sdk_redshiftdata::types::{Field, StatusString};
@@ -133,6 +134,30 @@ pub struct DataApi {
     client: aws_sdk_redshiftdata::Client,
     target: SqlTarget,
     polling: Polling,
+    /// The statement being waited for, if any.
+    active: Arc<Mutex<Option<String>>>,
+}
+
+/// Cancels the statement a run is waiting for (on Ctrl-C, say): the run's
+/// process may end, Redshift's statement would not.
+#[derive(Debug, Clone)]
+pub struct Canceller {
+    client: aws_sdk_redshiftdata::Client,
+    active: Arc<Mutex<Option<String>>>,
+}
+
+impl Canceller {
+    /// The id of the statement cancelled, if one was running.
+    pub async fn cancel(&self) -> Option<String> {
+        let id = self
+            .active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        // Best effort: a statement that just ended cannot be cancelled.
+        let _ = self.client.cancel_statement().id(&id).send().await;
+        Some(id)
+    }
 }
 
 impl DataApi {
@@ -145,7 +170,19 @@ impl DataApi {
             client,
             target,
             polling,
+            active: Arc::default(),
         }
+    }
+
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            client: self.client.clone(),
+            active: self.active.clone(),
+        }
+    }
+
+    fn set_active(&self, id: Option<&str>) {
+        *self.active.lock().unwrap_or_else(PoisonError::into_inner) = id.map(str::to_owned);
     }
 
     /// Runs `sqls` in one transaction: all of them or none.
@@ -226,6 +263,13 @@ impl DataApi {
 
     /// Polls until the statement is done; returns its id when it finished.
     async fn wait(&self, id: &str) -> Result<String, StatementError> {
+        self.set_active(Some(id));
+        let outcome = self.poll(id).await;
+        self.set_active(None);
+        outcome
+    }
+
+    async fn poll(&self, id: &str) -> Result<String, StatementError> {
         let started = Instant::now();
         let mut delay = self.polling.first;
         loop {

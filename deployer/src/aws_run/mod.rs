@@ -16,7 +16,9 @@ use std::time::Instant;
 use showcase_dataset::Day;
 use showcase_extractor::{Entity, ExtractSummary};
 
-pub use data_api::{DataApi, Polling, Rows, SqlAuth, SqlEndpoint, SqlTarget, StatementError};
+pub use data_api::{
+    Canceller, DataApi, Polling, Rows, SqlAuth, SqlEndpoint, SqlTarget, StatementError,
+};
 pub use extract::{ExtractError, LakeNames};
 pub use statements::SqlNames;
 pub use target::{TargetError, extractor_function, resolve, sql_names};
@@ -100,6 +102,11 @@ impl AwsPipeline {
             target,
             tune_pending: None,
         }
+    }
+
+    /// Cancels the statement the run is waiting for (Ctrl-C).
+    pub fn canceller(&self) -> Canceller {
+        self.sql.canceller()
     }
 
     pub fn target(&self) -> &AwsTarget {

@@ -43,18 +43,66 @@ pub fn task_file(task: &Task) -> Option<SqlFile> {
     }
 }
 
-/// A file's statements: split on `;` (sql/README.md: no comment or string
-/// literal holds one), without the pieces that are only comments.
+/// A file's statements, split on the `;`s that end statements: not those
+/// inside `--` or `/* */` comments, quoted strings or quoted identifiers.
+/// Pieces that are only comments and whitespace are not statements.
 pub fn split(sql: &str) -> Vec<String> {
-    sql.split(';')
-        .filter(|piece| {
-            piece
-                .lines()
-                .map(str::trim)
-                .any(|line| !line.is_empty() && !line.starts_with("--"))
-        })
-        .map(|piece| piece.trim().to_owned())
-        .collect()
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        Code,
+        LineComment,
+        BlockComment,
+        Quoted(char),
+    }
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut has_code = false;
+    let mut state = In::Code;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match state {
+            In::Code => match c {
+                ';' => {
+                    if has_code {
+                        statements.push(current.trim().to_owned());
+                    }
+                    current.clear();
+                    has_code = false;
+                    continue;
+                }
+                '-' if chars.peek() == Some(&'-') => state = In::LineComment,
+                '/' if chars.peek() == Some(&'*') => state = In::BlockComment,
+                '\'' | '"' => {
+                    state = In::Quoted(c);
+                    has_code = true;
+                }
+                c if !c.is_whitespace() => has_code = true,
+                _ => {}
+            },
+            In::LineComment if c == '\n' => state = In::Code,
+            In::BlockComment if c == '*' && chars.peek() == Some(&'/') => {
+                current.push(c);
+                current.extend(chars.next());
+                state = In::Code;
+                continue;
+            }
+            // A doubled quote inside a quoted string is the quote itself.
+            In::Quoted(quote) if c == quote => {
+                if chars.peek() == Some(&quote) {
+                    current.push(c);
+                    current.extend(chars.next());
+                    continue;
+                }
+                state = In::Code;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if has_code {
+        statements.push(current.trim().to_owned());
+    }
+    statements
 }
 
 /// A file rendered for `day` and split into its statements.
@@ -132,11 +180,18 @@ mod tests {
     }
 
     #[test]
-    fn comments_alone_are_not_statements() {
+    fn statements_end_at_semicolons_outside_comments_and_quotes() {
         assert_eq!(
             split("-- head\nDELETE FROM a;\n\n-- between\nSELECT 1;\n-- trailing\n"),
             ["-- head\nDELETE FROM a", "-- between\nSELECT 1"]
         );
+        assert_eq!(
+            split(
+                "-- a comment; with a semicolon\nSELECT 'x;''y' AS \"a;b\" /* c; d */ FROM t;\n/* only; a comment */"
+            ),
+            ["-- a comment; with a semicolon\nSELECT 'x;''y' AS \"a;b\" /* c; d */ FROM t"]
+        );
+        assert_eq!(split("SELECT 1"), ["SELECT 1"]);
     }
 
     #[test]

@@ -51,12 +51,23 @@ pub fn run_on_aws(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
             target,
             Polling::default(),
         );
+        let canceller = pipeline.canceller();
         let total = first.through(last).count() as u64;
         let progress = Progress::new(total, interactive() && !args.json);
         let mut outcomes: Vec<DayOutcome> = Vec::new();
         for day in first.through(last) {
             progress.working_on(&day.to_string());
-            let outcome = match pipeline.run_day(day).await {
+            let outcome = tokio::select! {
+                outcome = pipeline.run_day(day) => outcome,
+                _ = tokio::signal::ctrl_c() => {
+                    progress.finish();
+                    return Err(match canceller.cancel().await {
+                        Some(id) => format!("{day}: interrupted; statement {id} cancelled on Redshift"),
+                        None => format!("{day}: interrupted"),
+                    });
+                }
+            };
+            let outcome = match outcome {
                 Ok(outcome) => outcome,
                 Err(error) => {
                     progress.finish();
