@@ -21,6 +21,9 @@ echo "== cargo clippy, the quick local build (README's first command: no deploy 
 cargo clippy -p showcase-deploy -p showcase-extractor --no-default-features --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== the GitHub Action's run step with the real tool, against moto"
+cargo build -q --locked -p showcase-deploy
+scripts/test-action-tool.sh "${CARGO_TARGET_DIR:-target}/debug/showcase-deploy"
 echo "== the README's first command, as a newcomer runs it"
 state=$(mktemp -d)
 chmod 755 "$state" # PostgreSQL runs as `postgres` when this runs as root
