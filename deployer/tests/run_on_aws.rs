@@ -544,6 +544,13 @@ async fn up_then_run_from_d1_to_d5_on_the_stack_equals_run_local() {
     let last_line = String::from_utf8_lossy(&output.stdout)
         .trim_end()
         .to_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "cluster demo-warehouse database showcase as database user showcase_admin with IAM credentials"
+        ),
+        "{stderr}"
+    );
     assert!(
         output.status.success(),
         "{}",

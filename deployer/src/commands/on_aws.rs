@@ -3,7 +3,9 @@
 //! executor run, the same lines or JSON out as `run --local`.
 
 use showcase_deploy::aws::Aws;
-use showcase_deploy::aws_run::{self, AwsPipeline, AwsTarget, Polling, statements};
+use showcase_deploy::aws_run::{
+    self, AwsPipeline, AwsTarget, Polling, SqlAuth, SqlEndpoint, statements,
+};
 use showcase_deploy::config::{self, Stack, Vars};
 use showcase_deploy::local::{DayOutcome, PhaseTimes};
 use showcase_deploy::pipeline::Step;
@@ -36,11 +38,21 @@ pub fn run_on_aws(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
     let stack = load(stack_args)?;
     runtime()?.block_on(async {
         let (aws, target) = connect(&stack, &args.schema).await?;
+        let warehouse = match &target.sql.endpoint {
+            SqlEndpoint::Cluster(id) => format!("cluster {id}"),
+            SqlEndpoint::Workgroup(name) => format!("workgroup {name}"),
+        };
+        let user = match &target.sql.auth {
+            SqlAuth::Secret(arn) => format!("the admin password's secret {arn}"),
+            SqlAuth::DbUser(user) => format!(
+                "database user {user} with IAM credentials (the cluster reports no managed password secret)"
+            ),
+            SqlAuth::Iam => "your IAM identity".to_owned(),
+        };
         eprintln!(
-            "stack {}: extractor {}, warehouse {:?} database {}, lake s3://{}/{}",
+            "stack {}: extractor {}, {warehouse} database {} as {user}, lake s3://{}/{}",
             stack.name,
             target.extractor_function,
-            target.sql.endpoint,
             target.sql.database,
             target.names.lake_bucket,
             target.names.lake_prefix
