@@ -193,5 +193,74 @@ else
   ok "action: a command that is not one word is refused"
 fi
 
+# 9. The action's install step itself (its script read from action.yml), against a
+#    release served over HTTP as GITHUB_SERVER_URL/OWNER/REPO/releases/download/TAG:
+#    installs the verified binary; refuses a tampered one (and never builds it
+#    instead); builds with `cargo install --git … --tag …` when no asset fits.
+python3 -c 'import sys, yaml; print(yaml.safe_load(open("action.yml"))["runs"]["steps"][0]["run"])' >"$tmp/install-step.sh"
+mkdir -p "$tmp/fakebin"
+cat >"$tmp/fakebin/cargo" <<'FAKE'
+#!/usr/bin/env bash
+printf '%s\n' "$@" >"$FAKE_CARGO_ARGS"
+root=""
+while [ $# -gt 0 ]; do [ "$1" = --root ] && root=$2; shift; done
+mkdir -p "$root/bin"
+printf '#!/bin/sh\necho "showcase-deploy built by cargo"\n' >"$root/bin/showcase-deploy"
+chmod +x "$root/bin/showcase-deploy"
+FAKE
+chmod +x "$tmp/fakebin/cargo"
+for tag in v1.0.0 v1.0.1 v1.0.2; do mkdir -p "$tmp/acme/showcase/releases/download/$tag"; done
+release "$tmp/acme/showcase/releases/download/v1.0.0"
+release "$tmp/acme/showcase/releases/download/v1.0.1"
+printf 'echo pwned\n' >>"$tmp/acme/showcase/releases/download/v1.0.1/$asset"
+mkdir -p "$tmp/acme/showcase/releases/download/v1.0.2"
+printf '%s  showcase-deploy-some-other-target\n' "$(printf x | sha256sum | cut -d' ' -f1)" >"$tmp/acme/showcase/releases/download/v1.0.2/SHA256SUMS"
+# The action's path tells its repository and ref: make one that looks like the runner's.
+mkdir -p "$tmp/_actions/acme/showcase"
+for tag in v1.0.0 v1.0.1 v1.0.2; do ln -s "$PWD" "$tmp/_actions/acme/showcase/$tag"; done
+install_step_at() {
+  local name=$1 tag=$2 code=0
+  : >"$tmp/$name.out"
+  env PATH="$tmp/fakebin:$PATH" FAKE_CARGO_ARGS="$tmp/$name.cargo" VERSION="" ACTION_REF="" ACTION_REPOSITORY="" GH_TOKEN="" \
+    GITHUB_ACTION_PATH="$tmp/_actions/acme/showcase/$tag" GITHUB_REPOSITORY=someone/else GITHUB_SERVER_URL="$base" \
+    RUNNER_TEMP="$tmp/runner-$name" GITHUB_OUTPUT="$tmp/$name.out" \
+    bash -e "$tmp/install-step.sh" >"$tmp/$name.log" 2>&1 || code=$?
+  echo "$code" >"$tmp/$name.code"
+}
+install_step_at step-good v1.0.0
+installed=$(sed -n 's/^path=//p' "$tmp/step-good.out")
+if [ "$(cat "$tmp/step-good.code")" = 0 ] && [ -n "$installed" ] &&
+  [ "$("$installed")" = "showcase-deploy 9.9.9 (fake release)" ] && [ ! -e "$tmp/step-good.cargo" ]; then
+  ok "action install step: uses: acme/showcase@v1.0.0 installs that release's verified binary"
+else
+  not_ok "action install step, good release: $(cat "$tmp/step-good.log")"
+fi
+install_step_at step-tampered v1.0.1
+if [ "$(cat "$tmp/step-tampered.code")" != 0 ] && grep -q "checksum mismatch" "$tmp/step-tampered.log" &&
+  [ ! -e "$tmp/step-tampered.cargo" ] && [ -z "$(sed -n 's/^path=//p' "$tmp/step-tampered.out")" ]; then
+  ok "action install step: a tampered release fails the step (no fallback build)"
+else
+  not_ok "action install step, tampered release: $(cat "$tmp/step-tampered.log")"
+fi
+install_step_at step-fallback v1.0.2
+if [ "$(cat "$tmp/step-fallback.code")" = 0 ] &&
+  [ "$(tr '\n' ' ' <"$tmp/step-fallback.cargo")" = "install --locked --git $base/acme/showcase --tag v1.0.2 --root $tmp/runner-step-fallback/showcase-deploy/v1.0.2 showcase-deploy " ] &&
+  [ "$("$(sed -n 's/^path=//p' "$tmp/step-fallback.out")")" = "showcase-deploy built by cargo" ]; then
+  ok "action install step: no asset for this runner builds the tag with cargo install --locked --git"
+else
+  not_ok "action install step, fallback: $(cat "$tmp/step-fallback.log") cargo: $(cat "$tmp/step-fallback.cargo" 2>/dev/null)"
+fi
+code=0
+env PATH="$tmp/fakebin:$PATH" FAKE_CARGO_ARGS="$tmp/step-source.cargo" VERSION=source ACTION_REF="" ACTION_REPOSITORY="" \
+  GH_TOKEN="" GITHUB_ACTION_PATH="$PWD" GITHUB_REPOSITORY=acme/showcase GITHUB_SERVER_URL="$base" \
+  RUNNER_TEMP="$tmp/runner-source" GITHUB_OUTPUT="$tmp/step-source.out" \
+  bash -e "$tmp/install-step.sh" >"$tmp/step-source.log" 2>&1 || code=$?
+if [ "$code" = 0 ] &&
+  [ "$(tr '\n' ' ' <"$tmp/step-source.cargo")" = "install --locked --path $PWD/deployer --root $tmp/runner-source/showcase-deploy/source " ]; then
+  ok "action install step: version source builds the action's own checkout"
+else
+  not_ok "action install step, source: $(cat "$tmp/step-source.log")"
+fi
+
 echo "action: $passed passed, $failed failed"
 [ "$failed" = 0 ]
