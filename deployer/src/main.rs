@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 mod commands;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use showcase_deploy::build::{self, Architecture, BuildOptions};
 
 /// Build, run and deploy the showcase data pipeline.
@@ -128,6 +128,23 @@ enum Command {
     /// with the stack's real names (schema, lake, COPY role). Calls no AWS
     /// service but STS, and not that with --account.
     Sql(SqlOpts),
+    /// Print the JSON Schema of stack.toml (draft 2020-12), for editors.
+    ///
+    /// stack.toml's first line `#:schema ./stack.schema.json` points taplo and
+    /// Even Better TOML at it: they complete and check the file as you type.
+    #[command(verbatim_doc_comment)]
+    Schema,
+    /// Print a shell completion script: `showcase-deploy completions bash > ~/.local/share/bash-completion/completions/showcase-deploy`.
+    Completions {
+        /// The shell (bash, zsh, fish, elvish, powershell).
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `showcase-deploy man > showcase-deploy.1`.
+    Man {
+        /// Write showcase-deploy.1 and a page per subcommand (showcase-deploy-up.1, …) here instead.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// sysexits.h EX_USAGE.
@@ -316,6 +333,23 @@ fn main() -> ExitCode {
         } => commands::permissions(&stack.args(), read_only, account),
         Command::Run(run) => run.run().map(|()| 0),
         Command::Sql(sql) => sql.print().map(|()| 0),
+        Command::Schema => print(showcase_deploy::config::json_schema_text().as_bytes()),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "showcase-deploy", &mut script);
+            print(&script)
+        }
+        Command::Man { out_dir: Some(dir) } => clap_mangen::generate_to(Cli::command(), &dir)
+            .map(|()| 0)
+            .map_err(|e| format!("cannot write the man pages to {}: {e}", dir.display())),
+        Command::Man { out_dir: None } => {
+            let mut page = Vec::new();
+            // As generate_to does: no page for `help`, so none listed.
+            clap_mangen::Man::new(Cli::command().disable_help_subcommand(true))
+                .render(&mut page)
+                .map_err(|e| e.to_string())
+                .and_then(|()| print(&page))
+        }
     };
     match outcome {
         Ok(status) => ExitCode::from(status),
@@ -324,6 +358,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes generated text (schema, completions, man page) to stdout.
+fn print(bytes: &[u8]) -> Result<u8, String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map(|()| 0)
+        .map_err(|e| format!("cannot write to stdout: {e}"))
 }
 
 fn workspace() -> Result<PathBuf, String> {

@@ -5,6 +5,7 @@
 mod error;
 mod model;
 mod rules;
+mod schema;
 mod source;
 mod vars;
 mod warehouse;
@@ -18,6 +19,7 @@ pub use model::{
     WarehouseKind, WarehouseNetwork,
 };
 pub use rules::{KIND_TAG, LOG_RETENTION_DAYS, REGIONS, ROUTES, STACK_TAG};
+pub use schema::{json_schema, json_schema_text};
 pub use vars::Vars;
 
 /// Reads and validates a stack file.

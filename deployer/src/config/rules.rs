@@ -59,6 +59,37 @@ pub const LOG_RETENTION_DAYS: &[i64] = &[
 /// The data API's routes; a stack may serve a subset.
 pub const ROUTES: &[&str] = &["/sales", "/products", "/customers"];
 
+/// Allowed ranges (end exclusive) and defaults: the rules below and the JSON
+/// Schema (`schema.rs`) both read these.
+pub(crate) const STACK_NAME_MAX: usize = 24;
+pub(crate) const TAG_KEY_MAX: usize = 128;
+pub(crate) const TAG_VALUE_MAX: usize = 256;
+pub(crate) const LIFECYCLE_DAYS: Range<i64> = 1..36_501;
+pub(crate) const MEMORY_MB: Range<i64> = 128..10_241;
+pub(crate) const TIMEOUT_S: Range<i64> = 1..901;
+pub(crate) const RESERVED_CONCURRENCY: Range<i64> = 0..1_001;
+pub(crate) const ARCHITECTURES: &[&str] = &["x86_64", "arm64"];
+pub(crate) const DEFAULT_LOG_RETENTION_DAYS: i64 = 14;
+pub(crate) const DEFAULT_STAGE: &str = "prod";
+pub(crate) const STAGE_MAX: usize = 128;
+/// Requests per second: more than 0, up to this.
+pub(crate) const MAX_RATE_LIMIT: f64 = 10_000.0;
+pub(crate) const DEFAULT_RATE_LIMIT: f64 = 10.0;
+pub(crate) const BURST_LIMIT: Range<i64> = 1..5_001;
+pub(crate) const DEFAULT_BURST_LIMIT: i64 = 20;
+pub(crate) const QUOTA_LIMIT: Range<i64> = 1..2_000_000_001;
+pub(crate) const DEFAULT_QUOTA_LIMIT: i64 = 10_000;
+pub(crate) const QUOTA_PERIODS: &[QuotaPeriod] =
+    &[QuotaPeriod::Day, QuotaPeriod::Week, QuotaPeriod::Month];
+
+/// (memory_mb, timeout_s) when the file leaves them out.
+pub(crate) fn function_defaults(function: FunctionName) -> (i64, i64) {
+    match function {
+        FunctionName::DataApi => (256, 29),
+        FunctionName::Extractor => (256, 300),
+    }
+}
+
 /// The tag that marks what a stack owns.
 pub const STACK_TAG: &str = "showcase:stack";
 /// The tag naming a resource's kind (`function_role`, `lake_bucket`, …).
@@ -187,7 +218,7 @@ pub(crate) fn validate(
 fn is_stack_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.len() <= 24
+        && name.len() <= STACK_NAME_MAX
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
 }
@@ -204,12 +235,12 @@ fn tags(
             || name == STACK_TAG
             || name == KIND_TAG
             || name.is_empty()
-            || name.len() > 128
+            || name.len() > TAG_KEY_MAX
         {
             check.fail(key.span(), &path, format!("tag keys are 1 to 128 characters and may not be {STACK_TAG}, {KIND_TAG} or start with aws: (all are reserved)"));
         }
         if let Some(text) = check.text(value, &path) {
-            if text.len() > 256 {
+            if text.len() > TAG_VALUE_MAX {
                 check.fail(value.span(), &path, "tag values are at most 256 characters");
             }
             tags.insert(name.clone(), text);
@@ -218,10 +249,15 @@ fn tags(
     tags
 }
 
+/// Bucket name length (inclusive) and what S3 reserves.
+pub(crate) const BUCKET_NAME_LEN: (usize, usize) = (3, 63);
+pub(crate) const BUCKET_RESERVED_PREFIXES: &[&str] = &["xn--", "sthree-"];
+pub(crate) const BUCKET_RESERVED_SUFFIXES: &[&str] = &["-s3alias", "--ol-s3"];
+
 /// S3's bucket naming rules (general purpose buckets).
 fn bucket_name_problem(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
-    if !(3..=63).contains(&name.len()) {
+    if !(BUCKET_NAME_LEN.0..=BUCKET_NAME_LEN.1).contains(&name.len()) {
         return Some("a bucket name is 3 to 63 characters");
     }
     if !bytes
@@ -239,10 +275,8 @@ fn bucket_name_problem(name: &str) -> Option<&'static str> {
     if name.split('.').count() == 4 && name.split('.').all(|part| part.parse::<u8>().is_ok()) {
         return Some("it may not look like an IP address");
     }
-    if name.starts_with("xn--")
-        || name.starts_with("sthree-")
-        || name.ends_with("-s3alias")
-        || name.ends_with("--ol-s3")
+    if BUCKET_RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
+        || BUCKET_RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s))
     {
         return Some(
             "the prefixes xn--, sthree- and suffixes -s3alias, --ol-s3 are reserved by S3",
@@ -291,7 +325,13 @@ fn lake(check: &mut Checker<'_>, raw: &raw::LakeSection) -> LakeConfig {
         let body = rule.get_ref();
         let days = |check: &mut Checker<'_>, value: &Option<Spanned<i64>>, field: &str| {
             value.as_ref().map(|v| {
-                check.number(Some(v), &format!("{key}.{field}"), 1, 1..36_501, "days") as u32
+                check.number(
+                    Some(v),
+                    &format!("{key}.{field}"),
+                    1,
+                    LIFECYCLE_DAYS,
+                    "days",
+                ) as u32
             })
         };
         let rule_out = LifecycleRule {
@@ -329,7 +369,7 @@ fn lake(check: &mut Checker<'_>, raw: &raw::LakeSection) -> LakeConfig {
 }
 
 /// Environment variable names Lambda reserves for itself.
-const RESERVED_ENVIRONMENT: &[&str] = &[
+pub(crate) const RESERVED_ENVIRONMENT: &[&str] = &[
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
     "AWS_REGION",
@@ -352,10 +392,14 @@ const RESERVED_ENVIRONMENT: &[&str] = &[
 /// Variables the tool sets itself from the stack (so the names always match what it
 /// deployed): each function's own list, so a variable it gains is refused here too.
 fn managed_environment(variable: &str) -> bool {
+    managed_variables().any(|managed| managed == variable)
+}
+
+pub(crate) fn managed_variables() -> impl Iterator<Item = &'static str> {
     showcase_extractor::env::SET_BY_DEPLOY
         .iter()
         .chain(showcase_data_api::SET_BY_DEPLOY)
-        .any(|managed| *managed == variable)
+        .copied()
 }
 
 fn function_config(
@@ -364,22 +408,19 @@ fn function_config(
     raw: &raw::FunctionSection,
 ) -> FunctionConfig {
     let key = |field: &str| format!("functions.{}.{field}", function.as_str());
-    let (default_memory, default_timeout) = match function {
-        FunctionName::DataApi => (256, 29),
-        FunctionName::Extractor => (256, 300),
-    };
+    let (default_memory, default_timeout) = function_defaults(function);
     let memory_mb = check.number(
         raw.memory_mb.as_ref(),
         &key("memory_mb"),
         default_memory,
-        128..10_241,
+        MEMORY_MB,
         "MB",
     ) as u32;
     let timeout_s = check.number(
         raw.timeout_s.as_ref(),
         &key("timeout_s"),
         default_timeout,
-        1..901,
+        TIMEOUT_S,
         "seconds",
     ) as u32;
     let architecture = match &raw.architecture {
@@ -402,12 +443,12 @@ fn function_config(
             Some(v),
             &key("reserved_concurrency"),
             0,
-            0..1_001,
+            RESERVED_CONCURRENCY,
             "concurrent executions",
         ) as u32
     });
     let log_retention_days = match &raw.log_retention_days {
-        None => 14,
+        None => DEFAULT_LOG_RETENTION_DAYS as u32,
         Some(value) => {
             if !LOG_RETENTION_DAYS.contains(value.get_ref()) {
                 check.fail(
@@ -468,29 +509,30 @@ fn function_config(
     }
 }
 
+/// A variable whose name contains one of these (in any case) looks like a secret.
+pub(crate) const SECRET_WORDS: &[&str] = &[
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "TOKEN",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+];
+
 fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    [
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "TOKEN",
-        "PRIVATE_KEY",
-        "CREDENTIAL",
-    ]
-    .iter()
-    .any(|word| upper.contains(word))
+    SECRET_WORDS.iter().any(|word| upper.contains(word))
 }
 
 fn api(check: &mut Checker<'_>, raw: &raw::ApiSection) -> ApiConfig {
     let stage = match &raw.stage {
-        None => "prod".to_owned(),
+        None => DEFAULT_STAGE.to_owned(),
         Some(value) => {
             let text = check
                 .text(value, "api.stage")
-                .unwrap_or_else(|| "prod".to_owned());
+                .unwrap_or_else(|| DEFAULT_STAGE.to_owned());
             if text.is_empty()
-                || text.len() > 128
+                || text.len() > STAGE_MAX
                 || !text
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -539,10 +581,10 @@ fn api(check: &mut Checker<'_>, raw: &raw::ApiSection) -> ApiConfig {
         }
     };
     let rate_limit = match &raw.rate_limit {
-        None => 10.0,
+        None => DEFAULT_RATE_LIMIT,
         Some(value) => {
             let rate = *value.get_ref();
-            if !(rate > 0.0 && rate <= 10_000.0) {
+            if !(rate > 0.0 && rate <= MAX_RATE_LIMIT) {
                 check.fail(value.span(), "api.rate_limit", format!("{rate} is out of range: allowed more than 0 and up to 10000 requests per second"));
             }
             rate
@@ -551,28 +593,24 @@ fn api(check: &mut Checker<'_>, raw: &raw::ApiSection) -> ApiConfig {
     let burst_limit = check.number(
         raw.burst_limit.as_ref(),
         "api.burst_limit",
-        20,
-        1..5_001,
+        DEFAULT_BURST_LIMIT,
+        BURST_LIMIT,
         "requests",
     ) as i32;
     let quota = match (&raw.quota_limit, &raw.quota_period) {
-        (None, None) => Some((10_000, QuotaPeriod::Day)),
+        (None, None) => Some((DEFAULT_QUOTA_LIMIT as i32, QuotaPeriod::Day)),
         (Some(limit), period) => {
-            let limit = check.number(
-                Some(limit),
-                "api.quota_limit",
-                0,
-                1..2_000_000_001,
-                "requests",
-            ) as i32;
+            let limit =
+                check.number(Some(limit), "api.quota_limit", 0, QUOTA_LIMIT, "requests") as i32;
             let period = match period.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
-                None | Some(("DAY", _)) => QuotaPeriod::Day,
-                Some(("WEEK", _)) => QuotaPeriod::Week,
-                Some(("MONTH", _)) => QuotaPeriod::Month,
-                Some((other, span)) => {
-                    check.fail(span, "api.quota_period", format!("'{other}' is not a quota period: allowed \"DAY\", \"WEEK\" or \"MONTH\""));
-                    QuotaPeriod::Day
-                }
+                None => QuotaPeriod::Day,
+                Some((name, span)) => match QUOTA_PERIODS.iter().find(|q| q.as_str() == name) {
+                    Some(known) => *known,
+                    None => {
+                        check.fail(span, "api.quota_period", format!("'{name}' is not a quota period: allowed \"DAY\", \"WEEK\" or \"MONTH\""));
+                        QuotaPeriod::Day
+                    }
+                },
             };
             Some((limit, period))
         }

@@ -11,16 +11,32 @@ use super::model::{
 };
 use super::rules::Checker;
 
-const KINDS: &[&str] = &["cluster", "serverless", "existing"];
+// What the rules below allow; the JSON Schema (`schema.rs`) reads the same.
+pub(crate) const KINDS: &[&str] = &["cluster", "serverless", "existing"];
+/// The kinds `validate` accepts today (a serverless workgroup is checked, then refused).
+pub(crate) const DEPLOYABLE_KINDS: &[&str] = &["cluster", "existing"];
 /// RA3 is what AWS sells today (DC2 is being retired).
-const NODE_TYPES: &[&str] = &["ra3.large", "ra3.xlplus", "ra3.4xlarge", "ra3.16xlarge"];
-const DEFAULT_NODE_TYPE: &str = "ra3.large";
-const DEFAULT_DATABASE: &str = "showcase";
-const DEFAULT_ADMIN_USER: &str = "showcase_admin";
-const DEFAULT_PORT: i64 = 5439;
+pub(crate) const NODE_TYPES: &[&str] = &["ra3.large", "ra3.xlplus", "ra3.4xlarge", "ra3.16xlarge"];
+pub(crate) const DEFAULT_NODE_TYPE: &str = "ra3.large";
+pub(crate) const DEFAULT_DATABASE: &str = "showcase";
+pub(crate) const DEFAULT_ADMIN_USER: &str = "showcase_admin";
+pub(crate) const DEFAULT_PORT: i64 = 5439;
+/// The ports Redshift listens on (inclusive).
+pub(crate) const PORTS: [(i64, i64); 2] = [(5431, 5455), (8191, 8215)];
+pub(crate) const NODES: std::ops::Range<i64> = 1..129;
+pub(crate) const SNAPSHOT_RETENTION_DAYS: std::ops::Range<i64> = 1..36;
+pub(crate) const DEFAULT_SNAPSHOT_RETENTION_DAYS: i64 = 1;
+pub(crate) const BASE_CAPACITY: std::ops::Range<i64> = 4..1025;
+pub(crate) const MAX_CAPACITY: std::ops::Range<i64> = 4..5633;
+/// Database and user names: lowercase letters, digits, `_`, starting with a letter.
+pub(crate) const IDENTIFIER_MAX: usize = 63;
+pub(crate) const SUBNET_PREFIX: &str = "subnet-";
+pub(crate) const SECURITY_GROUP_PREFIX: &str = "sg-";
+/// The days of a maintenance window, `ddd:hh24:mi-ddd:hh24:mi`.
+pub(crate) const WEEKDAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Which keys each kind takes (the rest are refused where they stand).
-fn allowed(kind: &str) -> &'static [&'static str] {
+pub(crate) fn allowed(kind: &str) -> &'static [&'static str] {
     match kind {
         "cluster" => &[
             "database",
@@ -172,7 +188,7 @@ fn identifier(
         return default.to_owned();
     };
     let text = check.text(value, key).unwrap_or_default();
-    let valid = text.len() <= 63
+    let valid = text.len() <= IDENTIFIER_MAX
         && text.starts_with(|c: char| c.is_ascii_lowercase())
         && text
             .chars()
@@ -201,11 +217,11 @@ fn network(check: &mut Checker<'_>, section: &WarehouseSection) -> WarehouseNetw
             .collect()
     };
     WarehouseNetwork {
-        subnet_ids: ids(&section.subnet_ids, "warehouse.subnet_ids", "subnet-"),
+        subnet_ids: ids(&section.subnet_ids, "warehouse.subnet_ids", SUBNET_PREFIX),
         security_group_ids: ids(
             &section.security_group_ids,
             "warehouse.security_group_ids",
-            "sg-",
+            SECURITY_GROUP_PREFIX,
         ),
     }
 }
@@ -219,7 +235,9 @@ fn port(check: &mut Checker<'_>, section: &WarehouseSection) -> u16 {
         1150..65536,
         "",
     );
-    let allowed = (5431..=5455).contains(&port) || (8191..=8215).contains(&port);
+    let allowed = PORTS
+        .iter()
+        .any(|(low, high)| (*low..=*high).contains(&port));
     if !allowed && let Some(value) = &section.port {
         check.fail(
             value.span(),
@@ -253,18 +271,12 @@ fn cluster(check: &mut Checker<'_>, section: &WarehouseSection) -> ClusterConfig
         }
         None => DEFAULT_NODE_TYPE.to_owned(),
     };
-    let nodes = check.number(
-        section.nodes.as_ref(),
-        "warehouse.nodes",
-        1,
-        1..129,
-        "nodes",
-    );
+    let nodes = check.number(section.nodes.as_ref(), "warehouse.nodes", 1, NODES, "nodes");
     let retention = check.number(
         section.snapshot_retention_days.as_ref(),
         "warehouse.snapshot_retention_days",
-        1,
-        1..36,
+        DEFAULT_SNAPSHOT_RETENTION_DAYS,
+        SNAPSHOT_RETENTION_DAYS,
         "days",
     );
     let maintenance_window = section.maintenance_window.as_ref().and_then(|value| {
@@ -299,7 +311,7 @@ fn serverless(check: &mut Checker<'_>, section: &WarehouseSection) -> Serverless
         section.base_capacity.as_ref(),
         "warehouse.base_capacity",
         8,
-        4..1025,
+        BASE_CAPACITY,
         "RPUs",
     );
     if let Some(value) = &section.base_capacity
@@ -313,7 +325,13 @@ fn serverless(check: &mut Checker<'_>, section: &WarehouseSection) -> Serverless
         );
     }
     let max = section.max_capacity.as_ref().map(|value| {
-        let max = check.number(Some(value), "warehouse.max_capacity", base, 4..5633, "RPUs");
+        let max = check.number(
+            Some(value),
+            "warehouse.max_capacity",
+            base,
+            MAX_CAPACITY,
+            "RPUs",
+        );
         if max < base {
             check.fail(
                 value.span(),
@@ -367,11 +385,10 @@ fn existing(check: &mut Checker<'_>, raw: &Spanned<WarehouseSection>) -> Option<
 
 /// `ddd:hh24:mi-ddd:hh24:mi`.
 fn is_maintenance_window(text: &str) -> bool {
-    const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let point = |p: &str| {
         let parts: Vec<&str> = p.split(':').collect();
         matches!(parts.as_slice(), [day, hh, mm]
-            if DAYS.contains(day)
+            if WEEKDAYS.contains(day)
                 && hh.len() == 2 && hh.parse::<u8>().is_ok_and(|h| h < 24)
                 && mm.len() == 2 && mm.parse::<u8>().is_ok_and(|m| m < 60))
     };
