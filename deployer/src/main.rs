@@ -103,8 +103,12 @@ enum Command {
         #[command(flatten)]
         stack: StackOpts,
         /// Only what plan, drift and outputs need.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "run")]
         read_only: bool,
+        /// What `run` on the deployed stack needs (also an Airflow execution
+        /// role running the same DAG): invoke the extractor, run and follow SQL.
+        #[arg(long)]
+        run: bool,
         /// The AWS account id for the ARNs [default: the credentials' account, from STS].
         #[arg(long)]
         account: Option<String>,
@@ -329,8 +333,9 @@ fn main() -> ExitCode {
         Command::Permissions {
             stack,
             read_only,
+            run,
             account,
-        } => commands::permissions(&stack.args(), read_only, account),
+        } => commands::permissions(&stack.args(), read_only, run, account),
         Command::Run(run) => run.run().map(|()| 0),
         Command::Sql(sql) => sql.print().map(|()| 0),
         Command::Schema => print(showcase_deploy::config::json_schema_text().as_bytes()),

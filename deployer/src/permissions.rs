@@ -198,6 +198,92 @@ pub fn policy(stack: &Stack, account: &str, access: Access) -> serde_json::Value
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// What `run` on AWS needs (and an Airflow execution role running the same
+/// graph): invoke the extractor, run statements on the warehouse and follow
+/// them, read the credentials SQL runs with. Nothing that changes the stack.
+pub fn run_policy(stack: &Stack, account: &str) -> serde_json::Value {
+    use crate::config::{ExistingWarehouse, WarehouseKind};
+    let region = &stack.region;
+    let extractor = format!(
+        "arn:aws:lambda:{region}:{account}:function:{}",
+        crate::resources::function::name(stack, crate::config::FunctionName::Extractor)
+    );
+    let mut statements = vec![json!({
+        "Sid": "InvokeExtractor",
+        "Effect": "Allow",
+        "Action": "lambda:InvokeFunction",
+        "Resource": extractor,
+    })];
+    let cluster = match stack.warehouse.as_ref().map(|w| &w.kind) {
+        Some(WarehouseKind::Cluster(_)) => Some(crate::resources::cluster::name(stack)),
+        Some(WarehouseKind::Existing(ExistingWarehouse::Cluster(id))) => Some(id.clone()),
+        _ => None,
+    };
+    let database = stack
+        .warehouse
+        .as_ref()
+        .map_or("showcase", |w| w.database.as_str());
+    if let Some(cluster) = &cluster {
+        let cluster_arn = format!("arn:aws:redshift:{region}:{account}:cluster:{cluster}");
+        statements.push(json!({
+            "Sid": "RunStatements",
+            "Effect": "Allow",
+            "Action": ["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
+            "Resource": cluster_arn,
+        }));
+        statements.push(json!({
+            "Sid": "FindTheWarehouse",
+            "Effect": "Allow",
+            "Action": "redshift:DescribeClusters",
+            "Resource": cluster_arn,
+        }));
+        // SQL runs with the password AWS manages (its secret), or as the admin
+        // user with IAM temporary credentials when there is no such secret.
+        statements.push(json!({
+            "Sid": "ManagedPassword",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": format!("arn:aws:secretsmanager:{region}:{account}:secret:redshift!{cluster}-*"),
+        }));
+        statements.push(json!({
+            "Sid": "TemporaryCredentials",
+            "Effect": "Allow",
+            "Action": "redshift:GetClusterCredentials",
+            "Resource": [
+                format!("arn:aws:redshift:{region}:{account}:dbuser:{cluster}/*"),
+                format!("arn:aws:redshift:{region}:{account}:dbname:{cluster}/{database}"),
+            ],
+        }));
+    } else if let Some(WarehouseKind::Existing(ExistingWarehouse::Workgroup(_))) =
+        stack.warehouse.as_ref().map(|w| &w.kind)
+    {
+        // A workgroup's ARN carries its id, not its name: the account's workgroups.
+        statements.push(json!({
+            "Sid": "RunStatements",
+            "Effect": "Allow",
+            "Action": [
+                "redshift-data:BatchExecuteStatement",
+                "redshift-data:ExecuteStatement",
+                "redshift-serverless:GetCredentials",
+            ],
+            "Resource": format!("arn:aws:redshift-serverless:{region}:{account}:workgroup/*"),
+        }));
+    }
+    // Statements have no ARN: follow only those this identity started.
+    statements.push(json!({
+        "Sid": "FollowOwnStatements",
+        "Effect": "Allow",
+        "Action": [
+            "redshift-data:CancelStatement",
+            "redshift-data:DescribeStatement",
+            "redshift-data:GetStatementResult",
+        ],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}},
+    }));
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +351,39 @@ mod tests {
                     "{resources}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn run_may_invoke_the_extractor_and_run_sql_on_the_stack_s_cluster_only() {
+        let text = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\nkind = \"cluster\"\n";
+        let stack = crate::config::parse(
+            text,
+            std::path::Path::new("stack.toml"),
+            &crate::config::Vars::default(),
+        )
+        .unwrap();
+        let policy = run_policy(&stack, "123456789012");
+        let statements = policy["Statement"].as_array().unwrap();
+        let by_sid = |sid: &str| statements.iter().find(|s| s["Sid"] == sid).unwrap().clone();
+        assert_eq!(
+            by_sid("InvokeExtractor")["Resource"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:demo-extractor"
+        );
+        assert_eq!(
+            by_sid("RunStatements")["Resource"],
+            "arn:aws:redshift:eu-west-1:123456789012:cluster:demo-warehouse"
+        );
+        let follow = by_sid("FollowOwnStatements");
+        assert_eq!(follow["Resource"], "*");
+        assert!(
+            follow["Condition"]
+                .to_string()
+                .contains("statement-owner-iam-userid")
+        );
+        let all = policy.to_string();
+        for forbidden in ["Create", "Delete", "Put", "Modify", "iam:"] {
+            assert!(!all.contains(forbidden), "{forbidden} in {all}");
         }
     }
 

@@ -323,6 +323,7 @@ pub fn outputs(args: &StackArgs, show_secrets: bool) -> Result<Status, String> {
 pub fn permissions(
     args: &StackArgs,
     read_only: bool,
+    run: bool,
     account: Option<String>,
 ) -> Result<Status, String> {
     let stack = load(args)?;
@@ -337,6 +338,10 @@ pub fn permissions(
             runtime()?.block_on(async { Aws::connect(&stack.region).await.account_id().await })?
         }
     };
+    if run {
+        print_json(&permissions::run_policy(&stack, &account))?;
+        return Ok(0);
+    }
     let access = if read_only {
         permissions::Access::Read
     } else {

@@ -36,7 +36,7 @@ pub fn outputs(_: &StackArgs, _: bool) -> Result<Status, String> {
     unavailable()
 }
 
-pub fn permissions(_: &StackArgs, _: bool, _: Option<String>) -> Result<Status, String> {
+pub fn permissions(_: &StackArgs, _: bool, _: bool, _: Option<String>) -> Result<Status, String> {
     unavailable()
 }
 
