@@ -3,12 +3,16 @@
 //! answers: the built binary pointed at testkit's black hole fails, within
 //! the bound `SHOWCASE_AWS_TIMEOUT_SECS` sets, with a message that names the
 //! operation and says it timed out (not a panic, not a bare "dispatch
-//! failure"). The standard bounds (README, "Deploying to AWS") are the same
-//! code with larger numbers.
+//! failure"). `down --delete-data` in front of moto with the network going
+//! dark after two deletes (the hang issue 11 saw) fails the same way, naming
+//! the resource; with one delete left unanswered it retries and finishes.
+//! The standard bounds (README, "Deploying to AWS") are the same code with
+//! larger numbers.
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use showcase_testkit::MotoServer;
 use showcase_testkit::black_hole::BlackHole;
 
 const STACK: &str = r#"
@@ -85,4 +89,103 @@ fn plan_drift_and_down_give_up_on_an_endpoint_that_never_answers() {
             "{args:?}: {message}"
         );
     }
+}
+
+/// `down` against moto, through a black hole in front of it: a bound that
+/// leaves moto on a loaded machine time to answer (reads 4 s, attempts 6 s).
+const DOWN_BOUND: Duration = Duration::from_secs(12);
+
+fn down_through(hole: &BlackHole, stack: &std::path::Path) -> (Output, Duration) {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+        .current_dir(showcase_testkit::workspace_root())
+        .args(["down", "--delete-data", "--yes", "--stack"])
+        .arg(stack)
+        .envs(hole.aws_env())
+        .env(
+            "SHOWCASE_AWS_TIMEOUT_SECS",
+            DOWN_BOUND.as_secs().to_string(),
+        )
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    (output, started.elapsed())
+}
+
+#[test]
+fn down_delete_data_gives_up_when_the_network_goes_dark_and_retries_one_lost_delete() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.toml");
+    std::fs::write(&stack, STACK).unwrap();
+    let direct = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_showcase-deploy"))
+            .current_dir(showcase_testkit::workspace_root())
+            .args(args)
+            .arg("--stack")
+            .arg(&stack)
+            .envs(moto.aws_env())
+            .env("CI", "true")
+            .output()
+            .unwrap()
+    };
+    let up = direct(&["up"]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up));
+
+    // Two deletes go through, then nothing is answered any more.
+    let mut deletes = 0;
+    let dark = BlackHole::in_front_of(&moto.endpoint(), move |seen| {
+        if deletes >= 2 {
+            return true;
+        }
+        if seen.is_delete() {
+            deletes += 1;
+        }
+        false
+    });
+    let (output, took) = down_through(&dark, &stack);
+    let message = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        took < DOWN_BOUND * 2 + SLACK,
+        "down took {took:?} (one operation's bound {DOWN_BOUND:?}): {message}"
+    );
+    assert!(dark.swallowed() >= 1, "{message}");
+    // "error: data_api.hang-data-api: DeleteUsagePlan failed: request has
+    // timed out: operation timeout (all attempts including retries) occurred
+    // after 12s": the resource, the operation, the timeout.
+    let error = message
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("an error line: {message}"));
+    assert!(
+        error.contains(" failed: ")
+            && error.contains("timeout")
+            && error.contains("occurred after"),
+        "names the resource, the operation and the timeout: {message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+    drop(dark);
+
+    // One delete is left unanswered once: its retry goes through.
+    let mut deletes = 0;
+    let lossy = BlackHole::in_front_of(&moto.endpoint(), move |seen| {
+        if seen.is_delete() {
+            deletes += 1;
+            deletes == 1
+        } else {
+            false
+        }
+    });
+    let (output, took) = down_through(&lossy, &stack);
+    let message = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{message}");
+    assert_eq!(lossy.swallowed(), 1, "{message}");
+    assert!(took < DOWN_BOUND + SLACK, "down took {took:?}: {message}");
+    let again = direct(&["down", "--delete-data", "--yes"]);
+    assert!(
+        text(&again).contains("Nothing to delete: no resource of the stack exists."),
+        "nothing left behind: {}",
+        text(&again)
+    );
 }

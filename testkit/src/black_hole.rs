@@ -4,24 +4,74 @@
 //! dropped NAT mapping or a proxy that took the request and died. Pointed to
 //! by `AWS_ENDPOINT_URL`, it shows whether a tool hangs or gives up.
 //!
-//! Limits: plain TCP only (no TLS: `http://` endpoints); it never writes a
-//! byte and never closes a connection itself, so a client without timeouts
-//! waits until the `BlackHole` is dropped (which closes every connection it
-//! holds). It counts connections and bytes received, not requests: it does
-//! not parse HTTP. One thread per connection, for the handful a test opens.
+//! `BlackHole::in_front_of(upstream, swallow)` is a selective one: it reads
+//! each request (HTTP/1.1 head and a `Content-Length` body) and either
+//! swallows it, when `swallow` says so, or forwards it to `upstream` (moto's
+//! server, say) and relays the answer — so a test can let a command's first
+//! requests through and make, say, its third delete go unanswered.
+//!
+//! Limits: plain TCP only (no TLS: `http://` endpoints); a swallowed request
+//! gets no byte back and its connection is never closed by the black hole, so
+//! a client without timeouts waits until the `BlackHole` is dropped (which
+//! closes every connection it holds). A forwarded request is sent upstream
+//! with `Connection: close` and its connection closed after the answer: one
+//! request per connection. Chunked request bodies are not parsed: such a
+//! request is swallowed. One thread per connection, for the handful to a few
+//! hundred a test opens.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+
+/// A request as the black hole read it, for `swallow` to decide on.
+#[derive(Debug)]
+pub struct Seen<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The request line and headers, as sent.
+    pub head: &'a str,
+    pub body: &'a [u8],
+}
+
+impl Seen<'_> {
+    /// A header's value (the first of that name, case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+
+    /// An AWS delete in any of the protocols: `DELETE` (REST), an
+    /// `X-Amz-Target: Service.Delete…` (JSON) or `Action=Delete…` (query).
+    pub fn is_delete(&self) -> bool {
+        self.method == "DELETE"
+            || self.header("x-amz-target").is_some_and(|t| {
+                t.split('.')
+                    .next_back()
+                    .is_some_and(|op| op.starts_with("Delete"))
+            })
+            || self.body.starts_with(b"Action=Delete")
+    }
+}
+
+type Swallow = Box<dyn FnMut(&Seen<'_>) -> bool + Send>;
 
 #[derive(Default)]
 struct Shared {
     stopping: AtomicBool,
     connections: AtomicUsize,
     bytes: AtomicUsize,
+    forwarded: AtomicUsize,
+    swallowed: AtomicUsize,
     open: Mutex<Vec<TcpStream>>,
+    /// Where requests `swallow` lets through go; none: every one is swallowed.
+    upstream: Option<SocketAddr>,
+    swallow: Option<Mutex<Swallow>>,
 }
 
 /// Listens on `127.0.0.1:PORT` until dropped.
@@ -32,10 +82,33 @@ pub struct BlackHole {
 }
 
 impl BlackHole {
+    /// Swallows every request.
     pub fn start() -> BlackHole {
+        BlackHole::with(Shared::default())
+    }
+
+    /// Forwards every request to `upstream` (`http://HOST:PORT`) but those
+    /// `swallow` picks, which get no answer.
+    pub fn in_front_of(
+        upstream: &str,
+        swallow: impl FnMut(&Seen<'_>) -> bool + Send + 'static,
+    ) -> BlackHole {
+        let address = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("upstream is http://IP:PORT");
+        BlackHole::with(Shared {
+            upstream: Some(address),
+            swallow: Some(Mutex::new(Box::new(swallow))),
+            ..Shared::default()
+        })
+    }
+
+    fn with(shared: Shared) -> BlackHole {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let address = listener.local_addr().expect("the listener's address");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(shared);
         let accepting = Arc::clone(&shared);
         let acceptor = std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -52,7 +125,7 @@ impl BlackHole {
                         .push(handle);
                 }
                 let reading = Arc::clone(&accepting);
-                std::thread::spawn(move || swallow(stream, &reading));
+                std::thread::spawn(move || serve(stream, &reading));
             }
         });
         BlackHole {
@@ -91,10 +164,104 @@ impl BlackHole {
     pub fn bytes_received(&self) -> usize {
         self.shared.bytes.load(Ordering::SeqCst)
     }
+
+    /// Requests forwarded upstream and answered (`in_front_of` only).
+    pub fn forwarded(&self) -> usize {
+        self.shared.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// Requests swallowed (`in_front_of` only: `start`'s are not parsed).
+    pub fn swallowed(&self) -> usize {
+        self.shared.swallowed.load(Ordering::SeqCst)
+    }
+}
+
+fn serve(mut stream: TcpStream, shared: &Shared) {
+    let (Some(upstream), Some(swallow)) = (shared.upstream, shared.swallow.as_ref()) else {
+        return never_answer(stream, shared);
+    };
+    let Some((head, body)) = read_request(&mut stream, shared) else {
+        return;
+    };
+    let mut words = head.split(' ');
+    let method = words.next().unwrap_or_default();
+    let path = words.next().unwrap_or_default();
+    let seen = Seen {
+        method,
+        path,
+        head: &head,
+        body: &body,
+    };
+    let chunked = seen
+        .header("transfer-encoding")
+        .is_some_and(|t| t.contains("chunked"));
+    if chunked || (swallow.lock().unwrap_or_else(PoisonError::into_inner))(&seen) {
+        shared.swallowed.fetch_add(1, Ordering::SeqCst);
+        return never_answer(stream, shared);
+    }
+    if let Some(answer) = forward(upstream, &head, &body) {
+        let _ = stream.write_all(&answer);
+        shared.forwarded.fetch_add(1, Ordering::SeqCst);
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// One request: its head (without the blank line) and its `Content-Length` body.
+fn read_request(stream: &mut TcpStream, shared: &Shared) -> Option<(String, Vec<u8>)> {
+    let mut received = Vec::new();
+    let mut buffer = [0_u8; 16 * 1024];
+    let end = loop {
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        let n = stream.read(&mut buffer).ok().filter(|n| *n > 0)?;
+        shared.bytes.fetch_add(n, Ordering::SeqCst);
+        received.extend_from_slice(&buffer[..n]);
+    };
+    let head = String::from_utf8_lossy(&received[..end]).into_owned();
+    let length = head
+        .lines()
+        .skip(1)
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    let mut body = received[end + 4..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut buffer).ok().filter(|n| *n > 0)?;
+        shared.bytes.fetch_add(n, Ordering::SeqCst);
+        body.extend_from_slice(&buffer[..n]);
+    }
+    Some((head, body))
+}
+
+/// Sends the request upstream with `Connection: close`; the whole answer.
+fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let mut request = String::new();
+    for line in head.lines() {
+        let is_connection = line
+            .split_once(':')
+            .is_some_and(|(key, _)| key.trim().eq_ignore_ascii_case("connection"));
+        if !is_connection {
+            request.push_str(line);
+            request.push_str("\r\n");
+        }
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    let mut connection = TcpStream::connect(upstream).ok()?;
+    connection.write_all(request.as_bytes()).ok()?;
+    connection.write_all(body).ok()?;
+    let mut answer = Vec::new();
+    connection.read_to_end(&mut answer).ok()?;
+    Some(answer)
 }
 
 /// Reads until the client closes (or the black hole is dropped); never writes.
-fn swallow(mut stream: TcpStream, shared: &Shared) {
+fn never_answer(mut stream: TcpStream, shared: &Shared) {
     let mut buffer = [0_u8; 16 * 1024];
     loop {
         match stream.read(&mut buffer) {
@@ -159,5 +326,51 @@ mod tests {
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
         assert_eq!(client.read(&mut answer).unwrap_or(0), 0, "closed on drop");
+    }
+
+    /// An upstream that answers every request `200 ok` and closes.
+    fn upstream() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut request = Vec::new();
+                let mut buffer = [0_u8; 1024];
+                while !request.ends_with(b"body") {
+                    let n = stream.read(&mut buffer).unwrap();
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                assert!(String::from_utf8_lossy(&request).contains("Connection: close\r\n"));
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .unwrap();
+            }
+        });
+        address
+    }
+
+    #[test]
+    fn in_front_of_forwards_all_but_what_it_swallows() {
+        let hole =
+            BlackHole::in_front_of(&format!("http://{}", upstream()), |seen| seen.is_delete());
+        let send = |request: &[u8]| {
+            let mut client = TcpStream::connect(hole.address).unwrap();
+            client.write_all(request).unwrap();
+            client
+                .set_read_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
+            let mut answer = Vec::new();
+            let _ = client.read_to_end(&mut answer);
+            String::from_utf8_lossy(&answer).into_owned()
+        };
+        let get =
+            send(b"POST /a HTTP/1.1\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\nbody");
+        assert!(get.ends_with("ok"), "{get}");
+        let delete = send(b"DELETE /a HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody");
+        assert_eq!(delete, "", "swallowed");
+        let query = send(b"POST / HTTP/1.1\r\nContent-Length: 22\r\n\r\nAction=DeleteRole&body");
+        assert_eq!(query, "", "swallowed");
+        assert_eq!((hole.forwarded(), hole.swallowed()), (1, 2));
     }
 }

@@ -173,8 +173,10 @@ where
 /// base64: 120 s is ~80 KB/s), and `INVOKE` for `Invoke`, which returns only
 /// when the function does (its timeout is at most 900 s).
 ///
-/// `SHOWCASE_AWS_TIMEOUT_SECS=N` caps every one of these at N seconds (the
-/// tests use it to see a hang fail in seconds).
+/// `SHOWCASE_AWS_TIMEOUT_SECS=N` scales these down so that no operation takes
+/// more than N seconds, each limit keeping its share (N = 6: reads 2 s,
+/// attempts 3 s, operations 6 s): the tests use it to see a hang fail, or be
+/// retried, in seconds.
 pub mod timeouts {
     use std::time::Duration;
 
@@ -185,7 +187,7 @@ pub mod timeouts {
     use aws_smithy_types::config_bag::ConfigBag;
     use aws_smithy_types::timeout::TimeoutConfig;
 
-    /// The environment variable that caps every timeout, in whole seconds.
+    /// The environment variable that bounds every operation, in whole seconds.
     pub const ENV: &str = "SHOWCASE_AWS_TIMEOUT_SECS";
 
     /// One class of call's limits.
@@ -230,13 +232,18 @@ pub mod timeouts {
     };
 
     impl Limits {
+        /// Scaled down so that the operation takes at most `cap`, every other
+        /// limit keeping its share (so retries still happen within it).
         fn capped(self, cap: Option<Duration>) -> Limits {
-            let Some(cap) = cap else { return self };
+            let Some(cap) = cap.filter(|cap| *cap < self.operation) else {
+                return self;
+            };
+            let share = cap.as_secs_f64() / self.operation.as_secs_f64();
             Limits {
-                connect: self.connect.min(cap),
-                read: self.read.min(cap),
-                attempt: self.attempt.min(cap),
-                operation: self.operation.min(cap),
+                connect: self.connect.mul_f64(share),
+                read: self.read.mul_f64(share),
+                attempt: self.attempt.mul_f64(share),
+                operation: cap,
             }
         }
 
@@ -250,7 +257,7 @@ pub mod timeouts {
         }
     }
 
-    /// The limits in force: the constants above, capped by [`ENV`] if set.
+    /// The limits in force: the constants above, scaled down by [`ENV`] if set.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct Timeouts {
         cap: Option<Duration>,
@@ -371,14 +378,24 @@ pub mod timeouts {
             assert_eq!(parse("3"), Some(secs(3)));
             assert_eq!(parse("0"), None);
             assert_eq!(parse("soon"), None);
-            let capped = Timeouts::capped_at(Some(secs(3)));
+            let capped = Timeouts::capped_at(Some(secs(6)));
             for class in [STANDARD, UPLOAD, INVOKE] {
-                let limits = capped.limits(class);
-                assert_eq!(limits.operation, secs(3));
-                assert!(limits.connect <= secs(3) && limits.read <= secs(3));
                 assert!(class.read <= class.attempt && class.attempt <= class.operation);
+                let limits = capped.limits(class);
+                assert_eq!(limits.operation, secs(6));
+                assert!(limits.read <= limits.attempt && limits.attempt <= limits.operation);
             }
+            assert_eq!(
+                capped.limits(STANDARD),
+                Limits {
+                    connect: Duration::from_millis(500),
+                    read: secs(2),
+                    attempt: secs(3),
+                    operation: secs(6)
+                }
+            );
             assert_eq!(Timeouts::default().limits(UPLOAD), UPLOAD);
+            assert_eq!(Timeouts::capped_at(Some(secs(600))).limits(UPLOAD), UPLOAD);
         }
 
         /// Records the timeouts each request would be sent with, then stops it.
