@@ -15,6 +15,8 @@ pub mod engine;
 mod layers;
 pub mod local;
 #[cfg(feature = "deploy")]
+pub mod lock;
+#[cfg(feature = "deploy")]
 pub mod permissions;
 pub mod pipeline;
 pub mod report;

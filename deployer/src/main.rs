@@ -91,6 +91,15 @@ enum Command {
         #[arg(long)]
         show_secrets: bool,
     },
+    /// Remove the stack's lock, whoever holds it.
+    ///
+    /// `up` and `down` take a lock with a one-hour lease so that two never
+    /// change a stack at once; a run that was killed holds it until the lease
+    /// ends. Use this when you know that run is gone.
+    Unlock {
+        #[command(flatten)]
+        stack: StackOpts,
+    },
     /// Print the IAM policy showcase-deploy itself needs for this stack, as JSON.
     ///
     /// Scoped to the stack's names (functions, roles and log groups named
@@ -330,6 +339,7 @@ fn main() -> ExitCode {
             stack,
             show_secrets,
         } => commands::outputs(&stack.args(), show_secrets),
+        Command::Unlock { stack } => commands::unlock(&stack.args()),
         Command::Permissions {
             stack,
             read_only,

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::aws::Aws;
 use crate::config::{FunctionName, Stack};
 use crate::engine::{self, DestroyOutcome, EngineError, Event, Plan};
+use crate::lock::{Lock, LockError};
 use crate::resources::function::Code;
 use crate::resources::{Address, Owned, Resource, ResourceError};
 use crate::stack::Context;
@@ -25,6 +26,8 @@ pub enum SessionError {
         "up made changes in {0} passes and still has more (values known after apply keep changing): rerun up, and report this if it persists"
     )]
     Unsettled(usize),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 /// How many passes `up` makes at most: the first creates the data API, the
@@ -141,9 +144,40 @@ impl Session {
         on_plan: &(dyn Fn(&Plan) + Sync),
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<Vec<Plan>, SessionError> {
+        let mut lock = None;
+        let applied = self
+            .apply_passes(delete_data, on_plan, on_event, &mut lock)
+            .await;
+        // Given back whatever happened (a killed run's lock expires on its own).
+        let released = match lock {
+            Some(lock) => self.locked(lock.release(&self.aws)).await,
+            None => Ok(()),
+        };
+        let plans = applied?;
+        released?;
+        Ok(plans)
+    }
+
+    /// The passes of `up`; the lock is taken once a plan has changes (a no-op
+    /// `up` stays read-only) and held until the last pass.
+    async fn apply_passes(
+        &self,
+        delete_data: bool,
+        on_plan: &(dyn Fn(&Plan) + Sync),
+        on_event: &(dyn Fn(Event) + Sync),
+        lock: &mut Option<Lock>,
+    ) -> Result<Vec<Plan>, SessionError> {
         let mut plans = Vec::new();
         for _pass in 0..MAX_PASSES {
-            let (prepared, plan) = self.read_plan().await?;
+            let (mut prepared, mut plan) = self.read_plan().await?;
+            if plan.has_changes() && lock.is_none() {
+                *lock = Some(
+                    self.locked(Lock::acquire(&self.aws, &self.stack, "up"))
+                        .await?,
+                );
+                // Read again under the lock: another run may have just finished.
+                (prepared, plan) = self.read_plan().await?;
+            }
             on_plan(&plan);
             engine::apply(
                 &self.aws,
@@ -163,6 +197,15 @@ impl Session {
         Err(SessionError::Unsettled(MAX_PASSES))
     }
 
+    /// Runs a lock request with its requests attributed to the lock in the log.
+    async fn locked<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, LockError>>,
+    ) -> Result<T, SessionError> {
+        let address = format!("lock.{}", crate::lock::name(&self.stack));
+        Ok(crate::aws::acting_on(address, work).await?)
+    }
+
     /// What `down` will delete and keep, read before it asks.
     pub async fn down_plan(&self) -> Result<(Prepared, Plan), SessionError> {
         let prepared = self.prepare().await?;
@@ -178,7 +221,10 @@ impl Session {
         delete_data: bool,
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<Vec<(Address, DestroyOutcome)>, SessionError> {
-        Ok(engine::destroy_planned(
+        let lock = self
+            .locked(Lock::acquire(&self.aws, &self.stack, "down"))
+            .await?;
+        let destroyed = engine::destroy_planned(
             &self.aws,
             &prepared.declared,
             &prepared.leftovers,
@@ -186,7 +232,11 @@ impl Session {
             delete_data,
             on_event,
         )
-        .await?)
+        .await;
+        let released = self.locked(lock.release(&self.aws)).await;
+        let outcomes = destroyed?;
+        released?;
+        Ok(outcomes)
     }
 
     /// What a user needs to use the stack, read from AWS. The API key's value

@@ -13,10 +13,10 @@ pub use local::{RunArgs, run_local};
 #[cfg(feature = "deploy")]
 pub use on_aws::{print_sql, run_on_aws};
 #[cfg(feature = "deploy")]
-pub use stack::{down, drift, outputs, permissions, plan, up, validate};
+pub use stack::{down, drift, outputs, permissions, plan, unlock, up, validate};
 #[cfg(not(feature = "deploy"))]
 pub use without_deploy::{
-    down, drift, outputs, permissions, plan, print_sql, run_on_aws, up, validate,
+    down, drift, outputs, permissions, plan, print_sql, run_on_aws, unlock, up, validate,
 };
 
 /// Which stack file, with which values, and how to print.

@@ -350,3 +350,18 @@ pub fn permissions(
     print_json(&permissions::policy(&stack, &account, access))?;
     Ok(0)
 }
+
+/// Removes the stack's lock; says whose it was.
+pub fn unlock(args: &StackArgs) -> Result<Status, String> {
+    let stack = load(args)?;
+    let removed = runtime()?
+        .block_on(async {
+            showcase_deploy::lock::unlock(&Aws::connect(&stack.region).await, &stack).await
+        })
+        .map_err(|e| e.to_string())?;
+    match removed {
+        Some(holder) => println!("Removed the lock of stack {} held by {holder}.", stack.name),
+        None => println!("Stack {} is not locked.", stack.name),
+    }
+    Ok(0)
+}

@@ -40,6 +40,10 @@ pub fn permissions(_: &StackArgs, _: bool, _: bool, _: Option<String>) -> Result
     unavailable()
 }
 
+pub fn unlock(_: &StackArgs) -> Result<Status, String> {
+    unavailable()
+}
+
 pub fn run_on_aws(_: RunArgs, _: &StackArgs) -> Result<(), String> {
     unavailable().map(|_| ())
 }

@@ -1,0 +1,269 @@
+//! One `up` or `down` at a time on a stack. There is no state file to lock,
+//! so the lock is an SSM parameter the stack owns, `/showcase/<stack>/lock`,
+//! created with `Overwrite=false`: SSM lets exactly one of two concurrent
+//! creators succeed. It names its holder and carries a lease, so a run that
+//! was killed (a cancelled CI job) blocks the next one only until the lease
+//! ends; `showcase-deploy unlock` removes it for a person who knows that run
+//! is gone. A no-op `up` never takes it: it stays read-only.
+//!
+//! Limits: the lease is not renewed while a run works, so it must outlast the
+//! longest run (default one hour; a new cluster takes up to 45 minutes); and
+//! two runs that find the same expired lock at the same instant may both take
+//! it over (the window is one request long).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_ssm::types::{ParameterType, Tag};
+
+use crate::aws::{Aws, describe, error_code};
+use crate::config::{KIND_TAG, STACK_TAG, Stack};
+
+/// The lock's kind, in its `showcase:kind` tag (so prune never takes it for
+/// a leftover of another kind).
+pub const KIND: &str = "lock";
+/// How long a lock holds without its holder (`SHOWCASE_LOCK_LEASE_SECS` overrides).
+const DEFAULT_LEASE: Duration = Duration::from_secs(60 * 60);
+
+/// `/showcase/<stack>/lock`.
+pub fn name(stack: &Stack) -> String {
+    format!("/showcase/{}/lock", stack.name)
+}
+
+/// Who holds the lock, since when, until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Holder {
+    /// `user@host`, or the GitHub Actions run.
+    pub who: String,
+    /// The command holding it (`up`, `down`).
+    pub command: String,
+    /// Seconds since the epoch.
+    pub since: u64,
+    pub until: u64,
+    /// Tells this holder's lock from a later one's.
+    pub token: String,
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        format!(
+            "{} ({}) since {} UTC, lease until {} UTC",
+            self.who,
+            self.command,
+            utc(self.since),
+            utc(self.until)
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "stack {stack} is being changed by {}: wait for it to finish, or if you know that run is gone, `showcase-deploy unlock`",
+        holder.describe()
+    )]
+    Held { stack: String, holder: Holder },
+    #[error("the stack's lock {name}: {operation} failed: {detail}")]
+    Aws {
+        name: String,
+        operation: &'static str,
+        detail: String,
+    },
+}
+
+/// A lock this run holds; give it back with [`Lock::release`].
+#[derive(Debug)]
+pub struct Lock {
+    name: String,
+    holder: Holder,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn utc(seconds: u64) -> String {
+    let time = time::OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).unwrap_or(0))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        time.year(),
+        u8::from(time.month()),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
+
+fn lease() -> Duration {
+    std::env::var("SHOWCASE_LOCK_LEASE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(DEFAULT_LEASE, Duration::from_secs)
+}
+
+/// Who this run is, as the lock names it.
+fn who() -> String {
+    if let (Ok(repository), Ok(run)) = (
+        std::env::var("GITHUB_REPOSITORY"),
+        std::env::var("GITHUB_RUN_ID"),
+    ) {
+        return format!("GitHub Actions run {run} of {repository}");
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "a machine".into());
+    format!("{user}@{host}")
+}
+
+fn token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
+fn tags(stack: &Stack) -> Vec<Tag> {
+    let mut tags: BTreeMap<String, String> = stack.tags.clone();
+    tags.insert(STACK_TAG.into(), stack.name.clone());
+    tags.insert(KIND_TAG.into(), KIND.into());
+    tags.into_iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+impl Lock {
+    /// Takes the stack's lock for `command`, or says who holds it. An
+    /// expired lock (its holder was killed) is taken over.
+    pub async fn acquire(aws: &Aws, stack: &Stack, command: &str) -> Result<Lock, LockError> {
+        let name = name(stack);
+        let error = |operation, detail| LockError::Aws {
+            name: name.clone(),
+            operation,
+            detail,
+        };
+        let since = now();
+        let holder = Holder {
+            who: who(),
+            command: command.to_owned(),
+            since,
+            until: since + lease().as_secs(),
+            token: token(),
+        };
+        let value =
+            serde_json::to_string(&holder).map_err(|e| error("PutParameter", e.to_string()))?;
+        for _attempt in 0..2 {
+            let created = aws
+                .ssm
+                .put_parameter()
+                .name(&name)
+                .description("showcase-deploy: who is changing this stack (removed when done)")
+                .r#type(ParameterType::String)
+                .value(&value)
+                .overwrite(false)
+                .set_tags(Some(tags(stack)))
+                .send()
+                .await;
+            match created {
+                Ok(_) => return Ok(Lock { name, holder }),
+                Err(e) if error_code(&e) == Some("ParameterAlreadyExists") => {}
+                Err(e) => return Err(error("PutParameter", describe(&e))),
+            }
+            let Some(current) = Lock::holder(aws, &name).await? else {
+                continue; // released in between: try again
+            };
+            if current.until > now() {
+                return Err(LockError::Held {
+                    stack: stack.name.clone(),
+                    holder: current,
+                });
+            }
+            // The holder's lease is over (a killed run): take the lock over.
+            aws.ssm
+                .delete_parameter()
+                .name(&name)
+                .send()
+                .await
+                .map_err(|e| error("DeleteParameter", describe(&e)))?;
+        }
+        match Lock::holder(aws, &name).await? {
+            Some(holder) => Err(LockError::Held {
+                stack: stack.name.clone(),
+                holder,
+            }),
+            None => Err(error(
+                "PutParameter",
+                "another run took and released the lock twice meanwhile; rerun".into(),
+            )),
+        }
+    }
+
+    /// Who holds the lock named `name`, if anyone (an unreadable value counts
+    /// as an expired lock: whoever wrote it is not this tool).
+    async fn holder(aws: &Aws, name: &str) -> Result<Option<Holder>, LockError> {
+        match aws.ssm.get_parameter().name(name).send().await {
+            Ok(out) => Ok(Some(
+                out.parameter()
+                    .and_then(|p| p.value())
+                    .and_then(|v| serde_json::from_str(v).ok())
+                    .unwrap_or(Holder {
+                        who: "an unknown holder".into(),
+                        command: "?".into(),
+                        since: 0,
+                        until: 0,
+                        token: String::new(),
+                    }),
+            )),
+            Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(None),
+            Err(e) => Err(LockError::Aws {
+                name: name.to_owned(),
+                operation: "GetParameter",
+                detail: describe(&e),
+            }),
+        }
+    }
+
+    /// Gives the lock back, unless it is no longer this run's (its lease ran
+    /// out and another run took it over).
+    pub async fn release(self, aws: &Aws) -> Result<(), LockError> {
+        match Lock::holder(aws, &self.name).await? {
+            Some(current) if current.token == self.holder.token => {}
+            _ => return Ok(()),
+        }
+        match aws.ssm.delete_parameter().name(&self.name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(()),
+            Err(e) => Err(LockError::Aws {
+                name: self.name.clone(),
+                operation: "DeleteParameter",
+                detail: describe(&e),
+            }),
+        }
+    }
+}
+
+/// Removes the stack's lock whoever holds it; says whose it was.
+pub async fn unlock(aws: &Aws, stack: &Stack) -> Result<Option<String>, LockError> {
+    let name = name(stack);
+    let Some(holder) = Lock::holder(aws, &name).await? else {
+        return Ok(None);
+    };
+    match aws.ssm.delete_parameter().name(&name).send().await {
+        Ok(_) => Ok(Some(holder.describe())),
+        Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(None),
+        Err(e) => Err(LockError::Aws {
+            name,
+            operation: "DeleteParameter",
+            detail: describe(&e),
+        }),
+    }
+}
