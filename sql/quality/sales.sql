@@ -7,6 +7,10 @@
 --      content order is kept and the others are rejected as
 --      'duplicate transaction_code' (deterministic, independent of load order)
 --   4. counts go to quality_runs
+--   5. stage_sales is rewritten with the kept rows only when something was
+--      removed (rows_clean <> rows_staged): otherwise it holds exactly
+--      the kept rows already, and rewriting 100,000s of rows is the
+--      costliest part of this file
 -- Rerunnable: the run date's previous rejects and quality_runs rows for
 -- 'sales' are replaced.
 
@@ -101,7 +105,15 @@ SELECT
 FROM tmp_quality_sales
 WHERE reject_reason IS NOT NULL;
 
-DELETE FROM {{ params.schema }}.stage_sales;
+DELETE FROM {{ params.schema }}.stage_sales
+WHERE EXISTS (
+    SELECT 1
+    FROM {{ params.schema }}.quality_runs
+    WHERE
+        entity = 'sales'
+        AND run_date = CAST('{{ ds }}' AS DATE)
+        AND rows_clean <> rows_staged
+);
 
 INSERT INTO {{ params.schema }}.stage_sales (
     transaction_code, sale_date, product_id, customer_id, quantity_sold, revenue
@@ -114,6 +126,15 @@ SELECT
     quantity_sold,
     revenue
 FROM tmp_quality_sales
-WHERE reject_reason IS NULL;
+WHERE
+    reject_reason IS NULL
+    AND EXISTS (
+        SELECT 1
+        FROM {{ params.schema }}.quality_runs
+        WHERE
+            entity = 'sales'
+            AND run_date = CAST('{{ ds }}' AS DATE)
+            AND rows_clean <> rows_staged
+    );
 
 DROP TABLE tmp_quality_sales;
