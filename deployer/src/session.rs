@@ -170,6 +170,8 @@ impl Session {
         let mut plans = Vec::new();
         for _pass in 0..MAX_PASSES {
             let (mut prepared, mut plan) = self.read_plan().await?;
+            // Refused plans stop before the lock: nothing is written at all.
+            engine::admissible(&plan, delete_data)?;
             if plan.has_changes() && lock.is_none() {
                 *lock = Some(
                     self.locked(Lock::acquire(&self.aws, &self.stack, "up"))

@@ -83,18 +83,10 @@ async fn delete_reported(
     Ok(outcome)
 }
 
-/// Applies `plan`: dependencies first, independent resources concurrently;
-/// then deletes the leftovers it marked (dependents first). Data-holding
-/// leftovers are kept unless `delete_data`. Safe to rerun after a crash: a
-/// rerun plans from what exists.
-pub async fn apply(
-    aws: &Aws,
-    declared: &[Box<dyn Resource>],
-    leftovers: &[Box<dyn Owned>],
-    plan: &Plan,
-    delete_data: bool,
-    on_event: &(dyn Fn(Event) + Sync),
-) -> Result<(), EngineError> {
+/// Whether `plan` may be applied at all: nothing refused (what is not the
+/// stack's), and no replacement that deletes data without `delete_data`.
+/// Checked before anything is written, the stack's lock included.
+pub fn admissible(plan: &Plan, delete_data: bool) -> Result<(), EngineError> {
     let refused: Vec<String> = plan
         .refusals()
         .iter()
@@ -114,6 +106,22 @@ pub async fn apply(
     if !losing.is_empty() && !delete_data {
         return Err(EngineError::WouldDeleteData(losing));
     }
+    Ok(())
+}
+
+/// Applies `plan`: dependencies first, independent resources concurrently;
+/// then deletes the leftovers it marked (dependents first). Data-holding
+/// leftovers are kept unless `delete_data`. Safe to rerun after a crash: a
+/// rerun plans from what exists.
+pub async fn apply(
+    aws: &Aws,
+    declared: &[Box<dyn Resource>],
+    leftovers: &[Box<dyn Owned>],
+    plan: &Plan,
+    delete_data: bool,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<(), EngineError> {
+    admissible(plan, delete_data)?;
     // Changes waiting for a value known after apply are left to a later pass.
     let action_of = |address: &Address| {
         plan.changes

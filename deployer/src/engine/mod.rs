@@ -8,5 +8,5 @@
 mod apply;
 mod plan;
 
-pub use apply::{DestroyOutcome, EngineError, Event, apply, destroy, destroy_planned};
+pub use apply::{DestroyOutcome, EngineError, Event, admissible, apply, destroy, destroy_planned};
 pub use plan::{Action, Plan, PlannedChange, decide, destroy_plan, plan, read, read_leftovers};
