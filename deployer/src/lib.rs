@@ -11,6 +11,8 @@ pub mod aws_run;
 pub mod build;
 pub mod config;
 #[cfg(feature = "deploy")]
+pub mod dag;
+#[cfg(feature = "deploy")]
 pub mod engine;
 mod layers;
 pub mod local;

@@ -21,6 +21,7 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
   showcase-deploy run --local --date 2024-03-01           the whole pipeline on this machine, no AWS
   showcase-deploy run --from 2024-03-01 --to 2024-03-07   a backfill on the deployed stack
   showcase-deploy sql --date 2024-03-01                   what that run sends to Redshift
+  showcase-deploy dag --out dags/                         the stack's Airflow DAG, for MWAA
   showcase-deploy validate --var lake_bucket=my-lake      check stack.toml without calling AWS
   showcase-deploy plan --var lake_bucket=my-lake          what `up` would change, field by field
   showcase-deploy up --var lake_bucket=my-lake            build and deploy
@@ -141,6 +142,25 @@ enum Command {
     /// with the stack's real names (schema, lake, COPY role). Calls no AWS
     /// service but STS, and not that with --account.
     Sql(SqlOpts),
+    /// Write the stack's Airflow DAG (Airflow 2.x and 3.x, MWAA) and its SQL
+    /// into --out, rendered from the task graph with the names `run` uses.
+    ///
+    /// Task ids and edges are the graph's; extracts invoke the extractor,
+    /// SQL tasks run each file in one transaction through the Redshift Data
+    /// API, a false check fails its task. Daily from 2024-01-01, catch-up,
+    /// one active run, depends on past. Reads the stack's cluster (who the
+    /// SQL runs as), like `run`. Same stack, same bytes.
+    #[command(verbatim_doc_comment)]
+    Dag {
+        /// The DAG folder to write into (the DAG file and a folder of its SQL).
+        #[arg(long)]
+        out: PathBuf,
+        /// The warehouse schema.
+        #[arg(long, default_value = "showcase_data_pipeline")]
+        schema: String,
+        #[command(flatten)]
+        stack: StackOpts,
+    },
     /// Print the JSON Schema of stack.toml (draft 2020-12), for editors.
     ///
     /// stack.toml's first line `#:schema ./stack.schema.json` points taplo and
@@ -219,6 +239,7 @@ impl RunOpts {
             schema: self.schema,
             keep: self.keep,
             json,
+            markdown: matches!(self.output, Output::Markdown),
         };
         if local {
             commands::run_local(args)
@@ -263,6 +284,7 @@ impl SqlOpts {
             schema: self.schema,
             keep: false,
             json: false,
+            markdown: false,
         };
         let stack = commands::StackArgs {
             stack: self.stack,
@@ -348,6 +370,9 @@ fn main() -> ExitCode {
         } => commands::permissions(&stack.args(), read_only, run, account),
         Command::Run(run) => run.run().map(|()| 0),
         Command::Sql(sql) => sql.print().map(|()| 0),
+        Command::Dag { out, schema, stack } => {
+            commands::write_dag(&stack.args(), &out, &schema).map(|()| 0)
+        }
         Command::Schema => print(showcase_deploy::config::json_schema_text().as_bytes()),
         Command::Completions { shell } => {
             let mut script = Vec::new();

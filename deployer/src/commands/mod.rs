@@ -1,6 +1,8 @@
 //! The commands' glue: arguments in, library calls, results out through the
 //! reporting layer. No logic of their own.
 
+#[cfg(feature = "deploy")]
+mod dag;
 mod local;
 #[cfg(feature = "deploy")]
 mod on_aws;
@@ -9,6 +11,8 @@ mod stack;
 #[cfg(not(feature = "deploy"))]
 mod without_deploy;
 
+#[cfg(feature = "deploy")]
+pub use dag::write_dag;
 pub use local::{RunArgs, run_local};
 #[cfg(feature = "deploy")]
 pub use on_aws::{print_sql, run_on_aws};
@@ -16,7 +20,7 @@ pub use on_aws::{print_sql, run_on_aws};
 pub use stack::{down, drift, outputs, permissions, plan, unlock, up, validate};
 #[cfg(not(feature = "deploy"))]
 pub use without_deploy::{
-    down, drift, outputs, permissions, plan, print_sql, run_on_aws, unlock, up, validate,
+    down, drift, outputs, permissions, plan, print_sql, run_on_aws, unlock, up, validate, write_dag,
 };
 
 /// Which stack file, with which values, and how to print.

@@ -51,3 +51,7 @@ pub fn run_on_aws(_: RunArgs, _: &StackArgs) -> Result<(), String> {
 pub fn print_sql(_: RunArgs, _: &StackArgs, _: Option<String>) -> Result<(), String> {
     unavailable().map(|_| ())
 }
+
+pub fn write_dag(_: &StackArgs, _: &std::path::Path, _: &str) -> Result<(), String> {
+    unavailable().map(|_| ())
+}

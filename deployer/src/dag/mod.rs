@@ -1,0 +1,198 @@
+//! The Airflow DAG of a deployed stack, rendered from the one task graph
+//! ([`crate::pipeline::TASKS`]): `showcase-deploy dag --out DIR` writes it.
+//!
+//! - Task ids and edges are the graph's. Extracts are the Amazon provider's
+//!   `LambdaInvokeFunctionOperator` (a function error fails the task: provider
+//!   9.8.0 raises on the `FunctionError` the extractor's failed invocation
+//!   sets); SQL tasks are `RedshiftDataOperator` with a list of statements
+//!   (one `BatchExecuteStatement`: one transaction), exactly the statements
+//!   `run` sends; checks run their query with `return_sql_result=True` and
+//!   fail their task unless the one row is all true, as `run` decides.
+//! - The SQL files are the pipeline's own, split into one file per statement
+//!   (`<dag id>/<task>/NN.sql`) and kept as Airflow templates: `{{ ds }}`
+//!   from the run, `{{ params.* }}` from the DAG's params, which hold the
+//!   stack's names. Nothing to edit by hand.
+//! - Daily at midnight UTC from [`START_DATE`] (a constant: `stack.toml` has
+//!   no orchestrator section yet), catch-up, one active run, depends on past.
+//!   The schedule is a `CronDataIntervalTimetable`, not `@daily`: Airflow 3
+//!   maps `@daily` to a trigger timetable whose `ds` is the day the run starts,
+//!   a day later than on Airflow 2. With the interval timetable the run for
+//!   day D has `ds` = D on both.
+//!
+//! Same input, same bytes: nothing depends on the time or the machine.
+
+mod python;
+
+use showcase_dataset::Day;
+
+use crate::aws_run::statements::{self, split};
+use crate::aws_run::{AwsTarget, SqlAuth, SqlEndpoint};
+use crate::pipeline::{RenderError, Step, TASKS, Task};
+
+/// The first day the DAG runs for (the data API's first day of history).
+pub const START_DATE: &str = "2024-01-01";
+
+/// The Amazon provider the DAG is written for (MWAA's pin for Airflow
+/// 2.11.0; 3.0.6 pins 9.12.0, which takes the same arguments).
+pub const PROVIDER: &str = "apache-airflow-providers-amazon>=9.8.0";
+
+/// One file of the rendered DAG folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagFile {
+    /// Relative to the DAG folder, `/`-separated.
+    pub path: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DagError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("sql/{file}: `{found}` would be read by Airflow's Jinja as template syntax")]
+    Jinja { file: &'static str, found: String },
+    #[error("the start date {0} is not a date")]
+    StartDate(&'static str),
+    #[error("task {0}: its SQL file has no statement")]
+    Empty(&'static str),
+}
+
+/// What a task of the DAG runs, from the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DagTask {
+    /// Invoke the extractor with this payload (an Airflow template).
+    Extract { payload: String },
+    /// These statement files, one batch (one transaction).
+    Batch { files: Vec<String> },
+    /// This query file; its one row must be all true.
+    Check {
+        file: String,
+        sql_file: &'static str,
+    },
+}
+
+/// The DAG's id for a stack (also the name of its file and SQL folder).
+pub fn dag_id(stack_name: &str) -> String {
+    format!("{}_pipeline", stack_name.replace('-', "_"))
+}
+
+/// The extractor's payload as `run` sends it, with `{{ ds }}` for the date.
+pub fn payload(entity: showcase_extractor::Entity) -> String {
+    serde_json::json!({"date": "{{ ds }}", "entity": entity.as_str()}).to_string()
+}
+
+/// Everything the DAG needs: the stack's names as `run` resolves them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagInput<'a> {
+    pub stack_name: &'a str,
+    pub region: &'a str,
+    pub target: &'a AwsTarget,
+}
+
+/// The DAG file and its SQL files, in a fixed order.
+pub fn render(input: &DagInput<'_>) -> Result<Vec<DagFile>, DagError> {
+    let id = dag_id(input.stack_name);
+    let check_day: Day = START_DATE
+        .parse()
+        .map_err(|_| DagError::StartDate(START_DATE))?;
+    let mut files = Vec::new();
+    let mut tasks = Vec::new();
+    for task in &TASKS {
+        let dag_task = match statements::task_file(task) {
+            None => match task.step {
+                Step::Extract(entity) => DagTask::Extract {
+                    payload: payload(entity),
+                },
+                _ => return Err(DagError::Empty(task.id)),
+            },
+            Some(file) => {
+                // The same placeholders `run` renders, and nothing else.
+                crate::pipeline::render(&file, &input.target.names.params(check_day))?;
+                refuse_jinja(file.path, file.text)?;
+                let pieces = split(file.text);
+                if pieces.is_empty() {
+                    return Err(DagError::Empty(task.id));
+                }
+                if matches!(task.step, Step::Check(_)) {
+                    let path = format!("{id}/{}/01.sql", task.id);
+                    files.push(DagFile {
+                        path: path.clone(),
+                        text: format!("{}\n", pieces.join(";\n")),
+                    });
+                    DagTask::Check {
+                        file: path,
+                        sql_file: file.path,
+                    }
+                } else {
+                    let mut paths = Vec::new();
+                    for (i, statement) in pieces.iter().enumerate() {
+                        let path = format!("{id}/{}/{:02}.sql", task.id, i + 1);
+                        files.push(DagFile {
+                            path: path.clone(),
+                            text: format!("{statement}\n"),
+                        });
+                        paths.push(path);
+                    }
+                    DagTask::Batch { files: paths }
+                }
+            }
+        };
+        tasks.push((task, dag_task));
+    }
+    files.insert(
+        0,
+        DagFile {
+            path: format!("{id}.py"),
+            text: python::dag_file(input, &id, &tasks),
+        },
+    );
+    Ok(files)
+}
+
+/// Jinja reads `{%`, `{#` and `{{` anywhere; the pipeline's placeholders are
+/// the only `{{ }}` render accepts, so only the other two need refusing.
+fn refuse_jinja(file: &'static str, text: &str) -> Result<(), DagError> {
+    for found in ["{%", "{#"] {
+        if text.contains(found) {
+            return Err(DagError::Jinja {
+                file,
+                found: found.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The graph's edges, upstream → downstream, in the graph's order.
+pub fn edges() -> Vec<(&'static str, &'static str)> {
+    TASKS
+        .iter()
+        .flat_map(|t: &Task| t.upstream.iter().map(move |up| (*up, t.id)))
+        .collect()
+}
+
+/// How the SQL tasks reach the warehouse, as keyword arguments.
+fn warehouse_kwargs(target: &AwsTarget) -> Vec<(&'static str, String)> {
+    let mut kwargs = match &target.sql.endpoint {
+        SqlEndpoint::Cluster(id) => vec![("cluster_identifier", id.clone())],
+        SqlEndpoint::Workgroup(name) => vec![("workgroup_name", name.clone())],
+    };
+    kwargs.push(("database", target.sql.database.clone()));
+    match &target.sql.auth {
+        SqlAuth::Secret(arn) => kwargs.push(("secret_arn", arn.clone())),
+        SqlAuth::DbUser(user) => kwargs.push(("db_user", user.clone())),
+        SqlAuth::Iam => {}
+    }
+    kwargs
+}
+
+/// A Mermaid picture of the graph (the README's).
+pub fn mermaid() -> String {
+    let mut text = String::from("flowchart LR\n");
+    for (up, down) in edges() {
+        text.push_str(&format!("    {up} --> {down}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! The DAG file's Python text. Every value from the stack is written as a
+//! JSON string literal, which Python reads as the same string.
+
+use std::fmt::Write;
+
+use super::{DagInput, DagTask, PROVIDER, START_DATE, edges, warehouse_kwargs};
+use crate::pipeline::Task;
+
+/// A Python string literal of `text`.
+fn py(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+const HEADER: &str = r#"# Airflow 2.x and 3.x: the same ds (the run's day) on both, since the
+# schedule is an interval timetable (Airflow 3's "@daily" would shift it).
+# Light imports only: MWAA times out slow DAG parsing.
+from datetime import datetime, timezone
+
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+from airflow.exceptions import AirflowFailException
+from airflow.providers.amazon.aws.operators.lambda_function import (
+    LambdaInvokeFunctionOperator,
+)
+from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+
+def check_row(sql_file, result):
+    """Fails unless the check's one row is all true, naming the false or NULL
+    columns: what `showcase-deploy run` decides."""
+    records = result.get("Records") or []
+    if not records:
+        raise AirflowFailException(f"{sql_file}: a check must return one row")
+    row = records[0]
+    columns = [column.get("name", "") for column in result.get("ColumnMetadata") or []]
+    failed = [
+        name
+        for i, name in enumerate(columns)
+        if i >= len(row)
+        or not (row[i].get("booleanValue") is True or row[i].get("stringValue") == "t")
+    ]
+    if failed:
+        raise AirflowFailException(f"{sql_file} failed: {', '.join(failed)}")
+
+
+class RedshiftCheckOperator(RedshiftDataOperator):
+    """A check: its query through the Redshift Data API, then check_row."""
+
+    def __init__(self, *, sql_file, **kwargs):
+        super().__init__(return_sql_result=True, **kwargs)
+        self.sql_file = sql_file
+
+    def execute(self, context):
+        results = super().execute(context)
+        check_row(self.sql_file, results[-1])
+
+"#;
+
+pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)]) -> String {
+    let target = input.target;
+    let names = &target.names;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\"\"\"The showcase data pipeline of stack {}, rendered from its task graph by\n\
+         `showcase-deploy dag`: do not edit, render again. Needs {PROVIDER}.\"\"\"\n",
+        input.stack_name
+    );
+    out.push_str(HEADER);
+    let (year, month, day) = date_parts(START_DATE);
+    let _ = writeln!(out, "REGION = {}", py(input.region));
+    let _ = writeln!(out, "REDSHIFT = {{");
+    for (key, value) in warehouse_kwargs(target) {
+        let _ = writeln!(out, "    {}: {},", py(key), py(&value));
+    }
+    let _ = writeln!(out, "    \"region_name\": REGION,");
+    let _ = writeln!(out, "    \"wait_for_completion\": True,");
+    let _ = writeln!(out, "    \"poll_interval\": 5,");
+    let _ = writeln!(out, "}}\n");
+    let _ = writeln!(
+        out,
+        "with DAG(
+    dag_id={dag_id},
+    description=\"Extract the day from the data API into the lake, load and transform it on Redshift.\",
+    schedule=CronDataIntervalTimetable(\"0 0 * * *\", timezone=\"UTC\"),
+    start_date=datetime({year}, {month}, {day}, tzinfo=timezone.utc),
+    catchup=True,
+    max_active_runs=1,
+    default_args={{\"depends_on_past\": True}},
+    params={{
+        \"schema\": {schema},
+        \"lake_bucket\": {bucket},
+        \"lake_prefix\": {prefix},
+        \"copy_role_arn\": {role},
+    }},
+    tags=[\"showcase\", {stack}],
+) as dag:
+    tasks = {{}}",
+        dag_id = py(id),
+        schema = py(&names.schema),
+        bucket = py(&names.lake_bucket),
+        prefix = py(&names.lake_prefix),
+        role = py(&names.copy_role_arn),
+        stack = py(input.stack_name),
+    );
+    for (task, dag_task) in tasks {
+        let task_id = py(task.id);
+        let statement_name = py(&format!("showcase-{}-{{{{ ds }}}}", task.id));
+        match dag_task {
+            DagTask::Extract { payload } => {
+                let _ = writeln!(
+                    out,
+                    "    tasks[{task_id}] = LambdaInvokeFunctionOperator(
+        task_id={task_id},
+        function_name={function},
+        invocation_type=\"RequestResponse\",
+        payload={payload},
+        region_name=REGION,
+    )",
+                    function = py(&target.extractor_function),
+                    payload = py(payload),
+                );
+            }
+            DagTask::Batch { files } => {
+                let _ = writeln!(
+                    out,
+                    "    tasks[{task_id}] = RedshiftDataOperator(\n        task_id={task_id},\n        sql=["
+                );
+                for file in files {
+                    let _ = writeln!(out, "            {},", py(file));
+                }
+                let _ = writeln!(
+                    out,
+                    "        ],\n        statement_name={statement_name},\n        **REDSHIFT,\n    )"
+                );
+            }
+            DagTask::Check { file, sql_file } => {
+                let _ = writeln!(
+                    out,
+                    "    tasks[{task_id}] = RedshiftCheckOperator(
+        task_id={task_id},
+        sql={file},
+        sql_file={sql_file},
+        statement_name={statement_name},
+        **REDSHIFT,
+    )",
+                    file = py(file),
+                    sql_file = py(sql_file),
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "    for upstream, downstream in [");
+    for (up, down) in edges() {
+        let _ = writeln!(out, "        ({}, {}),", py(up), py(down));
+    }
+    let _ = writeln!(out, "    ]:\n        tasks[upstream] >> tasks[downstream]");
+    out
+}
+
+/// `YYYY-MM-DD` → the numbers Python's `datetime` takes (no leading zeros).
+fn date_parts(date: &str) -> (u32, u32, u32) {
+    let mut parts = date.split('-').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next(), next(), next())
+}

@@ -1,0 +1,93 @@
+use super::*;
+use crate::aws_run::{SqlNames, SqlTarget};
+
+pub(crate) fn target(auth: SqlAuth) -> AwsTarget {
+    AwsTarget {
+        extractor_function: "demo-extractor".into(),
+        sql: SqlTarget {
+            endpoint: SqlEndpoint::Cluster("demo-warehouse".into()),
+            database: "showcase".into(),
+            auth,
+        },
+        names: SqlNames {
+            schema: "showcase_data_pipeline".into(),
+            lake_bucket: "demo-lake".into(),
+            lake_prefix: "raw/".into(),
+            copy_role_arn: "arn:aws:iam::123456789012:role/demo-warehouse-copy-role".into(),
+        },
+    }
+}
+
+fn input(target: &AwsTarget) -> DagInput<'_> {
+    DagInput {
+        stack_name: "demo",
+        region: "us-east-1",
+        target,
+    }
+}
+
+#[test]
+fn the_same_stack_renders_the_same_bytes_and_every_task_once() {
+    let target = target(SqlAuth::Secret(
+        "arn:aws:secretsmanager:us-east-1:1:secret:x".into(),
+    ));
+    let files = render(&input(&target)).unwrap();
+    assert_eq!(files, render(&input(&target)).unwrap());
+    assert_eq!(files[0].path, "demo_pipeline.py");
+    let dag = &files[0].text;
+    for task in &TASKS {
+        assert_eq!(
+            dag.matches(&format!("task_id=\"{}\"", task.id)).count(),
+            1,
+            "{}",
+            task.id
+        );
+    }
+    for (up, down) in edges() {
+        assert!(dag.contains(&format!("        (\"{up}\", \"{down}\"),\n")));
+    }
+    assert!(dag.contains("\"secret_arn\": \"arn:aws:secretsmanager:us-east-1:1:secret:x\""));
+    assert!(!dag.contains("db_user"));
+    assert!(dag.contains(r#"payload="{\"date\":\"{{ ds }}\",\"entity\":\"sales\"}""#));
+    let mut paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    paths.dedup();
+    assert_eq!(paths.len(), files.len());
+}
+
+#[test]
+fn statement_files_rendered_are_what_run_sends() {
+    let target = target(SqlAuth::DbUser("admin".into()));
+    let files = render(&input(&target)).unwrap();
+    assert!(files[0].text.contains("\"db_user\": \"admin\""));
+    let day: Day = "2024-03-01".parse().unwrap();
+    for (task, expected) in statements::day_plan(&target.names, day).unwrap() {
+        let Some(expected) = expected else { continue };
+        let prefix = format!("demo_pipeline/{}/", task.id);
+        let ours: Vec<String> = files
+            .iter()
+            .filter(|f| f.path.starts_with(&prefix))
+            .map(|f| {
+                let text = f.text.strip_suffix('\n').unwrap_or(&f.text);
+                let file = crate::pipeline::SqlFile {
+                    path: "x",
+                    text: Box::leak(text.to_owned().into_boxed_str()),
+                };
+                crate::pipeline::render(&file, &target.names.params(day)).unwrap()
+            })
+            .collect();
+        match task.step {
+            Step::Check(_) => assert_eq!(ours, [expected.join(";\n")], "{}", task.id),
+            _ => assert_eq!(ours, expected, "{}", task.id),
+        }
+    }
+}
+
+#[test]
+fn a_workgroup_with_iam_names_no_cluster_and_no_user() {
+    let mut target = target(SqlAuth::Iam);
+    target.sql.endpoint = SqlEndpoint::Workgroup("wg".into());
+    let dag = &render(&input(&target)).unwrap()[0].text;
+    assert!(dag.contains("\"workgroup_name\": \"wg\""));
+    assert!(!dag.contains("cluster_identifier") && !dag.contains("secret_arn"));
+    assert!(mermaid().contains("setup_schema --> extract_sales"));
+}

@@ -1,0 +1,225 @@
+#![cfg(feature = "deploy")]
+//! The rendered DAG in a real Airflow: MWAA's apache-airflow 2.11.0 with
+//! apache-airflow-providers-amazon 9.8.0 (installed by scripts/stand-ins.sh
+//! into a virtualenv outside the clone). The DagBag loads the folder with no
+//! import error; task ids and edges are the task graph's; for a date every
+//! task's templates, rendered by Airflow, are what `run` sends (`sql --date`
+//! prints the same): the same statements in the same batches, the same
+//! payloads; the schedule gives the run for day D `ds` = D; a check fails
+//! its task exactly when `run` would.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+use showcase_dataset::Day;
+use showcase_deploy::aws_run::{AwsTarget, SqlAuth, SqlEndpoint, SqlNames, SqlTarget, statements};
+use showcase_deploy::dag::{self, DagInput};
+use showcase_deploy::pipeline::{Step, TASKS};
+
+const DAY: &str = "2024-03-05";
+
+/// The virtualenv scripts/stand-ins.sh installs Airflow 2.11.0 into.
+fn airflow_python() -> PathBuf {
+    let venv = std::env::var_os("SHOWCASE_AIRFLOW_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/showcase-deploy/airflow-2.11.0")
+        });
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "no Airflow at {}: run scripts/stand-ins.sh (installs apache-airflow 2.11.0 there)",
+        venv.display()
+    );
+    python
+}
+
+fn target(auth: SqlAuth) -> AwsTarget {
+    AwsTarget {
+        extractor_function: "demo-extractor".into(),
+        sql: SqlTarget {
+            endpoint: SqlEndpoint::Cluster("demo-warehouse".into()),
+            database: "showcase".into(),
+            auth,
+        },
+        names: SqlNames {
+            schema: "showcase_data_pipeline".into(),
+            lake_bucket: "demo-lake".into(),
+            lake_prefix: "raw/".into(),
+            copy_role_arn: "arn:aws:iam::123456789012:role/demo-warehouse-copy-role".into(),
+        },
+    }
+}
+
+/// Renders the DAG into a fresh folder and asks Airflow what it sees.
+fn inspect(target: &AwsTarget) -> Value {
+    let folder = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let files = dag::render(&DagInput {
+        stack_name: "demo",
+        region: "us-east-1",
+        target,
+    })
+    .unwrap();
+    for file in &files {
+        let path = folder.path().join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.text).unwrap();
+    }
+    let script = showcase_testkit::workspace_root().join("scripts/airflow-dag-inspect.py");
+    let output = Command::new(airflow_python())
+        .arg(script)
+        .arg(folder.path())
+        .arg(dag::dag_id("demo"))
+        .arg(DAY)
+        .arg(home.path().join("inspect.json"))
+        .env("AIRFLOW_HOME", home.path())
+        .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        .env("AIRFLOW__CORE__DAGS_FOLDER", folder.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = std::fs::read(home.path().join("inspect.json")).unwrap();
+    serde_json::from_slice(&json)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&json)))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn airflow_2_11_loads_the_dag_and_renders_what_run_sends() {
+    let target = target(SqlAuth::Secret(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!demo-warehouse-admin-AbCdEf"
+            .into(),
+    ));
+    let seen = inspect(&target);
+    assert_eq!(seen["import_errors"], serde_json::json!({}), "{seen:#}");
+    assert_eq!(strings(&seen["dag_ids"]), [dag::dag_id("demo")]);
+    eprintln!("DagBag loaded the folder in {:.1} s", seen["load_seconds"]);
+
+    // The graph, exactly.
+    let tasks = seen["tasks"].as_object().unwrap();
+    let ids: BTreeSet<&str> = tasks.keys().map(String::as_str).collect();
+    assert_eq!(ids, TASKS.iter().map(|t| t.id).collect::<BTreeSet<_>>());
+    let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
+    for (id, task) in tasks {
+        for up in strings(&task["upstream"]) {
+            edges.insert((up, id.clone()));
+        }
+    }
+    let graph: BTreeSet<(String, String)> = dag::edges()
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+    assert_eq!(edges, graph);
+
+    // The schedule: daily, catch-up, one run at a time, ds = the run's day.
+    let settings = &seen["dag"];
+    assert_eq!(settings["timetable"], "CronDataIntervalTimetable");
+    assert_eq!(settings["catchup"], true);
+    assert_eq!(settings["max_active_runs"], 1);
+    assert_eq!(settings["first_ds"], dag::START_DATE);
+    assert_eq!(settings["next_ds_after_previous_day"], DAY);
+
+    // Every task's rendered templates are what `run` sends for the day.
+    let day: Day = DAY.parse().unwrap();
+    let plan = statements::day_plan(&target.names, day).unwrap();
+    for (task, expected) in plan {
+        let seen_task = &tasks[task.id];
+        assert_eq!(seen_task["depends_on_past"], true, "{}", task.id);
+        let rendered = &seen_task["rendered"];
+        let arguments = &seen_task["arguments"];
+        match (task.step, expected) {
+            (Step::Extract(entity), None) => {
+                assert_eq!(seen_task["operator"], "LambdaInvokeFunctionOperator");
+                assert_eq!(rendered["function_name"], "demo-extractor");
+                assert_eq!(arguments["invocation_type"], "RequestResponse");
+                let payload: Value =
+                    serde_json::from_str(rendered["payload"].as_str().unwrap()).unwrap();
+                assert_eq!(
+                    payload,
+                    serde_json::json!({"date": DAY, "entity": entity.as_str()})
+                );
+            }
+            (Step::Check(file), Some(expected)) => {
+                assert_eq!(seen_task["operator"], "RedshiftCheckOperator");
+                assert_eq!(arguments["return_sql_result"], true);
+                // `run` sends a check as one statement (its pieces joined).
+                assert_eq!(rendered["sql"], expected.join(";\n"), "{}", file.path);
+                warehouse(task.id, arguments, rendered);
+            }
+            (_, Some(expected)) => {
+                assert_eq!(seen_task["operator"], "RedshiftDataOperator");
+                // A list: one BatchExecuteStatement, one transaction.
+                assert_eq!(strings(&rendered["sql"]), expected, "{}", task.id);
+                warehouse(task.id, arguments, rendered);
+            }
+            (step, expected) => panic!("{}: {step:?} {expected:?}", task.id),
+        }
+    }
+
+    // A check fails its task exactly when `run` fails the day.
+    let check = &seen["check"];
+    assert_eq!(check["all_true"], Value::Null);
+    assert_eq!(
+        check["false_and_null"],
+        "AirflowFailException: checks/sales.sql failed: b, c"
+    );
+    assert!(
+        check["no_row"].as_str().unwrap().contains("one row"),
+        "{check}"
+    );
+}
+
+fn warehouse(id: &str, arguments: &Value, rendered: &Value) {
+    let expected: BTreeMap<&str, Value> = [
+        ("cluster_identifier", "demo-warehouse".into()),
+        ("database", "showcase".into()),
+        (
+            "secret_arn",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!demo-warehouse-admin-AbCdEf"
+                .into(),
+        ),
+        ("db_user", Value::Null),
+        ("workgroup_name", Value::Null),
+        ("region_name", "us-east-1".into()),
+        ("wait_for_completion", true.into()),
+    ]
+    .into_iter()
+    .collect();
+    for (name, value) in expected {
+        assert_eq!(arguments[name], value, "{id} {name}");
+    }
+    assert_eq!(rendered["statement_name"], format!("showcase-{id}-{DAY}"));
+}
+
+#[test]
+fn airflow_2_11_takes_an_iam_user_or_a_workgroup() {
+    let user = inspect(&target(SqlAuth::DbUser("admin".into())));
+    assert_eq!(user["import_errors"], serde_json::json!({}), "{user:#}");
+    let args = &user["tasks"]["fact_sales"]["arguments"];
+    assert_eq!(args["db_user"], "admin");
+    assert_eq!(args["secret_arn"], Value::Null);
+    let mut workgroup = target(SqlAuth::Iam);
+    workgroup.sql.endpoint = SqlEndpoint::Workgroup("demo-wg".into());
+    let seen = inspect(&workgroup);
+    let args = &seen["tasks"]["check_products"]["arguments"];
+    assert_eq!(args["workgroup_name"], "demo-wg");
+    assert_eq!(args["cluster_identifier"], Value::Null);
+    assert_eq!(args["db_user"], Value::Null);
+    assert_eq!(args["secret_arn"], Value::Null);
+}

@@ -1,0 +1,132 @@
+"""What a real Airflow makes of a DAG folder, as JSON into OUT (Airflow logs
+to stdout) for deployer/tests/dag_airflow.rs.
+
+    python airflow-dag-inspect.py DAG_FOLDER DAG_ID YYYY-MM-DD OUT
+
+- the DagBag's import errors and DAG ids, and how long the folder took to load;
+- the DAG's schedule settings, and the ds of its first run and of the run
+  that follows the previous day's (the scheduler's own timetable answers);
+- every task: operator, upstream ids, arguments, and its template fields
+  rendered for the date as a run for that day renders them (ds, ds_nodash,
+  the DAG's params; SQL file paths read from the DAG folder);
+- the DAG file's check function applied to sample answers of the Redshift
+  Data API (its messages, or null when it passes).
+"""
+
+import json
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+folder, dag_id, day, result = sys.argv[1:5]
+
+
+def report(out):
+    with open(result, "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True, default=str)
+
+
+started = time.monotonic()
+from airflow.models.dagbag import DagBag  # noqa: E402
+
+bag = DagBag(dag_folder=folder, include_examples=False)
+load_seconds = time.monotonic() - started
+out = {
+    "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
+    "dag_ids": sorted(bag.dags),
+    "load_seconds": load_seconds,
+}
+dag = bag.dags.get(dag_id)
+if dag is None:
+    report(out)
+    sys.exit(0)
+
+from airflow.timetables.base import DataInterval, TimeRestriction  # noqa: E402
+
+d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+restriction = TimeRestriction(earliest=dag.start_date, latest=None, catchup=True)
+first = dag.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+after = dag.timetable.next_dagrun_info(
+    last_automated_data_interval=DataInterval(d - timedelta(days=1), d), restriction=restriction
+)
+
+
+def ds(info):
+    # ds is the run's logical date on Airflow 2 and 3.
+    return info.logical_date.strftime("%Y-%m-%d")
+
+
+out["dag"] = {
+    "timetable": type(dag.timetable).__name__,
+    "catchup": dag.catchup,
+    "max_active_runs": dag.max_active_runs,
+    "start_date": dag.start_date.isoformat(),
+    "first_ds": ds(first),
+    "next_ds_after_previous_day": ds(after),
+    "params": {k: dag.params[k] for k in dag.params.keys()},
+}
+
+tasks = {}
+for task in dag.tasks:
+    context = {
+        "ds": day,
+        "ds_nodash": day.replace("-", ""),
+        "params": task.params,
+        "dag": dag,
+        "task": task,
+    }
+    task.render_template_fields(context)
+    fields = {}
+    for name in task.template_fields:
+        value = getattr(task, name, None)
+        if isinstance(value, (str, list)) or value is None:
+            fields[name] = value
+    arguments = {}
+    for name in (
+        "cluster_identifier",
+        "workgroup_name",
+        "database",
+        "db_user",
+        "secret_arn",
+        "region_name",
+        "wait_for_completion",
+        "return_sql_result",
+        "invocation_type",
+        "aws_conn_id",
+    ):
+        if hasattr(task, name):
+            arguments[name] = getattr(task, name)
+    tasks[task.task_id] = {
+        "operator": type(task).__name__,
+        "upstream": sorted(task.upstream_task_ids),
+        "depends_on_past": task.depends_on_past,
+        "arguments": arguments,
+        "rendered": fields,
+    }
+out["tasks"] = tasks
+
+module = sys.modules[type(dag.get_task("check_sales")).__module__]
+
+
+def outcome(result):
+    try:
+        module.check_row("checks/sales.sql", result)
+        return None
+    except Exception as e:  # the task's failure
+        return f"{type(e).__name__}: {e}"
+
+
+columns = [{"name": "a"}, {"name": "b"}, {"name": "c"}]
+out["check"] = {
+    "all_true": outcome(
+        {"ColumnMetadata": columns, "Records": [[{"booleanValue": True}] * 3]}
+    ),
+    "false_and_null": outcome(
+        {
+            "ColumnMetadata": columns,
+            "Records": [[{"booleanValue": True}, {"booleanValue": False}, {"isNull": True}]],
+        }
+    ),
+    "no_row": outcome({"ColumnMetadata": columns, "Records": []}),
+}
+report(out)
