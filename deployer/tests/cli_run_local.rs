@@ -84,6 +84,61 @@ fn json_output_is_one_document_per_run() {
     assert_eq!(days[0]["figures"]["transaction_count"], 50);
 }
 
+/// `--output markdown` ends with the days as a table (the day lines go to
+/// stderr); under GitHub Actions the table also goes to the job summary.
+#[test]
+fn markdown_output_is_a_table_of_the_days_and_the_job_summary_gets_it() {
+    let state = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        state.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let summary = state.path().join("summary.md");
+    let output = showcase_deploy()
+        .args([
+            "run",
+            "--local",
+            "--from",
+            "2024-03-05",
+            "--to",
+            "2024-03-06",
+            "--output",
+            "markdown",
+            "--state-dir",
+        ])
+        .arg(state.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("### showcase-deploy run\n\n| day | sales |"),
+        "{stdout}"
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| 2024-"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows[0].starts_with("| 2024-03-05 | 50 |"), "{stdout}");
+    assert!(stdout.ends_with("2 day(s) loaded.\n"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("2024-03-06  extracted 50 sales"),
+        "the day lines go to stderr"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&summary).unwrap(),
+        format!("{stdout}\n")
+    );
+}
+
 #[test]
 fn bad_input_is_refused_with_a_message_naming_it() {
     for (args, expected, code) in [

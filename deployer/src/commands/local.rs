@@ -17,6 +17,22 @@ pub struct RunArgs {
     pub schema: String,
     pub keep: bool,
     pub json: bool,
+    /// `--output markdown`: the days as a table at the end (lines still go to stderr).
+    pub markdown: bool,
+}
+
+/// The end of a run in Markdown: printed when asked, and under GitHub
+/// Actions written to the job summary.
+pub(super) fn finish_markdown(args: &RunArgs, outcomes: &[DayOutcome]) -> Result<(), String> {
+    use showcase_deploy::report::{github, run_markdown};
+    let markdown = run_markdown(outcomes);
+    if args.markdown {
+        print!("{markdown}");
+    }
+    if github::active() {
+        github::write_step_summary(&markdown)?;
+    }
+    Ok(())
 }
 
 pub(super) fn days(args: &RunArgs) -> Result<(Day, Day), String> {
@@ -77,7 +93,9 @@ pub fn run_local(args: RunArgs) -> Result<(), String> {
         for day in first.through(last) {
             progress.working_on(&day.to_string());
             let outcome = pipeline.run_day(day).await.map_err(|e| e.to_string())?;
-            if !args.json {
+            if args.markdown {
+                eprintln!("{}", day_line(&outcome));
+            } else if !args.json {
                 progress.println(&day_line(&outcome));
             }
             outcomes.push(outcome);
@@ -88,6 +106,7 @@ pub fn run_local(args: RunArgs) -> Result<(), String> {
         for outcome in &outcomes {
             times += outcome.times;
         }
+        finish_markdown(&args, &outcomes)?;
         if args.json {
             println!(
                 "{}",

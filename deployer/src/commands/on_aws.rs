@@ -86,13 +86,16 @@ pub fn run_on_aws(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
                     return Err(error.to_string());
                 }
             };
-            if !args.json {
+            if args.markdown {
+                eprintln!("{}", day_line(&outcome));
+            } else if !args.json {
                 progress.println(&day_line(&outcome));
             }
             outcomes.push(outcome);
             progress.advance();
         }
         progress.finish();
+        super::local::finish_markdown(&args, &outcomes)?;
         if args.json {
             println!(
                 "{}",

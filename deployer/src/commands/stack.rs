@@ -166,7 +166,10 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
 /// objects (otherwise kept), and a replacement that deletes data is allowed.
 pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Status, String> {
     let stack = load(args)?;
-    let code = code(&stack, !skip_build)?;
+    github::start_group("showcase-deploy up: build");
+    let code = code(&stack, !skip_build);
+    github::end_group();
+    let code = code?;
     if let Some(missing) = FunctionName::ALL
         .into_iter()
         .find(|f| !code.contains_key(f))

@@ -5,6 +5,7 @@
 
 use std::io::Write;
 
+#[cfg(feature = "deploy")]
 use crate::engine::{Action, Plan};
 
 /// Whether the tool runs as a GitHub Actions step.
@@ -19,19 +20,23 @@ fn escape(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// `::group::` … `::endgroup::` lines around a phase (only under Actions).
-pub fn group<T>(name: &str, phase: impl FnOnce() -> T) -> T {
-    if !active() {
-        return phase();
+/// Opens a collapsible log group for a phase (only under Actions).
+pub fn start_group(name: &str) {
+    if active() {
+        println!("::group::{}", escape(name));
     }
-    println!("::group::{}", escape(name));
-    let result = phase();
-    println!("::endgroup::");
-    result
+}
+
+/// Closes the group [`start_group`] opened.
+pub fn end_group() {
+    if active() {
+        println!("::endgroup::");
+    }
 }
 
 /// One `::warning` per drifted field (or per missing, extra or foreign
 /// resource), titled with the resource.
+#[cfg(feature = "deploy")]
 pub fn drift_annotations(plan: &Plan) -> Vec<String> {
     let mut lines = Vec::new();
     for change in &plan.changes {

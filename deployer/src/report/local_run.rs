@@ -24,3 +24,30 @@ pub fn day_line(outcome: &DayOutcome) -> String {
         revenue = f.total_revenue,
     )
 }
+
+/// A run's days as a Markdown table (`run --output markdown`, and the job
+/// summary under GitHub Actions): what a reviewer of a scheduled run reads.
+pub fn run_markdown(outcomes: &[DayOutcome]) -> String {
+    let mut out = String::from(
+        "### showcase-deploy run\n\n\
+         | day | sales | products | customers | rejected | facts | customer versions | sales in the day | revenue |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for outcome in outcomes {
+        let f = &outcome.figures;
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            outcome.day,
+            outcome.extracted_rows(Entity::Sales),
+            outcome.extracted_rows(Entity::Products),
+            outcome.extracted_rows(Entity::Customers),
+            f.rejected,
+            f.facts_loaded,
+            f.customer_versions_added,
+            f.transaction_count,
+            f.total_revenue,
+        ));
+    }
+    out.push_str(&format!("\n{} day(s) loaded.\n", outcomes.len()));
+    out
+}

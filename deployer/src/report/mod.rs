@@ -4,7 +4,6 @@
 
 #[cfg(feature = "deploy")]
 mod apply;
-#[cfg(feature = "deploy")]
 pub mod github;
 mod local_run;
 #[cfg(feature = "deploy")]
@@ -15,7 +14,7 @@ mod progress;
 
 #[cfg(feature = "deploy")]
 pub use apply::ApplyProgress;
-pub use local_run::day_line;
+pub use local_run::{day_line, run_markdown};
 #[cfg(feature = "deploy")]
 pub use markdown::{drift_markdown, plan_markdown};
 #[cfg(feature = "deploy")]
