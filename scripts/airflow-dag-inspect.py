@@ -10,7 +10,10 @@ to stdout) for deployer/tests/dag_airflow.rs.
   rendered for the date as a run for that day renders them (ds, ds_nodash,
   the DAG's params; SQL file paths read from the DAG folder);
 - the DAG file's check function applied to sample answers of the Redshift
-  Data API (its messages, or null when it passes).
+  Data API (its messages, or null when it passes);
+- the tasks' own execute() run against fake AWS hooks (the calls they make,
+  and how they end): setup_schema on a new and on an existing schema, a check
+  answered false, an extract answered with a FunctionError and with a summary.
 """
 
 import json
@@ -128,5 +131,105 @@ out["check"] = {
         }
     ),
     "no_row": outcome({"ColumnMetadata": columns, "Records": []}),
+}
+
+
+class FakeConn:
+    def __init__(self, results):
+        self.results = results
+
+    def describe_statement(self, Id):
+        return {"Id": Id}
+
+    def get_statement_result(self, Id):
+        return self.results[Id]
+
+
+class FakeRedshiftHook:
+    """Records execute_query calls; answers get_statement_result by statement."""
+
+    def __init__(self, results_by_name):
+        self.calls = []
+        self.results_by_name = results_by_name
+        self.conn = FakeConn({})
+
+    def execute_query(self, sql, statement_name=None, **kwargs):
+        sid = f"s{len(self.calls)}"
+        self.calls.append({"sql": sql, "statement_name": statement_name})
+        self.conn.results[sid] = self.results_by_name.get(statement_name, {})
+        from types import SimpleNamespace
+
+        return SimpleNamespace(statement_id=sid, session_id=None)
+
+
+class FakeLambdaHook:
+    def __init__(self, response):
+        self.response = response
+        self.calls = []
+
+    def invoke_lambda(self, **kwargs):
+        import io
+
+        self.calls.append({k: v for k, v in kwargs.items() if v is not None})
+        response = dict(self.response)
+        response["Payload"] = io.BytesIO(response["Payload"])
+        return response
+
+
+def run(task_id, hook):
+    task = dag.get_task(task_id)
+    task.__dict__["hook"] = hook
+    try:
+        value = task.execute({"ds": day, "params": task.params, "dag": dag, "task": task})
+        outcome = {"ok": value if isinstance(value, (str, type(None))) else repr(value)}
+    except Exception as e:
+        outcome = {"failed": f"{type(e).__name__}: {e}"}
+    outcome["calls"] = hook.calls
+    return outcome
+
+
+def count(n):
+    return {"ColumnMetadata": [{"name": "count"}], "Records": [[{"longValue": n}]]}
+
+
+out["execute"] = {
+    "setup_new": run("setup_schema", FakeRedshiftHook({"showcase-schema-exists": count(0)})),
+    "setup_existing": run("setup_schema", FakeRedshiftHook({"showcase-schema-exists": count(1)})),
+    "check_false": run(
+        "check_sales",
+        FakeRedshiftHook(
+            {
+                f"showcase-check_sales-{day}": {
+                    "ColumnMetadata": [{"name": "has_sales_rows"}, {"name": "quality_recorded"}],
+                    "Records": [[{"booleanValue": False}, {"booleanValue": True}]],
+                }
+            }
+        ),
+    ),
+    "check_true": run(
+        "check_sales",
+        FakeRedshiftHook(
+            {
+                f"showcase-check_sales-{day}": {
+                    "ColumnMetadata": [{"name": "has_sales_rows"}],
+                    "Records": [[{"booleanValue": True}]],
+                }
+            }
+        ),
+    ),
+    "extract_function_error": run(
+        "extract_sales",
+        FakeLambdaHook(
+            {
+                "StatusCode": 200,
+                "FunctionError": "Unhandled",
+                "Payload": b'{"errorType":"ExtractError","errorMessage":"the data API answered 500"}',
+            }
+        ),
+    ),
+    "extract_ok": run(
+        "extract_sales",
+        FakeLambdaHook({"StatusCode": 200, "Payload": b'{"rows":50,"bytes":1234,"keys":["k"]}'}),
+    ),
 }
 report(out)

@@ -162,6 +162,19 @@ fn airflow_2_11_loads_the_dag_and_renders_what_run_sends() {
                 assert_eq!(rendered["sql"], expected.join(";\n"), "{}", file.path);
                 warehouse(task.id, arguments, rendered);
             }
+            (_, Some(expected)) if task.id == "setup_schema" => {
+                assert_eq!(seen_task["operator"], "RedshiftSetupOperator");
+                assert_eq!(strings(&rendered["sql"]), expected);
+                assert_eq!(
+                    strings(&rendered["tune_sql"]),
+                    statements::tune(&target.names, day).unwrap()
+                );
+                assert_eq!(
+                    rendered["exists_sql"],
+                    statements::schema_exists_query(&target.names.schema)
+                );
+                warehouse(task.id, arguments, rendered);
+            }
             (_, Some(expected)) => {
                 assert_eq!(seen_task["operator"], "RedshiftDataOperator");
                 // A list: one BatchExecuteStatement, one transaction.
@@ -182,6 +195,63 @@ fn airflow_2_11_loads_the_dag_and_renders_what_run_sends() {
     assert!(
         check["no_row"].as_str().unwrap().contains("one row"),
         "{check}"
+    );
+    executions(&seen["execute"], &target, day);
+}
+
+/// The tasks' own execute() against fake hooks: the calls `run` makes, the
+/// failures `run` reports.
+fn executions(seen: &Value, target: &AwsTarget, day: Day) {
+    let sqls = |outcome: &Value| -> Vec<(Value, Value)> {
+        outcome["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["statement_name"].clone(), c["sql"].clone()))
+            .collect()
+    };
+    let exists = (
+        Value::from("showcase-schema-exists"),
+        Value::from(statements::schema_exists_query(&target.names.schema)),
+    );
+    let plan = statements::day_plan(&target.names, day).unwrap();
+    let setup = plan[0].1.clone().unwrap();
+    let batch = (
+        Value::from(format!("showcase-setup_schema-{DAY}")),
+        Value::from(setup),
+    );
+    let mut new = vec![exists.clone(), batch.clone()];
+    for (i, sql) in statements::tune(&target.names, day)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
+        new.push((format!("showcase-tune-{i}").into(), sql.into()));
+    }
+    assert_eq!(seen["setup_new"]["ok"], Value::Null, "{seen:#}");
+    assert_eq!(sqls(&seen["setup_new"]), new);
+    assert_eq!(sqls(&seen["setup_existing"]), [exists, batch]);
+    assert_eq!(
+        seen["check_false"]["failed"],
+        "AirflowFailException: checks/sales.sql failed: has_sales_rows"
+    );
+    assert!(seen["check_true"]["failed"].is_null(), "{seen:#}");
+    let failed = seen["extract_function_error"]["failed"].as_str().unwrap();
+    assert!(
+        failed.starts_with("ValueError: ('Lambda function execution resulted in error'")
+            && failed.contains("the data API answered 500"),
+        "{failed}"
+    );
+    let call = &seen["extract_ok"]["calls"][0];
+    assert_eq!(call["function_name"], "demo-extractor");
+    assert_eq!(call["invocation_type"], "RequestResponse");
+    assert_eq!(
+        serde_json::from_str::<Value>(call["payload"].as_str().unwrap()).unwrap(),
+        serde_json::json!({"date": DAY, "entity": "sales"})
+    );
+    assert_eq!(
+        seen["extract_ok"]["ok"],
+        r#"{"rows":50,"bytes":1234,"keys":["k"]}"#
     );
 }
 

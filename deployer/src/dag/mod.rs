@@ -63,6 +63,13 @@ pub enum DagTask {
     Extract { payload: String },
     /// These statement files, one batch (one transaction).
     Batch { files: Vec<String> },
+    /// `setup_schema`'s batch; when it created the schema (the query says it
+    /// was absent), `tune.sql` a statement at a time, as `run` does.
+    Setup {
+        files: Vec<String>,
+        exists_sql: String,
+        tune_files: Vec<String>,
+    },
     /// This query file; its one row must be all true.
     Check {
         file: String,
@@ -132,7 +139,15 @@ pub fn render(input: &DagInput<'_>) -> Result<Vec<DagFile>, DagError> {
                         });
                         paths.push(path);
                     }
-                    DagTask::Batch { files: paths }
+                    if task.id == SETUP_TASK {
+                        DagTask::Setup {
+                            files: paths,
+                            exists_sql: statements::schema_exists_query(&input.target.names.schema),
+                            tune_files: tune_files(&id, &mut files)?,
+                        }
+                    } else {
+                        DagTask::Batch { files: paths }
+                    }
                 }
             }
         };
@@ -146,6 +161,25 @@ pub fn render(input: &DagInput<'_>) -> Result<Vec<DagFile>, DagError> {
         },
     );
     Ok(files)
+}
+
+/// The task after which `run` tunes a new schema.
+const SETUP_TASK: &str = "setup_schema";
+
+/// `sql/redshift/tune.sql`, a file per statement (`<dag id>/tune/NN.sql`).
+fn tune_files(id: &str, files: &mut Vec<DagFile>) -> Result<Vec<String>, DagError> {
+    let tune = crate::pipeline::files::TUNE;
+    refuse_jinja(tune.path, tune.text)?;
+    let mut paths = Vec::new();
+    for (i, statement) in split(tune.text).iter().enumerate() {
+        let path = format!("{id}/tune/{:02}.sql", i + 1);
+        files.push(DagFile {
+            path: path.clone(),
+            text: format!("{statement}\n"),
+        });
+        paths.push(path);
+    }
+    Ok(paths)
 }
 
 /// Jinja reads `{%`, `{#` and `{{` anywhere; the pipeline's placeholders are

@@ -57,6 +57,45 @@ class RedshiftCheckOperator(RedshiftDataOperator):
         results = super().execute(context)
         check_row(self.sql_file, results[-1])
 
+
+class RedshiftSetupOperator(RedshiftDataOperator):
+    """setup_schema: its statements in one batch; when that created the schema,
+    tune.sql a statement at a time (Redshift alters distribution and sort keys
+    outside transactions): what `showcase-deploy run` does."""
+
+    template_fields = (*RedshiftDataOperator.template_fields, "exists_sql", "tune_sql")
+
+    def __init__(self, *, exists_sql, tune_sql, **kwargs):
+        super().__init__(**kwargs)
+        self.exists_sql = exists_sql
+        self.tune_sql = tune_sql
+
+    def run_one(self, sql, name):
+        return self.hook.execute_query(
+            sql=sql,
+            database=self.database,
+            cluster_identifier=self.cluster_identifier,
+            workgroup_name=self.workgroup_name,
+            db_user=self.db_user,
+            secret_arn=self.secret_arn,
+            statement_name=name,
+            wait_for_completion=True,
+            poll_interval=self.poll_interval,
+        ).statement_id
+
+    def execute(self, context):
+        answer = self.hook.conn.get_statement_result(
+            Id=self.run_one(self.exists_sql, "showcase-schema-exists")
+        )
+        records = answer.get("Records") or [[]]
+        field = records[0][0] if records[0] else {}
+        count = str(field["longValue"]) if "longValue" in field else field.get("stringValue")
+        existed = count is not None and count != "0"
+        super().execute(context)
+        if not existed:
+            for i, sql in enumerate(self.tune_sql):
+                self.run_one(sql, f"showcase-tune-{i}")
+
 "#;
 
 pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)]) -> String {
@@ -127,14 +166,33 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
             DagTask::Batch { files } => {
                 let _ = writeln!(
                     out,
-                    "    tasks[{task_id}] = RedshiftDataOperator(\n        task_id={task_id},\n        sql=["
+                    "    tasks[{task_id}] = RedshiftDataOperator(\n        task_id={task_id},\n        sql={},",
+                    list(files)
                 );
-                for file in files {
-                    let _ = writeln!(out, "            {},", py(file));
-                }
                 let _ = writeln!(
                     out,
-                    "        ],\n        statement_name={statement_name},\n        **REDSHIFT,\n    )"
+                    "        statement_name={statement_name},\n        **REDSHIFT,\n    )"
+                );
+            }
+            DagTask::Setup {
+                files,
+                exists_sql,
+                tune_files,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    tasks[{task_id}] = RedshiftSetupOperator(\n        task_id={task_id},\n        sql={},",
+                    list(files)
+                );
+                let _ = writeln!(
+                    out,
+                    "        exists_sql={},\n        tune_sql={},",
+                    py(exists_sql),
+                    list(tune_files)
+                );
+                let _ = writeln!(
+                    out,
+                    "        statement_name={statement_name},\n        **REDSHIFT,\n    )"
                 );
             }
             DagTask::Check { file, sql_file } => {
@@ -159,6 +217,16 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
     }
     let _ = writeln!(out, "    ]:\n        tasks[upstream] >> tasks[downstream]");
     out
+}
+
+/// A Python list of string literals, one a line.
+fn list(items: &[String]) -> String {
+    let mut text = String::from("[\n");
+    for item in items {
+        let _ = writeln!(text, "            {},", py(item));
+    }
+    text.push_str("        ]");
+    text
 }
 
 /// `YYYY-MM-DD` → the numbers Python's `datetime` takes (no leading zeros).

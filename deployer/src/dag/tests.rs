@@ -47,7 +47,7 @@ fn the_same_stack_renders_the_same_bytes_and_every_task_once() {
         assert!(dag.contains(&format!("        (\"{up}\", \"{down}\"),\n")));
     }
     assert!(dag.contains("\"secret_arn\": \"arn:aws:secretsmanager:us-east-1:1:secret:x\""));
-    assert!(!dag.contains("db_user"));
+    assert!(!dag.contains("\"db_user\": "));
     assert!(dag.contains(r#"payload="{\"date\":\"{{ ds }}\",\"entity\":\"sales\"}""#));
     let mut paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     paths.dedup();
@@ -77,6 +77,20 @@ fn statement_files_rendered_are_what_run_sends() {
             .collect();
         match task.step {
             Step::Check(_) => assert_eq!(ours, [expected.join(";\n")], "{}", task.id),
+            _ if task.id == "setup_schema" => {
+                assert_eq!(ours, expected);
+                let tune: Vec<String> = files
+                    .iter()
+                    .filter(|f| f.path.starts_with("demo_pipeline/tune/"))
+                    .map(|f| f.text.trim_end().to_owned())
+                    .collect();
+                let expected = statements::tune(&target.names, day).unwrap();
+                let rendered: Vec<String> = tune
+                    .iter()
+                    .map(|t| t.replace("{{ params.schema }}", &target.names.schema))
+                    .collect();
+                assert_eq!(rendered, expected);
+            }
             _ => assert_eq!(ours, expected, "{}", task.id),
         }
     }
@@ -88,6 +102,6 @@ fn a_workgroup_with_iam_names_no_cluster_and_no_user() {
     target.sql.endpoint = SqlEndpoint::Workgroup("wg".into());
     let dag = &render(&input(&target)).unwrap()[0].text;
     assert!(dag.contains("\"workgroup_name\": \"wg\""));
-    assert!(!dag.contains("cluster_identifier") && !dag.contains("secret_arn"));
+    assert!(!dag.contains("\"cluster_identifier\": ") && !dag.contains("\"secret_arn\": "));
     assert!(mermaid().contains("setup_schema --> extract_sales"));
 }
