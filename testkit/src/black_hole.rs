@@ -9,6 +9,9 @@
 //! swallows it, when `swallow` says so, or forwards it to `upstream` (moto's
 //! server, say) and relays the answer — so a test can let a command's first
 //! requests through and make, say, its third delete go unanswered.
+//! `BlackHole::deciding(upstream, decide)` also has a third [`Fate`]: the
+//! request reaches upstream (it is done) but its answer is lost, as when a
+//! connection drops after the server acted.
 //!
 //! Limits: plain TCP only (no TLS: `http://` endpoints); a swallowed request
 //! gets no byte back and its connection is never closed by the black hole, so
@@ -59,7 +62,19 @@ impl Seen<'_> {
     }
 }
 
-type Swallow = Box<dyn FnMut(&Seen<'_>) -> bool + Send>;
+/// What becomes of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Sent upstream, its answer relayed.
+    Forward,
+    /// Never sent on, never answered.
+    Swallow,
+    /// Sent upstream (so it takes effect), its answer dropped: the client
+    /// gets nothing back, ever.
+    LoseAnswer,
+}
+
+type Decide = Box<dyn FnMut(&Seen<'_>) -> Fate + Send>;
 
 #[derive(Default)]
 struct Shared {
@@ -69,9 +84,9 @@ struct Shared {
     forwarded: AtomicUsize,
     swallowed: AtomicUsize,
     open: Mutex<Vec<TcpStream>>,
-    /// Where requests `swallow` lets through go; none: every one is swallowed.
+    /// Where requests `decide` lets through go; none: every one is swallowed.
     upstream: Option<SocketAddr>,
-    swallow: Option<Mutex<Swallow>>,
+    decide: Option<Mutex<Decide>>,
 }
 
 /// Listens on `127.0.0.1:PORT` until dropped.
@@ -91,7 +106,21 @@ impl BlackHole {
     /// `swallow` picks, which get no answer.
     pub fn in_front_of(
         upstream: &str,
-        swallow: impl FnMut(&Seen<'_>) -> bool + Send + 'static,
+        mut swallow: impl FnMut(&Seen<'_>) -> bool + Send + 'static,
+    ) -> BlackHole {
+        BlackHole::deciding(upstream, move |seen| {
+            if swallow(seen) {
+                Fate::Swallow
+            } else {
+                Fate::Forward
+            }
+        })
+    }
+
+    /// Each request's [`Fate`] as `decide` says.
+    pub fn deciding(
+        upstream: &str,
+        decide: impl FnMut(&Seen<'_>) -> Fate + Send + 'static,
     ) -> BlackHole {
         let address = upstream
             .trim_start_matches("http://")
@@ -100,7 +129,7 @@ impl BlackHole {
             .expect("upstream is http://IP:PORT");
         BlackHole::with(Shared {
             upstream: Some(address),
-            swallow: Some(Mutex::new(Box::new(swallow))),
+            decide: Some(Mutex::new(Box::new(decide))),
             ..Shared::default()
         })
     }
@@ -170,14 +199,15 @@ impl BlackHole {
         self.shared.forwarded.load(Ordering::SeqCst)
     }
 
-    /// Requests swallowed (`in_front_of` only: `start`'s are not parsed).
+    /// Requests swallowed or whose answer was lost (`in_front_of` and
+    /// `deciding` only: `start`'s are not parsed).
     pub fn swallowed(&self) -> usize {
         self.shared.swallowed.load(Ordering::SeqCst)
     }
 }
 
 fn serve(mut stream: TcpStream, shared: &Shared) {
-    let (Some(upstream), Some(swallow)) = (shared.upstream, shared.swallow.as_ref()) else {
+    let (Some(upstream), Some(decide)) = (shared.upstream, shared.decide.as_ref()) else {
         return never_answer(stream, shared);
     };
     let Some((head, body)) = read_request(&mut stream, shared) else {
@@ -195,7 +225,15 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
     let chunked = seen
         .header("transfer-encoding")
         .is_some_and(|t| t.contains("chunked"));
-    if chunked || (swallow.lock().unwrap_or_else(PoisonError::into_inner))(&seen) {
+    let fate = if chunked {
+        Fate::Swallow
+    } else {
+        (decide.lock().unwrap_or_else(PoisonError::into_inner))(&seen)
+    };
+    if fate == Fate::LoseAnswer {
+        let _ = forward(upstream, &head, &body);
+    }
+    if fate != Fate::Forward {
         shared.swallowed.fetch_add(1, Ordering::SeqCst);
         return never_answer(stream, shared);
     }
@@ -328,10 +366,13 @@ mod tests {
         assert_eq!(client.read(&mut answer).unwrap_or(0), 0, "closed on drop");
     }
 
-    /// An upstream that answers every request `200 ok` and closes.
-    fn upstream() -> SocketAddr {
+    /// An upstream that answers every request `200 ok` and closes; and how
+    /// many it got.
+    fn upstream() -> (SocketAddr, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
+        let received = Arc::new(AtomicUsize::new(0));
+        let counting = Arc::clone(&received);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let mut stream = stream.unwrap();
@@ -342,35 +383,59 @@ mod tests {
                     request.extend_from_slice(&buffer[..n]);
                 }
                 assert!(String::from_utf8_lossy(&request).contains("Connection: close\r\n"));
+                counting.fetch_add(1, Ordering::SeqCst);
                 stream
                     .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                     .unwrap();
             }
         });
-        address
+        (address, received)
+    }
+
+    fn send(hole: &BlackHole, request: &[u8]) -> String {
+        let mut client = TcpStream::connect(hole.address).unwrap();
+        client.write_all(request).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = client.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
     }
 
     #[test]
     fn in_front_of_forwards_all_but_what_it_swallows() {
-        let hole =
-            BlackHole::in_front_of(&format!("http://{}", upstream()), |seen| seen.is_delete());
-        let send = |request: &[u8]| {
-            let mut client = TcpStream::connect(hole.address).unwrap();
-            client.write_all(request).unwrap();
-            client
-                .set_read_timeout(Some(Duration::from_millis(500)))
-                .unwrap();
-            let mut answer = Vec::new();
-            let _ = client.read_to_end(&mut answer);
-            String::from_utf8_lossy(&answer).into_owned()
-        };
-        let get =
-            send(b"POST /a HTTP/1.1\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\nbody");
+        let (upstream, received) = upstream();
+        let hole = BlackHole::in_front_of(&format!("http://{upstream}"), |seen| seen.is_delete());
+        let get = send(
+            &hole,
+            b"POST /a HTTP/1.1\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\nbody",
+        );
         assert!(get.ends_with("ok"), "{get}");
-        let delete = send(b"DELETE /a HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody");
+        let delete = send(
+            &hole,
+            b"DELETE /a HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
+        );
         assert_eq!(delete, "", "swallowed");
-        let query = send(b"POST / HTTP/1.1\r\nContent-Length: 22\r\n\r\nAction=DeleteRole&body");
+        let query = send(
+            &hole,
+            b"POST / HTTP/1.1\r\nContent-Length: 22\r\n\r\nAction=DeleteRole&body",
+        );
         assert_eq!(query, "", "swallowed");
         assert_eq!((hole.forwarded(), hole.swallowed()), (1, 2));
+        assert_eq!(received.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_lost_answer_reaches_upstream_and_never_comes_back() {
+        let (upstream, received) = upstream();
+        let hole = BlackHole::deciding(&format!("http://{upstream}"), |_| Fate::LoseAnswer);
+        let answer = send(
+            &hole,
+            b"DELETE /a HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
+        );
+        assert_eq!(answer, "");
+        assert_eq!(received.load(Ordering::SeqCst), 1, "it was done");
+        assert_eq!(hole.swallowed(), 1);
     }
 }
