@@ -89,6 +89,20 @@ impl Warehouse {
         })
     }
 
+    /// The process id of this connection's PostgreSQL backend (the bench
+    /// reads its CPU time).
+    pub async fn backend_pid(&self) -> Result<i32, WarehouseError> {
+        let row = self
+            .client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .map_err(|e| WarehouseError::Sql {
+                file: "(backend pid)",
+                detail: describe(&e),
+            })?;
+        Ok(row.get(0))
+    }
+
     /// Runs one file in one transaction: all of it or none of it.
     pub async fn run_sql(&mut self, file: &SqlFile, day: Day) -> Result<(), WarehouseError> {
         let sql = render(file, &SqlParams::local(day, &self.schema))?;
