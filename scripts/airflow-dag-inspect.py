@@ -34,10 +34,19 @@ from airflow.models.dagbag import DagBag  # noqa: E402
 
 bag = DagBag(dag_folder=folder, include_examples=False)
 load_seconds = time.monotonic() - started
+import airflow  # noqa: E402
+
 out = {
+    "airflow_version": airflow.__version__,
     "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
     "dag_ids": sorted(bag.dags),
     "load_seconds": load_seconds,
+    # The DAG file's own parse time, as Airflow measures it against
+    # dagbag_import_timeout (30 s by default, on MWAA too).
+    "parse_seconds": sum(
+        stat.duration.total_seconds() if hasattr(stat.duration, "total_seconds") else stat.duration
+        for stat in bag.dagbag_stats
+    ),
 }
 dag = bag.dags.get(dag_id)
 if dag is None:

@@ -5,7 +5,7 @@
 #     schema's test) into ./.venv;
 #   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing;
 #   - actionlint and zizmor (the workflows' and action.yml's linters) into ./.venv;
-#   - apache-airflow 2.11.0 (MWAA's pins) into $HOME/.cache/showcase-deploy/airflow-2.11.0.
+#   - apache-airflow 2.11.0 and 3.0.6 (MWAA's pins) into $HOME/.cache/showcase-deploy/airflow-*.
 # Safe to rerun: each step checks first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,5 +63,28 @@ if [ "$(airflow_has apache-airflow)" != "2.11.0" ] || [ "$(airflow_has apache-ai
   python3 -m venv "$airflow_venv" >&2
   "$airflow_venv/bin/python" -m pip install -q --disable-pip-version-check \
     'apache-airflow==2.11.0' 'apache-airflow-providers-amazon==9.8.0' 'apache-airflow-providers-common-sql==1.27.1' >&2
+fi
+# Airflow 3.0.6 as MWAA runs it: Python 3.12, providers-amazon 9.12.0 and the
+# pins of ../shared/airflow/mwaa-3.0.6-pins.txt (committed here as
+# scripts/mwaa-3.0.6-pins.txt). Without a Python 3.12 (on PATH or pyenv's) the
+# 3.0.6 test says it is skipped.
+airflow3_venv="${SHOWCASE_AIRFLOW3_VENV:-$HOME/.cache/showcase-deploy/airflow-3.0.6}"
+python312=""
+for candidate in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12; do
+  # A pyenv shim is on PATH without a version selected: run it to know.
+  if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+    python312=$candidate
+    break
+  fi
+done
+airflow3_has() { "$airflow3_venv/bin/python" -m pip show "$1" 2>/dev/null | awk '/^Version:/{print $2}'; }
+if [ -z "$python312" ]; then
+  log "no Python 3.12: the Airflow 3.0.6 test will be skipped"
+elif [ "$(airflow3_has apache-airflow)" != "3.0.6" ] || [ "$(airflow3_has apache-airflow-providers-amazon)" != "9.12.0" ]; then
+  log "installing apache-airflow 3.0.6 and providers-amazon 9.12.0 into $airflow3_venv ($python312)"
+  rm -rf "$airflow3_venv"
+  "$python312" -m venv "$airflow3_venv" >&2
+  "$airflow3_venv/bin/python" -m pip install -q --disable-pip-version-check \
+    'apache-airflow==3.0.6' 'apache-airflow-providers-amazon==9.12.0' -c "$root/scripts/mwaa-3.0.6-pins.txt" >&2
 fi
 echo "$venv/bin"

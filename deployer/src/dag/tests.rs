@@ -105,3 +105,13 @@ fn a_workgroup_with_iam_names_no_cluster_and_no_user() {
     assert!(!dag.contains("\"cluster_identifier\": ") && !dag.contains("\"secret_arn\": "));
     assert!(mermaid().contains("setup_schema --> extract_sales"));
 }
+
+#[test]
+fn the_readme_draws_the_graph_as_it_is() {
+    let readme = include_str!("../../../README.md");
+    assert!(
+        readme.contains(&format!("```mermaid\n{}```", mermaid())),
+        "README.md's DAG picture is stale: it should be\n{}",
+        mermaid()
+    );
+}
