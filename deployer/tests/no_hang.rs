@@ -207,12 +207,6 @@ fn known_gap(seen: &showcase_testkit::black_hole::Seen<'_>) -> Option<&'static s
              (a KeyError) where API Gateway says 404 NotFound",
         );
     }
-    if seen.method == "DELETE" && seen.path.trim_end_matches('/') == "/hang-lake" {
-        return Some("lake_bucket: DeleteBucket's retry gets NoSuchBucket and down fails");
-    }
-    if seen.body.starts_with(b"Action=DeleteRole&") {
-        return Some("function_role: DeleteRole's retry gets NoSuchEntity and down fails");
-    }
     None
 }
 

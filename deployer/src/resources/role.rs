@@ -283,13 +283,12 @@ impl Owned for RoleId {
                 self.detach_managed_policies(aws),
                 self.delete_inline_policies(aws, false),
             )?;
-            aws.iam
-                .delete_role()
-                .role_name(&self.name)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteRole", describe(&e)))?;
-            Ok(Deleted::Deleted)
+            match aws.iam.delete_role().role_name(&self.name).send().await {
+                Ok(_) => Ok(Deleted::Deleted),
+                // Gone already: an earlier attempt took effect and its answer was lost.
+                Err(e) if error_code(&e) == Some("NoSuchEntity") => Ok(Deleted::Deleted),
+                Err(e) => Err(self.error("DeleteRole", describe(&e))),
+            }
         })
     }
 }

@@ -223,13 +223,12 @@ impl Owned for BucketId {
                 return Ok(Deleted::KeptData);
             }
             self.empty(aws).await?;
-            aws.s3
-                .delete_bucket()
-                .bucket(&self.bucket)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteBucket", describe(&e)))?;
-            Ok(Deleted::Deleted)
+            match aws.s3.delete_bucket().bucket(&self.bucket).send().await {
+                Ok(_) => Ok(Deleted::Deleted),
+                // Gone already: an earlier attempt took effect and its answer was lost.
+                Err(e) if error_code(&e) == Some("NoSuchBucket") => Ok(Deleted::Deleted),
+                Err(e) => Err(self.error("DeleteBucket", describe(&e))),
+            }
         })
     }
 }
