@@ -78,6 +78,17 @@ out["dag"] = {
     "params": {k: dag.params[k] for k in dag.params.keys()},
 }
 
+# A run triggered with another schema than the stack's is refused.
+try:
+    import copy
+
+    params = copy.deepcopy(dag.params)
+    params["schema"] = "someone_elses"
+    params.validate()
+    out["dag"]["other_schema"] = "accepted"
+except Exception as e:
+    out["dag"]["other_schema"] = f"refused: {type(e).__name__}"
+
 tasks = {}
 for task in dag.tasks:
     context = {

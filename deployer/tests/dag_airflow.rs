@@ -209,6 +209,19 @@ fn loads_the_dag_and_renders_what_run_sends(airflow: Airflow) {
     assert_eq!(settings["max_active_runs"], 1);
     assert_eq!(settings["first_ds"], dag::START_DATE);
     assert_eq!(settings["next_ds_after_previous_day"], DAY);
+    assert_eq!(
+        settings["params"],
+        serde_json::json!({
+            "schema": "showcase_data_pipeline",
+            "lake_bucket": "demo-lake",
+            "lake_prefix": "raw/",
+            "copy_role_arn": "arn:aws:iam::123456789012:role/demo-warehouse-copy-role",
+        })
+    );
+    assert_eq!(
+        settings["other_schema"], "refused: ParamValidationError",
+        "a run triggered with another schema"
+    );
 
     // Every task's rendered templates are what `run` sends for the day.
     let day: Day = DAY.parse().unwrap();
@@ -437,8 +450,8 @@ async fn the_dag_command_writes_the_stacks_dag_the_same_every_time() {
         "\"database\": \"dev\"",
         "\"db_user\": \"seed_admin\"",
         "function_name=\"seed-extractor\"",
-        "\"lake_bucket\": \"seed-lake\"",
-        "\"copy_role_arn\": \"arn:aws:iam::123456789012:role/seed-warehouse-copy-role\"",
+        "\"lake_bucket\": Param(\"seed-lake\"",
+        "\"copy_role_arn\": Param(\"arn:aws:iam::123456789012:role/seed-warehouse-copy-role\"",
     ] {
         assert!(
             dag_file.contains(expected),

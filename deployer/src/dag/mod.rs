@@ -11,7 +11,8 @@
 //! - The SQL files are the pipeline's own, split into one file per statement
 //!   (`<dag id>/<task>/NN.sql`) and kept as Airflow templates: `{{ ds }}`
 //!   from the run, `{{ params.* }}` from the DAG's params, which hold the
-//!   stack's names. Nothing to edit by hand.
+//!   stack's names as constants (a run triggered with other values is
+//!   refused). Nothing to edit by hand.
 //! - Daily at midnight UTC from [`START_DATE`] (a constant: `stack.toml` has
 //!   no orchestrator section yet), catch-up, one active run, depends on past.
 //!   The schedule is a `CronDataIntervalTimetable`, not `@daily`: Airflow 3

@@ -17,9 +17,10 @@ const HEADER: &str = r#"# Airflow 2.x and 3.x: the same ds (the run's day) on bo
 from datetime import datetime, timezone
 
 try:
-    from airflow.sdk import DAG
+    from airflow.sdk import DAG, Param
 except ImportError:
     from airflow import DAG
+    from airflow.models.param import Param
 from airflow.exceptions import AirflowFailException
 from airflow.providers.amazon.aws.operators.lambda_function import (
     LambdaInvokeFunctionOperator,
@@ -129,11 +130,12 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
     catchup=True,
     max_active_runs=1,
     default_args={{\"depends_on_past\": True}},
+    # The stack's names: a run triggered with other values is refused.
     params={{
-        \"schema\": {schema},
-        \"lake_bucket\": {bucket},
-        \"lake_prefix\": {prefix},
-        \"copy_role_arn\": {role},
+        \"schema\": Param({schema}, const={schema}),
+        \"lake_bucket\": Param({bucket}, const={bucket}),
+        \"lake_prefix\": Param({prefix}, const={prefix}),
+        \"copy_role_arn\": Param({role}, const={role}),
     }},
     tags=[\"showcase\", {stack}],
 ) as dag:
