@@ -97,6 +97,7 @@ class RedshiftSetupOperator(RedshiftDataOperator):
             for i, sql in enumerate(self.tune_sql):
                 self.run_one(sql, f"showcase-tune-{i}")
 
+
 "#;
 
 pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)]) -> String {
