@@ -313,6 +313,15 @@ fn drift_as_markdown_and_as_github_annotations() {
     let markdown = cli.run(&["drift", "--output", "markdown"]);
     assert_eq!(markdown.status.code(), Some(2), "{}", text(&markdown));
     assert_eq!(String::from_utf8_lossy(&markdown.stdout), expected);
+    let plan = cli.run(&["plan", "--output", "markdown"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    assert_eq!(
+        String::from_utf8_lossy(&plan.stdout),
+        "### showcase-deploy plan\n\n\
+         | resource | action | changes |\n|---|---|---|\n\
+         | `log_group./aws/lambda/cli-data-api` | ✏️ update | **retention_days**: `7` → `14` |\n\
+         \n**0** to create, **1** to update, **0** to replace, **0** to delete, **0** refused.\n"
+    );
 
     let summary = cli.dir.path().join("summary.md");
     let summary_path = summary.to_string_lossy().into_owned();
