@@ -3,8 +3,9 @@
 //! created with `Overwrite=false`: SSM lets exactly one of two concurrent
 //! creators succeed. It names its holder and carries a lease, so a run that
 //! was killed (a cancelled CI job) blocks the next one only until the lease
-//! ends; `showcase-deploy unlock` removes it for a person who knows that run
-//! is gone. A no-op `up` never takes it: it stays read-only.
+//! ends (on the machine that ran it, at once: its process is gone);
+//! `showcase-deploy unlock` removes it for a person who knows that run is
+//! gone. A no-op `up` never takes it: it stays read-only.
 //!
 //! Limits: the lease is not renewed while a run works, so it must outlast the
 //! longest run (default one hour; a new cluster takes up to 45 minutes); and
@@ -42,6 +43,35 @@ pub struct Holder {
     pub until: u64,
     /// Tells this holder's lock from a later one's.
     pub token: String,
+    /// The machine and process holding it: a holder on this machine whose
+    /// process is gone (killed) has let go, whatever its lease says.
+    #[serde(default)]
+    pub host: String,
+    #[serde(default)]
+    pub pid: u32,
+}
+
+impl Holder {
+    /// Whether the holder is a process of this machine that no longer runs.
+    fn is_dead_here(&self) -> bool {
+        if self.host.is_empty() || self.host != hostname() || self.pid == 0 {
+            return false;
+        }
+        let Ok(pid) = libc::pid_t::try_from(self.pid) else {
+            return false;
+        };
+        // Signal 0 checks that the process exists without touching it.
+        // SAFETY: kill(2) with signal 0 sends nothing; it only reports.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        !alive
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
 }
 
 impl Holder {
@@ -114,9 +144,9 @@ fn who() -> String {
         return format!("GitHub Actions run {run} of {repository}");
     }
     let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "a machine".into());
+    let host = Some(hostname())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "a machine".into());
     format!("{user}@{host}")
 }
 
@@ -158,6 +188,8 @@ impl Lock {
             since,
             until: since + lease().as_secs(),
             token: token(),
+            host: hostname(),
+            pid: std::process::id(),
         };
         let value =
             serde_json::to_string(&holder).map_err(|e| error("PutParameter", e.to_string()))?;
@@ -181,13 +213,14 @@ impl Lock {
             let Some(current) = Lock::holder(aws, &name).await? else {
                 continue; // released in between: try again
             };
-            if current.until > now() {
+            if current.until > now() && !current.is_dead_here() {
                 return Err(LockError::Held {
                     stack: stack.name.clone(),
                     holder: current,
                 });
             }
-            // The holder's lease is over (a killed run): take the lock over.
+            // The holder's lease is over, or it was a process of this machine
+            // that was killed: take the lock over.
             aws.ssm
                 .delete_parameter()
                 .name(&name)
@@ -221,6 +254,8 @@ impl Lock {
                         since: 0,
                         until: 0,
                         token: String::new(),
+                        host: String::new(),
+                        pid: 0,
                     }),
             )),
             Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(None),
