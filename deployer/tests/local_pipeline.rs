@@ -448,6 +448,97 @@ async fn bad_rows_in_the_lake_are_removed_or_rejected_and_counted() {
     assert_eq!(stray[0][0], "0");
 }
 
+/// Rows a Parquet file cannot hold (NULLs) and every way rows can collide,
+/// straight into staging: quality_sales decides each as sql/README.md says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_sales_decides_every_kind_of_bad_or_colliding_row() {
+    use showcase_deploy::pipeline::files;
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = LocalPostgres::start(&dir.path().join("pg")).unwrap();
+    let mut warehouse = Warehouse::connect(&cluster.url(), "edges").await.unwrap();
+    let (sql, connection) = tokio_postgres::connect(&cluster.url(), NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let d = day("2024-01-05");
+    warehouse.run_sql(&files::SCHEMA, d).await.unwrap();
+    sql.batch_execute(
+        "INSERT INTO edges.stage_sales VALUES
+           ('A', DATE '2024-01-05', 1, 1, 1, 1.00),
+           ('A', DATE '2024-01-05', 1, 1, 1, 1.00),
+           ('A', DATE '2024-01-05', 1, 1, 1, 1.00),
+           ('B', DATE '2024-01-05', 1, 1, 2, 1.00),
+           ('B', DATE '2024-01-05', 1, 1, 1, 1.00),
+           ('B', DATE '2024-01-05', 1, 1, 3, NULL),
+           ('C', DATE '2024-01-05', 1, 1, -1, 1.00),
+           ('C', DATE '2024-01-05', 1, 1, -1, 1.00),
+           ('C', DATE '2024-01-05', 1, 1, 5, 1.00),
+           (NULL, DATE '2024-01-05', 1, 1, 1, 1.00),
+           (NULL, DATE '2024-01-05', 1, 1, 1, 1.00),
+           ('  ', DATE '2024-01-05', 1, 1, 1, 1.00),
+           ('E', DATE '2024-01-04', 1, 1, 1, 1.00),
+           ('F', DATE '2024-01-05', NULL, 1, 1, 1.00),
+           ('G', DATE '2024-01-05', 1, 1, 1, -0.01),
+           ('H', DATE '2024-01-05', 2, 2, 2, 2.00)",
+    )
+    .await
+    .unwrap();
+    let rows = |query: &'static str| {
+        let sql = &sql;
+        async move {
+            sql.simple_query(query)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter_map(|m| match m {
+                    SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).unwrap_or("NULL").to_owned())
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                    ),
+                    _ => None,
+                })
+                .collect::<Vec<String>>()
+        }
+    };
+    let staged = "SELECT * FROM edges.stage_sales ORDER BY 1, 2, 3, 4, 5, 6";
+    let runs =
+        "SELECT rows_staged, duplicates_removed, rows_rejected, rows_clean FROM edges.quality_runs";
+    let kept = [
+        "A|2024-01-05|1|1|1|1.00",
+        "B|2024-01-05|1|1|1|1.00",
+        "C|2024-01-05|1|1|5|1.00",
+        "H|2024-01-05|2|2|2|2.00",
+    ];
+    warehouse.run_sql(&files::QUALITY_SALES, d).await.unwrap();
+    assert_eq!(rows(staged).await, kept);
+    // 16 staged, 12 distinct (4 copies collapsed), 8 rejected, 4 kept.
+    assert_eq!(rows(runs).await, ["16|4|8|4"]);
+    assert_eq!(
+        rows("SELECT reason, record FROM edges.rejects ORDER BY reason, record").await,
+        [
+            "duplicate transaction_code|B,2024-01-05,1,1,2,1.00",
+            "missing product_id|F,2024-01-05,,1,1,1.00",
+            "missing revenue|B,2024-01-05,1,1,3,",
+            "missing transaction_code|  ,2024-01-05,1,1,1,1.00",
+            "missing transaction_code|,2024-01-05,1,1,1,1.00",
+            "negative quantity_sold|C,2024-01-05,1,1,-1,1.00",
+            "negative revenue|G,2024-01-05,1,1,1,-0.01",
+            "sale_date is not the run date|E,2024-01-04,1,1,1,1.00",
+        ]
+    );
+    warehouse
+        .check(&files::CHECK_SALES, d)
+        .await
+        .expect("the checks pass on what quality kept");
+    // Again on the cleaned staging: nothing more is removed, nothing changes.
+    warehouse.run_sql(&files::QUALITY_SALES, d).await.unwrap();
+    assert_eq!(rows(staged).await, kept);
+    assert_eq!(rows(runs).await, ["4|0|0|4"]);
+    assert_eq!(rows("SELECT COUNT(*) FROM edges.rejects").await, ["0"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_check_stops_the_run_before_dimensions_and_facts() {
     let mut h = harness("hard_fail").await;

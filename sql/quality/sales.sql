@@ -7,10 +7,14 @@
 --      content order is kept and the others are rejected as
 --      'duplicate transaction_code' (deterministic, independent of load order)
 --   4. counts go to quality_runs
---   5. stage_sales is rewritten with the kept rows only when something was
---      removed (rows_clean <> rows_staged): otherwise it holds exactly
---      the kept rows already, and rewriting 100,000s of rows is the
---      costliest part of this file
+-- Only the rows that need a decision are looked at one by one and kept in
+-- tmp_quality_sales: the invalid rows, and every row whose transaction_code
+-- is staged more than once (exact duplicates included), with its number of
+-- copies. Every other row is valid and alone with its code, so it is kept
+-- as it is: a clean day's 100,000s of rows are neither sorted, copied nor
+-- rewritten. When something was removed (rows_clean <> rows_staged), the
+-- rows of the codes in tmp_quality_sales (and those without a code) are
+-- deleted from stage_sales and the kept ones put back, one copy each.
 -- Rerunnable: the run date's previous rejects and quality_runs rows for
 -- 'sales' are replaced.
 
@@ -30,6 +34,7 @@ SELECT
     checked.customer_id,
     checked.quantity_sold,
     checked.revenue,
+    checked.copies,
     CASE
         WHEN checked.invalid_reason IS NOT NULL THEN checked.invalid_reason
         WHEN ROW_NUMBER() OVER (
@@ -41,32 +46,53 @@ SELECT
     END AS reject_reason
 FROM (
     SELECT
-        distinct_rows.*,
-        CASE
-            WHEN distinct_rows.transaction_code IS NULL
-                OR TRIM(distinct_rows.transaction_code) = ''
-                THEN 'missing transaction_code'
-            WHEN distinct_rows.product_id IS NULL THEN 'missing product_id'
-            WHEN distinct_rows.customer_id IS NULL THEN 'missing customer_id'
-            WHEN distinct_rows.sale_date IS NULL THEN 'missing sale_date'
-            WHEN distinct_rows.sale_date <> CAST('{{ ds }}' AS DATE)
-                THEN 'sale_date is not the run date'
-            WHEN distinct_rows.quantity_sold IS NULL
-                THEN 'missing quantity_sold'
-            WHEN distinct_rows.quantity_sold < 0 THEN 'negative quantity_sold'
-            WHEN distinct_rows.revenue IS NULL THEN 'missing revenue'
-            WHEN distinct_rows.revenue < 0 THEN 'negative revenue'
-        END AS invalid_reason
+        staged.transaction_code,
+        staged.sale_date,
+        staged.product_id,
+        staged.customer_id,
+        staged.quantity_sold,
+        staged.revenue,
+        staged.invalid_reason,
+        COUNT(*) AS copies
     FROM (
-        SELECT DISTINCT
+        SELECT
             transaction_code,
             sale_date,
             product_id,
             customer_id,
             quantity_sold,
-            revenue
+            revenue,
+            CASE
+                WHEN transaction_code IS NULL OR TRIM(transaction_code) = ''
+                    THEN 'missing transaction_code'
+                WHEN product_id IS NULL THEN 'missing product_id'
+                WHEN customer_id IS NULL THEN 'missing customer_id'
+                WHEN sale_date IS NULL THEN 'missing sale_date'
+                WHEN sale_date <> CAST('{{ ds }}' AS DATE)
+                    THEN 'sale_date is not the run date'
+                WHEN quantity_sold IS NULL THEN 'missing quantity_sold'
+                WHEN quantity_sold < 0 THEN 'negative quantity_sold'
+                WHEN revenue IS NULL THEN 'missing revenue'
+                WHEN revenue < 0 THEN 'negative revenue'
+            END AS invalid_reason
         FROM {{ params.schema }}.stage_sales
-    ) AS distinct_rows
+    ) AS staged
+    WHERE
+        staged.invalid_reason IS NOT NULL
+        OR staged.transaction_code IN (
+            SELECT transaction_code
+            FROM {{ params.schema }}.stage_sales
+            GROUP BY transaction_code
+            HAVING COUNT(*) > 1
+        )
+    GROUP BY
+        staged.transaction_code,
+        staged.sale_date,
+        staged.product_id,
+        staged.customer_id,
+        staged.quantity_sold,
+        staged.revenue,
+        staged.invalid_reason
 ) AS checked;
 
 INSERT INTO {{ params.schema }}.quality_runs (
@@ -76,15 +102,18 @@ SELECT
     CAST('{{ ds }}' AS DATE),
     'sales',
     staged.row_count,
-    staged.row_count - checked.row_count,
+    -- rows outside tmp_quality_sales are all distinct: only its copies collapse
+    checked.copy_count - checked.row_count,
     checked.rejected_count,
-    checked.row_count - checked.rejected_count
+    staged.row_count - (checked.copy_count - checked.row_count)
+    - checked.rejected_count
 FROM (
     SELECT COUNT(*) AS row_count FROM {{ params.schema }}.stage_sales
 ) AS staged
 CROSS JOIN (
     SELECT
         COUNT(*) AS row_count,
+        COALESCE(SUM(copies), 0) AS copy_count,
         COALESCE(
             SUM(CASE WHEN reject_reason IS NOT NULL THEN 1 ELSE 0 END), 0
         ) AS rejected_count
@@ -105,15 +134,28 @@ SELECT
 FROM tmp_quality_sales
 WHERE reject_reason IS NOT NULL;
 
+-- Only on a day with something removed: the rows to decide on leave
+-- staging (no row outside tmp_quality_sales shares a code with one inside),
+-- then the kept ones come back. A kept row in tmp_quality_sales always
+-- means something was removed (a duplicate copy or code), so the INSERT
+-- needs no condition of its own.
 DELETE FROM {{ params.schema }}.stage_sales
-WHERE EXISTS (
-    SELECT 1
-    FROM {{ params.schema }}.quality_runs
-    WHERE
-        entity = 'sales'
-        AND run_date = CAST('{{ ds }}' AS DATE)
-        AND rows_clean <> rows_staged
-);
+WHERE
+    EXISTS (
+        SELECT 1
+        FROM {{ params.schema }}.quality_runs
+        WHERE
+            entity = 'sales'
+            AND run_date = CAST('{{ ds }}' AS DATE)
+            AND rows_clean <> rows_staged
+    )
+    AND (
+        transaction_code IS NULL
+        OR transaction_code IN (
+            SELECT transaction_code
+            FROM tmp_quality_sales
+        )
+    );
 
 INSERT INTO {{ params.schema }}.stage_sales (
     transaction_code, sale_date, product_id, customer_id, quantity_sold, revenue
@@ -126,15 +168,6 @@ SELECT
     quantity_sold,
     revenue
 FROM tmp_quality_sales
-WHERE
-    reject_reason IS NULL
-    AND EXISTS (
-        SELECT 1
-        FROM {{ params.schema }}.quality_runs
-        WHERE
-            entity = 'sales'
-            AND run_date = CAST('{{ ds }}' AS DATE)
-            AND rows_clean <> rows_staged
-    );
+WHERE reject_reason IS NULL;
 
 DROP TABLE tmp_quality_sales;
