@@ -448,6 +448,43 @@ async fn bad_rows_in_the_lake_are_removed_or_rejected_and_counted() {
     assert_eq!(stray[0][0], "0");
 }
 
+/// While a day's SQL runs, the next day is extracted beside the lake; it
+/// reaches the lake only when that day is run, and nothing is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_day_is_extracted_ahead_and_reaches_the_lake_only_when_run() {
+    let mut h = harness("ahead").await;
+    let lake = h.lake.clone();
+    let days_in_lake = || {
+        let mut days: Vec<String> = std::fs::read_dir(&lake)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        days.sort();
+        days
+    };
+    h.pipeline.run_day(day("2024-03-01")).await.unwrap();
+    assert_eq!(days_in_lake(), ["2024-03-01"]);
+    let second = h.pipeline.run_day(day("2024-03-02")).await.unwrap();
+    assert_eq!(days_in_lake(), ["2024-03-01", "2024-03-02"]);
+    assert_eq!(second.figures.facts_loaded, ROWS);
+    for summary in &second.extracted {
+        let file = Path::new(&summary.keys[0]);
+        assert!(file.starts_with(&lake) && file.is_file(), "{summary:?}");
+    }
+    // Not the day extracted ahead (2024-03-03): that one is thrown away.
+    h.pipeline.run_day(day("2024-03-05")).await.unwrap();
+    assert_eq!(days_in_lake(), ["2024-03-01", "2024-03-02", "2024-03-05"]);
+    let parent = lake.parent().unwrap().to_owned();
+    let Harness { pipeline, .. } = h;
+    drop(pipeline);
+    let left: Vec<String> = std::fs::read_dir(&parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("prefetch"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// Rows a Parquet file cannot hold (NULLs) and every way rows can collide,
 /// straight into staging: quality_sales decides each as sql/README.md says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,6 +82,10 @@ impl DayOutcome {
 /// and a warehouse connection.
 pub struct Pipeline {
     extractor: Extractor,
+    /// The same extractor writing into `prefetch_dir`, for the next day.
+    prefetcher: Extractor,
+    prefetch_dir: PathBuf,
+    prefetch: Option<Prefetch>,
     warehouse: Warehouse,
     lake: PathBuf,
     layout: KeyLayout,
@@ -89,9 +93,21 @@ pub struct Pipeline {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// The next day's extracts, started while this day's SQL runs (PostgreSQL
+/// works on one core, the data API and the extractor on the other). They
+/// write outside the lake, and reach it only when that day is run.
+struct Prefetch {
+    day: Day,
+    task: tokio::task::JoinHandle<Result<Vec<ExtractSummary>, LocalRunError>>,
+}
+
 impl Drop for Pipeline {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(prefetch) = self.prefetch.take() {
+            prefetch.task.abort();
+        }
+        let _ = std::fs::remove_dir_all(&self.prefetch_dir);
     }
 }
 
@@ -111,7 +127,7 @@ impl Pipeline {
         ));
         let api_url = format!("http://{address}");
         let layout = KeyLayout::default();
-        let extractor = Extractor::new(ExtractorSettings {
+        let settings = |lake: &Path| ExtractorSettings {
             api_base_url: api_url.clone(),
             api_key: None,
             api_key_parameter: None,
@@ -119,10 +135,20 @@ impl Pipeline {
             layout: layout.clone(),
             page_size: 10_000,
             retry: RetryPolicy::default(),
-        })
-        .await;
+        };
+        // Beside the lake (same file system: a rename moves a file in), never in it.
+        let prefetch_dir = match lake.file_name() {
+            Some(name) => lake.with_file_name(format!(".{}.prefetch", name.to_string_lossy())),
+            None => lake.join(".prefetch"),
+        };
+        let _ = std::fs::remove_dir_all(&prefetch_dir);
+        let extractor = Extractor::new(settings(lake)).await;
+        let prefetcher = Extractor::new(settings(&prefetch_dir)).await;
         Ok(Pipeline {
             extractor,
+            prefetcher,
+            prefetch_dir,
+            prefetch: None,
             warehouse,
             lake: lake.to_owned(),
             layout,
@@ -148,16 +174,36 @@ impl Pipeline {
     async fn run_tasks(&mut self, day: Day, extract: bool) -> Result<DayOutcome, LocalRunError> {
         let mut times = PhaseTimes::default();
         let mut extracted = Vec::new();
+        // A prefetch of another day (or any, when the lake's files are to be
+        // used as they are) is not used: the day is extracted again.
+        let mut prefetched = match self.prefetch.take() {
+            Some(prefetch) if extract && prefetch.day == day => Some(prefetch),
+            Some(prefetch) => {
+                prefetch.task.abort();
+                None
+            }
+            None => None,
+        };
+        let mut to_prefetch = None;
         for layer in execution_layers()? {
-            let extracts: Vec<&Task> = layer
+            let extracts: Vec<&'static Task> = layer
                 .iter()
                 .copied()
                 .filter(|t| matches!(t.step, Step::Extract(_)))
                 .collect();
             if extract && !extracts.is_empty() {
                 let started = Instant::now();
-                extracted.extend(self.extract_all(day, &extracts).await?);
+                let ready = match prefetched.take() {
+                    Some(prefetch) => self.move_into_lake(prefetch).await,
+                    None => None,
+                };
+                let summaries = match ready {
+                    Some(summaries) => summaries,
+                    None => extract_all(&self.extractor, day, &extracts).await?,
+                };
+                extracted.extend(summaries);
                 times.extract += started.elapsed();
+                to_prefetch = day.next().map(|next| (next, extracts));
             }
             for task in layer.iter().filter(|t| !matches!(t.step, Step::Extract(_))) {
                 let started = Instant::now();
@@ -192,6 +238,18 @@ impl Pipeline {
                     _ => times.transform += started.elapsed(),
                 }
             }
+            // Once this day's files are staged, the client is idle until the
+            // day ends: the next day's extracts run meanwhile.
+            if layer
+                .iter()
+                .any(|t| matches!(t.step, Step::LoadStage { .. }))
+                && let Some((next, extracts)) = to_prefetch.take()
+            {
+                self.prefetch = Some(Prefetch {
+                    day: next,
+                    task: tokio::spawn(extract_all_owned(self.prefetcher.clone(), next, extracts)),
+                });
+            }
         }
         let figures =
             self.warehouse
@@ -210,28 +268,53 @@ impl Pipeline {
         })
     }
 
-    /// The independent extracts of one layer, concurrently (as the DAG runs them).
-    async fn extract_all(
-        &self,
-        day: Day,
-        tasks: &[&Task],
-    ) -> Result<Vec<ExtractSummary>, LocalRunError> {
-        let runs = tasks.iter().filter_map(|task| match task.step {
-            Step::Extract(entity) => Some(async move {
-                self.extractor
-                    .run(&ExtractRequest { date: day, entity })
-                    .await
-                    .map_err(|source| LocalRunError::Extract {
-                        day,
-                        task: task.id,
-                        source,
-                    })
-            }),
-            _ => None,
-        });
-        futures_util::future::join_all(runs)
-            .await
-            .into_iter()
-            .collect()
+    /// A finished prefetch's files renamed into the lake, and its summaries
+    /// naming them there; `None` (extract again) if it failed in any way.
+    async fn move_into_lake(&self, prefetch: Prefetch) -> Option<Vec<ExtractSummary>> {
+        let mut summaries = prefetch.task.await.ok()?.ok()?;
+        let lake = LakeLocation::Directory(self.lake.clone());
+        for summary in &mut summaries {
+            let key = self.layout.key(prefetch.day, summary.entity);
+            let to = self.lake.join(&key);
+            tokio::fs::create_dir_all(to.parent()?).await.ok()?;
+            tokio::fs::rename(self.prefetch_dir.join(&key), &to)
+                .await
+                .ok()?;
+            summary.keys = vec![lake.display_key(&key)];
+        }
+        Some(summaries)
     }
+}
+
+/// The independent extracts of one layer, concurrently (as the DAG runs them).
+async fn extract_all(
+    extractor: &Extractor,
+    day: Day,
+    tasks: &[&Task],
+) -> Result<Vec<ExtractSummary>, LocalRunError> {
+    let runs = tasks.iter().filter_map(|task| match task.step {
+        Step::Extract(entity) => Some(async move {
+            extractor
+                .run(&ExtractRequest { date: day, entity })
+                .await
+                .map_err(|source| LocalRunError::Extract {
+                    day,
+                    task: task.id,
+                    source,
+                })
+        }),
+        _ => None,
+    });
+    futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .collect()
+}
+
+async fn extract_all_owned(
+    extractor: Extractor,
+    day: Day,
+    tasks: Vec<&'static Task>,
+) -> Result<Vec<ExtractSummary>, LocalRunError> {
+    extract_all(&extractor, day, &tasks).await
 }
