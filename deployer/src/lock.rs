@@ -12,13 +12,12 @@
 //! two runs that find the same expired lock at the same instant may both take
 //! it over (the window is one request long).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ssm::types::{ParameterType, Tag};
 
 use crate::aws::{Aws, describe, error_code};
-use crate::config::{KIND_TAG, STACK_TAG, Stack};
+use crate::config::Stack;
 
 /// The lock's kind, in its `showcase:kind` tag (so prune never takes it for
 /// a leftover of another kind).
@@ -163,10 +162,8 @@ fn token() -> String {
 }
 
 fn tags(stack: &Stack) -> Vec<Tag> {
-    let mut tags: BTreeMap<String, String> = stack.tags.clone();
-    tags.insert(STACK_TAG.into(), stack.name.clone());
-    tags.insert(KIND_TAG.into(), KIND.into());
-    tags.into_iter()
+    crate::stack::kind_tags(stack, KIND)
+        .into_iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
 }

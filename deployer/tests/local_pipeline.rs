@@ -462,9 +462,16 @@ async fn the_next_day_is_extracted_ahead_and_reaches_the_lake_only_when_run() {
         days.sort();
         days
     };
+    // Told nothing about the days to come, the pipeline guesses none.
+    h.pipeline.run_day(day("2024-02-28")).await.unwrap();
+    assert_eq!(h.pipeline.extracting_ahead(), None);
+    std::fs::remove_dir_all(lake.join("2024-02-28")).unwrap();
+    h.pipeline.will_run_through(day("2024-03-05"));
     h.pipeline.run_day(day("2024-03-01")).await.unwrap();
+    assert_eq!(h.pipeline.extracting_ahead(), Some(day("2024-03-02")));
     assert_eq!(days_in_lake(), ["2024-03-01"]);
     let second = h.pipeline.run_day(day("2024-03-02")).await.unwrap();
+    assert_eq!(h.pipeline.extracting_ahead(), Some(day("2024-03-03")));
     assert_eq!(days_in_lake(), ["2024-03-01", "2024-03-02"]);
     assert_eq!(second.figures.facts_loaded, ROWS);
     for summary in &second.extracted {
@@ -474,6 +481,8 @@ async fn the_next_day_is_extracted_ahead_and_reaches_the_lake_only_when_run() {
     // Not the day extracted ahead (2024-03-03): that one is thrown away.
     h.pipeline.run_day(day("2024-03-05")).await.unwrap();
     assert_eq!(days_in_lake(), ["2024-03-01", "2024-03-02", "2024-03-05"]);
+    // The last day named: nothing after it is extracted.
+    assert_eq!(h.pipeline.extracting_ahead(), None);
     let parent = lake.parent().unwrap().to_owned();
     let Harness { pipeline, .. } = h;
     drop(pipeline);

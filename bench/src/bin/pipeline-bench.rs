@@ -116,6 +116,7 @@ fn backfill(first: Day, last: Day) -> Backfill {
         let mut pipeline = Pipeline::start(ROWS, &work.path().join("lake"), warehouse)
             .await
             .unwrap();
+        pipeline.will_run_through(last);
         let mut times = PhaseTimes::default();
         let mut slowest = (first, Duration::ZERO);
         for day in first.through(last) {

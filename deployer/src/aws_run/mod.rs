@@ -266,7 +266,7 @@ impl AwsPipeline {
 
     /// The figures the day's line prints, read back from the warehouse.
     async fn figures(&self, day: Day) -> Result<DayFigures, TaskError> {
-        let sql = statements::figures_query(&self.target.names.schema, day);
+        let sql = crate::pipeline::figures_query(&self.target.names.schema, day);
         let rows = self
             .sql
             .query(&format!("showcase-report-{day}"), &sql)

@@ -90,6 +90,7 @@ pub fn run_local(args: RunArgs) -> Result<(), String> {
         let total = first.through(last).count() as u64;
         let progress = Progress::new(total, interactive() && !args.json);
         let mut outcomes: Vec<DayOutcome> = Vec::new();
+        pipeline.will_run_through(last);
         for day in first.through(last) {
             progress.working_on(&day.to_string());
             let outcome = pipeline.run_day(day).await.map_err(|e| e.to_string())?;

@@ -86,6 +86,8 @@ pub struct Pipeline {
     prefetcher: Extractor,
     prefetch_dir: PathBuf,
     prefetch: Option<Prefetch>,
+    /// The last day the caller will run: no day after it is extracted ahead.
+    last_day: Option<Day>,
     warehouse: Warehouse,
     lake: PathBuf,
     layout: KeyLayout,
@@ -149,12 +151,24 @@ impl Pipeline {
             prefetcher,
             prefetch_dir,
             prefetch: None,
+            last_day: None,
             warehouse,
             lake: lake.to_owned(),
             layout,
             api_url,
             server,
         })
+    }
+
+    /// Says which day the caller runs last, so the days before it can have
+    /// their next day extracted while their SQL runs (none is, unless told).
+    pub fn will_run_through(&mut self, last: Day) {
+        self.last_day = Some(last);
+    }
+
+    /// The day being extracted ahead, if any.
+    pub fn extracting_ahead(&self) -> Option<Day> {
+        self.prefetch.as_ref().map(|prefetch| prefetch.day)
     }
 
     pub fn api_url(&self) -> &str {
@@ -203,7 +217,10 @@ impl Pipeline {
                 };
                 extracted.extend(summaries);
                 times.extract += started.elapsed();
-                to_prefetch = day.next().map(|next| (next, extracts));
+                to_prefetch = day
+                    .next()
+                    .filter(|next| self.last_day.is_some_and(|last| *next <= last))
+                    .map(|next| (next, extracts));
             }
             for task in layer.iter().filter(|t| !matches!(t.step, Step::Extract(_))) {
                 let started = Instant::now();

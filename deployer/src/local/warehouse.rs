@@ -232,20 +232,7 @@ impl Warehouse {
 
     /// The figures the report prints for `day`.
     pub async fn day_figures(&self, day: Day) -> Result<DayFigures, WarehouseError> {
-        let s = &self.schema;
-        let sql = format!(
-            "SELECT
-               (SELECT COALESCE(SUM(rows_rejected), 0) FROM {s}.quality_runs WHERE run_date = DATE '{day}'),
-               (SELECT COALESCE(SUM(duplicates_removed), 0) FROM {s}.quality_runs WHERE run_date = DATE '{day}'),
-               (SELECT COUNT(*) FROM {s}.fact_sales WHERE date_key = {key}),
-               (SELECT COUNT(*) FROM {s}.dim_customers WHERE effective_date = DATE '{day}'),
-               (SELECT COUNT(*) FROM {s}.dim_products WHERE updated_date = DATE '{day}'),
-               (SELECT (SELECT COUNT(*) FROM {s}.dim_products WHERE is_inferred) + (SELECT COUNT(*) FROM {s}.dim_customers WHERE is_inferred)),
-               (SELECT COALESCE(MAX(total_quantity), 0) FROM {s}.fact_sales_aggregate WHERE date_key = {key}),
-               (SELECT COALESCE(MAX(total_revenue), 0) FROM {s}.fact_sales_aggregate WHERE date_key = {key}),
-               (SELECT COALESCE(MAX(transaction_count), 0) FROM {s}.fact_sales_aggregate WHERE date_key = {key})",
-            key = day.compact()
-        );
+        let sql = crate::pipeline::figures_query(&self.schema, day);
         let messages = self
             .client
             .simple_query(&sql)
