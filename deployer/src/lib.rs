@@ -19,6 +19,8 @@ pub mod local;
 #[cfg(feature = "deploy")]
 pub mod lock;
 #[cfg(feature = "deploy")]
+pub mod migrate;
+#[cfg(feature = "deploy")]
 pub mod permissions;
 pub mod pipeline;
 pub mod report;

@@ -101,6 +101,36 @@ enum Command {
         #[command(flatten)]
         stack: StackOpts,
     },
+    /// Move from the seed's SAM/CloudFormation stack to this stack, keeping the lake.
+    ///
+    /// Prints the plan first (which resource becomes which of ours, what is
+    /// kept, what is retired), then: DeletionPolicy Retain on the bucket (an
+    /// UpdateStack changing nothing else), the bucket tagged and brought up
+    /// with the stack (our settings; no object is touched), the CloudFormation
+    /// stack deleted (it deletes only what it alone owned). Resumable: rerun
+    /// it after an interruption. Exit 0: done or nothing left; with --dry-run
+    /// 2 when something is left.
+    #[command(verbatim_doc_comment)]
+    Migrate {
+        /// The CloudFormation stack `sam deploy` made (the seed's: showcase-data-pipeline).
+        #[arg(long, value_name = "STACK")]
+        from_cloudformation: String,
+        /// The seed's Airflow DAG folder (redshift_config.txt, sql/): the plan
+        /// names its cluster and the COPY role its SQL hard-codes.
+        #[arg(long, value_name = "DIR")]
+        seed_dags: Option<PathBuf>,
+        /// Do not ask for confirmation (needed when not at a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Print the plan and stop; nothing is changed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Use the zips of the last `showcase-deploy build` instead of building.
+        #[arg(long)]
+        skip_build: bool,
+        #[command(flatten)]
+        stack: StackOpts,
+    },
     /// Print the IAM policy showcase-deploy itself needs for this stack, as JSON.
     ///
     /// Scoped to the stack's names (functions, roles and log groups named
@@ -122,6 +152,10 @@ enum Command {
         /// The AWS account id for the ARNs [default: the credentials' account, from STS].
         #[arg(long)]
         account: Option<String>,
+        /// What `migrate --from-cloudformation STACK` needs: up's policy, the
+        /// seed's stack, and deleting its resources through CloudFormation.
+        #[arg(long, value_name = "STACK", conflicts_with_all = ["read_only", "run"])]
+        from_cloudformation: Option<String>,
     },
     /// Run the pipeline for a day or days, in date order: on the deployed stack, or --local.
     ///
@@ -367,7 +401,25 @@ fn main() -> ExitCode {
             read_only,
             run,
             account,
-        } => commands::permissions(&stack.args(), read_only, run, account),
+            from_cloudformation,
+        } => commands::permissions(&stack.args(), read_only, run, account, from_cloudformation),
+        Command::Migrate {
+            from_cloudformation,
+            seed_dags,
+            yes,
+            dry_run,
+            skip_build,
+            stack,
+        } => commands::migrate(
+            &stack.args(),
+            &commands::MigrateArgs {
+                from_cloudformation,
+                seed_dags,
+                yes,
+                dry_run,
+                skip_build,
+            },
+        ),
         Command::Run(run) => run.run().map(|()| 0),
         Command::Sql(sql) => sql.print().map(|()| 0),
         Command::Dag { out, schema, stack } => {

@@ -109,6 +109,8 @@ fn grants() -> impl Iterator<Item = &'static Grant> {
 /// `None` for an operation no kind declares (a test keeps the table complete).
 pub fn required(service: &str, operation: &str) -> Option<(Vec<&'static str>, Access)> {
     grants()
+        // `migrate`'s rows: in its own policy (they need the seed stack's name).
+        .chain(crate::migrate::permissions::GRANTS)
         .flat_map(|grant| grant.operations.iter())
         .find(|o| o.service == service && o.name == operation)
         .map(|o| (o.actions.to_vec(), o.access))

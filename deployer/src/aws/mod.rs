@@ -20,6 +20,8 @@ pub use timeouts::Timeouts;
 pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub apigateway: aws_sdk_apigateway::Client,
+    /// `migrate --from-cloudformation`: the seed's SAM stack.
+    pub cloudformation: aws_sdk_cloudformation::Client,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub redshift: aws_sdk_redshift::Client,
@@ -60,6 +62,9 @@ impl Aws {
         let apigateway = aws_sdk_apigateway::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let cloudformation = aws_sdk_cloudformation::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let iam = aws_sdk_iam::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -88,6 +93,7 @@ impl Aws {
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3),
             apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
+            cloudformation: aws_sdk_cloudformation::Client::from_conf(cloudformation),
             iam: aws_sdk_iam::Client::from_conf(iam),
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             redshift: aws_sdk_redshift::Client::from_conf(redshift),

@@ -5,6 +5,8 @@
 mod dag;
 mod local;
 #[cfg(feature = "deploy")]
+mod migrate;
+#[cfg(feature = "deploy")]
 mod on_aws;
 #[cfg(feature = "deploy")]
 mod stack;
@@ -15,12 +17,15 @@ mod without_deploy;
 pub use dag::write_dag;
 pub use local::{RunArgs, run_local};
 #[cfg(feature = "deploy")]
+pub use migrate::{MigrateArgs, migrate};
+#[cfg(feature = "deploy")]
 pub use on_aws::{print_sql, run_on_aws};
 #[cfg(feature = "deploy")]
 pub use stack::{down, drift, outputs, permissions, plan, unlock, up, validate};
 #[cfg(not(feature = "deploy"))]
 pub use without_deploy::{
-    down, drift, outputs, permissions, plan, print_sql, run_on_aws, unlock, up, validate, write_dag,
+    MigrateArgs, down, drift, migrate, outputs, permissions, plan, print_sql, run_on_aws, unlock,
+    up, validate, write_dag,
 };
 
 /// Which stack file, with which values, and how to print.

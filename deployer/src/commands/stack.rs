@@ -18,12 +18,12 @@ use showcase_deploy::session::Session;
 
 use super::{CHANGES_PENDING, StackArgs, Status};
 
-fn load(args: &StackArgs) -> Result<Stack, String> {
+pub(super) fn load(args: &StackArgs) -> Result<Stack, String> {
     let vars = Vars::from_args_and_env(&args.vars)?;
     config::load(&args.stack, &vars).map_err(|errors| errors.to_string())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
@@ -49,7 +49,7 @@ pub fn validate(args: &StackArgs) -> Result<Status, String> {
 }
 
 /// The functions' code: a fresh build (`up`), or the last build's zips (`plan`, `drift`).
-fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, String> {
+pub(super) fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, String> {
     let workspace = std::env::current_dir().map_err(|e| e.to_string())?;
     let mut code = BTreeMap::new();
     let architectures: BTreeSet<&str> = stack
@@ -105,7 +105,7 @@ fn code(stack: &Stack, build_now: bool) -> Result<BTreeMap<FunctionName, Code>, 
 }
 
 /// A deploy session for the stack, with the standard AWS chain's clients.
-async fn session(stack: &Stack, code: BTreeMap<FunctionName, Code>) -> Session {
+pub(super) async fn session(stack: &Stack, code: BTreeMap<FunctionName, Code>) -> Session {
     Session::new(Aws::connect(&stack.region).await, stack.clone(), code)
 }
 
@@ -290,7 +290,7 @@ fn confirm_down(stack: &Stack, delete_data: bool) -> Result<(), String> {
     }
 }
 
-fn print_outputs(outputs: &serde_json::Value) {
+pub(super) fn print_outputs(outputs: &serde_json::Value) {
     if let Some(map) = outputs.as_object() {
         for (key, value) in map {
             println!(
@@ -328,6 +328,7 @@ pub fn permissions(
     read_only: bool,
     run: bool,
     account: Option<String>,
+    from_cloudformation: Option<String>,
 ) -> Result<Status, String> {
     let stack = load(args)?;
     let account = match account {
@@ -343,6 +344,11 @@ pub fn permissions(
     };
     if run {
         print_json(&permissions::run_policy(&stack, &account))?;
+        return Ok(0);
+    }
+    if let Some(cfn_stack) = from_cloudformation {
+        let policy = showcase_deploy::migrate::permissions::policy(&stack, &account, &cfn_stack);
+        print_json(&policy)?;
         return Ok(0);
     }
     let access = if read_only {

@@ -36,7 +36,13 @@ pub fn outputs(_: &StackArgs, _: bool) -> Result<Status, String> {
     unavailable()
 }
 
-pub fn permissions(_: &StackArgs, _: bool, _: bool, _: Option<String>) -> Result<Status, String> {
+pub fn permissions(
+    _: &StackArgs,
+    _: bool,
+    _: bool,
+    _: Option<String>,
+    _: Option<String>,
+) -> Result<Status, String> {
     unavailable()
 }
 
@@ -54,4 +60,18 @@ pub fn print_sql(_: RunArgs, _: &StackArgs, _: Option<String>) -> Result<(), Str
 
 pub fn write_dag(_: &StackArgs, _: &std::path::Path, _: &str) -> Result<(), String> {
     unavailable().map(|_| ())
+}
+
+/// What `migrate` was asked to do (unused without the deploy feature).
+#[allow(dead_code)]
+pub struct MigrateArgs {
+    pub from_cloudformation: String,
+    pub seed_dags: Option<std::path::PathBuf>,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub skip_build: bool,
+}
+
+pub fn migrate(_: &StackArgs, _: &MigrateArgs) -> Result<Status, String> {
+    unavailable()
 }

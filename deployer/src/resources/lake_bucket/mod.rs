@@ -91,8 +91,20 @@ impl LakeBucket {
         let s3 = &aws.s3;
         match name {
             field::TAGS => {
-                let tags: Vec<Tag> = self
-                    .tags
+                // S3 refuses a tag set without the bucket's `aws:` tags
+                // (CloudFormation's, on a bucket adopted from the seed's stack).
+                let mut tags = self.tags.clone();
+                match s3.get_bucket_tagging().bucket(bucket).send().await {
+                    Ok(out) => tags.extend(
+                        out.tag_set()
+                            .iter()
+                            .filter(|t| super::tags::is_aws_reserved(t.key()))
+                            .map(|t| (t.key().to_owned(), t.value().to_owned())),
+                    ),
+                    Err(e) if error_code(&e) == Some("NoSuchTagSet") => {}
+                    Err(e) => return Err(self.error("GetBucketTagging", describe(&e))),
+                }
+                let tags: Vec<Tag> = tags
                     .iter()
                     .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
                     .collect();
