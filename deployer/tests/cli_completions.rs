@@ -43,6 +43,7 @@ const SUBCOMMANDS: &[&str] = &[
     "down",
     "outputs",
     "permissions",
+    "migrate",
     "run",
     "sql",
     "schema",

@@ -147,18 +147,20 @@ pub async fn survey(
         })?,
         None => SeedWarehouse::default(),
     };
+    // Gone: done if the lake is ours (a run deleted it after `up`), else nothing to migrate from.
+    let gone = || async {
+        match bucket_owner(session).await? {
+            Some(BucketOwner::Ours) => Ok(Survey::Done),
+            _ => Err(MigrateError::DeletedWithoutUs {
+                name: cfn_stack.to_owned(),
+                bucket: stack.lake.bucket.clone(),
+                stack: stack.name.clone(),
+            }),
+        }
+    };
     let mut seed = match cloudformation::find(aws, cfn_stack).await? {
         cloudformation::Found::Live(seed) => *seed,
-        cloudformation::Found::Deleted => {
-            return match bucket_owner(session).await? {
-                Some(BucketOwner::Ours) => Ok(Survey::Done),
-                _ => Err(MigrateError::DeletedWithoutUs {
-                    name: cfn_stack.to_owned(),
-                    bucket: stack.lake.bucket.clone(),
-                    stack: stack.name.clone(),
-                }),
-            };
-        }
+        cloudformation::Found::Deleted => return gone().await,
         cloudformation::Found::Never => {
             return Err(MigrateError::NoSuchStack {
                 name: cfn_stack.to_owned(),
@@ -167,14 +169,14 @@ pub async fn survey(
         }
     };
     if seed.status.ends_with("_IN_PROGRESS") && seed.status != "REVIEW_IN_PROGRESS" {
-        cloudformation::settle(aws, &seed.id).await?;
-        match cloudformation::find(aws, &seed.id).await? {
-            cloudformation::Found::Live(again) if again.status != "DELETE_COMPLETE" => {
-                seed = *again
-            }
-            // A delete in progress (a killed run's) finished.
-            _ => return Ok(Survey::Done),
+        // A killed run's operation (or someone's) goes on in CloudFormation.
+        if cloudformation::settle(aws, &seed.id).await? == "DELETE_COMPLETE" {
+            return gone().await;
         }
+        seed = match cloudformation::find(aws, &seed.id).await? {
+            cloudformation::Found::Live(again) => *again,
+            _ => return gone().await,
+        };
     }
     let resources = plan::assign(&seed, stack)?;
     let owner = bucket_owner(session).await?.ok_or_else(|| MigrateError::Bucket {

@@ -452,6 +452,6 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("continue-update-rollback"), "{error}");
-        assert!(error.contains("nothing was changed"), "{error}");
+        assert!(error.contains("Nothing was changed"), "{error}");
     }
 }
