@@ -87,6 +87,21 @@ async fn migrate_killed_after_any_step_ends_the_same_on_rerun() {
             "rerun after a kill at {point:?}: {}",
             text(&rerun)
         );
+        // The rerun continued from where the kill left it: what was done is not redone.
+        let said = text(&rerun);
+        match point {
+            KillAfter::DeleteStarted => assert!(
+                said.contains("Nothing left to migrate") || said.contains("Migrated"),
+                "{said}"
+            ),
+            _ => {
+                assert!(said.contains("Migrated"), "{point:?}: {said}");
+                assert!(!said.contains("Setting DeletionPolicy"), "{point:?}: {said}");
+            }
+        }
+        if matches!(point, KillAfter::Claimed | KillAfter::MidUp) {
+            assert!(!said.contains("Tagging bucket"), "{point:?}: {said}");
+        }
         assert_migrated(&moto, &stack_toml, &before).await;
     }
 }

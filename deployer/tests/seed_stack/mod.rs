@@ -5,6 +5,8 @@
 //! seed's layout, some keys with several versions. `dags/` is a DAG folder
 //! shaped like the seed's (its cluster in `redshift_config.txt`, a COPY with a
 //! hard-coded role).
+// Each test binary uses a part of this.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
