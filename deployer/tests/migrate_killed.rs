@@ -52,6 +52,7 @@ async fn migrate_killed_after_any_step_ends_the_same_on_rerun() {
     ] {
         let moto = MotoServer::start_with_latency(Duration::from_millis(30));
         let before = deploy_seed(&moto).await;
+        moto.add_cloudformation_bucket_tags(LAKE, CFN_STACK, "PipelineBucket");
         let dir = tempfile::tempdir().unwrap();
         let stack_toml = dir.path().join("stack.toml");
         std::fs::write(&stack_toml, STACK_TOML).unwrap();

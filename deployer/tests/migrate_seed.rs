@@ -15,6 +15,9 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
     build_once();
     let moto = MotoServer::start();
     let before = deploy_seed(&moto).await;
+    // As on AWS: the bucket carries CloudFormation's tags, which every tag
+    // write must keep, and which plans and drift ignore.
+    moto.add_cloudformation_bucket_tags(LAKE, CFN_STACK, "PipelineBucket");
     let dir = tempfile::tempdir().unwrap();
     let stack_toml = dir.path().join("stack.toml");
     std::fs::write(&stack_toml, STACK_TOML).unwrap();
@@ -48,7 +51,7 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(text(&refused).contains("pass --yes"), "{}", text(&refused));
     assert_eq!(bucket_deletion_policy(&moto).await, None, "nothing changed");
-    assert!(bucket_tags(&moto).await.is_empty());
+    assert!(!bucket_tags(&moto).await.contains_key("showcase:stack"));
     assert_eq!(function_names(&moto).await.len(), 5);
 
     let done = migrate(&["--yes"]);
@@ -65,6 +68,26 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
         "{}",
         text(&again)
     );
+    let tags = bucket_tags(&moto).await;
+    assert_eq!(
+        tags.get("aws:cloudformation:logical-id").map(String::as_str),
+        Some("PipelineBucket"),
+        "{tags:?}"
+    );
+    // A tag added to stack.toml later: the bucket's tag set is rewritten, and
+    // S3 takes it only with CloudFormation's tags in it.
+    std::fs::write(
+        &stack_toml,
+        STACK_TOML.replace("region = \"us-east-1\"", "region = \"us-east-1\"\ntags = { team = \"data\" }"),
+    )
+    .unwrap();
+    let up = command(&moto, &stack_toml, LAKE, &["up", "--skip-build"])
+        .output()
+        .unwrap();
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up));
+    let tags = bucket_tags(&moto).await;
+    assert_eq!(tags.get("team").map(String::as_str), Some("data"), "{tags:?}");
+    assert!(tags.contains_key("aws:cloudformation:stack-id"), "{tags:?}");
     // CloudFormation's own tags (AWS puts them on what a stack made and nobody
     // can remove them; moto takes them by hand on these) are no part of drift:
     // assert_migrated's drift must stay clean.

@@ -10,6 +10,7 @@ mod moto_proxy;
 mod postgres;
 mod redshift_data;
 mod runtime_api;
+mod system_tags;
 mod tools;
 
 pub use cargo::cargo_bin;

@@ -154,6 +154,29 @@ impl MotoServer {
             .api_gateway_page = Some(items);
     }
 
+    /// From now on `bucket` carries CloudFormation's system tags as on AWS
+    /// (`aws:cloudformation:stack-name`, `…:stack-id`, `…:logical-id`): listed
+    /// by GetBucketTagging, and required unchanged in PutBucketTagging (see
+    /// `system_tags`; moto has neither).
+    pub fn add_cloudformation_bucket_tags(&self, bucket: &str, stack: &str, logical_id: &str) {
+        let tags = [
+            ("aws:cloudformation:stack-name", stack.to_owned()),
+            (
+                "aws:cloudformation:stack-id",
+                format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/seed"),
+            ),
+            ("aws:cloudformation:logical-id", logical_id.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        self.stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .system_tags
+            .insert(bucket.to_owned(), tags);
+    }
+
     /// What moto logged: the real reason behind an SDK parse error is here.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()

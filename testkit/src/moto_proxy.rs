@@ -19,6 +19,9 @@
 //!   API's `/resources`, a plan's `/keys`) as API Gateway does, by `limit`
 //!   and an opaque `position`: moto answers every item at once, so without
 //!   this a client that stops after the first page would pass every test.
+//! - once a test asks (`MotoServer::add_cloudformation_bucket_tags`), a
+//!   bucket carries CloudFormation's `aws:` system tags as on AWS (see
+//!   `system_tags`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -50,6 +53,8 @@ pub(crate) struct StandIns {
     /// Items per page of API Gateway's listings (the smaller of this and the
     /// request's `limit`); `None`: moto's single page.
     pub(crate) api_gateway_page: Option<usize>,
+    /// Buckets that carry CloudFormation's system tags (see `system_tags`).
+    pub(crate) system_tags: std::collections::BTreeMap<String, Vec<(String, String)>>,
 }
 
 pub(crate) type SharedStandIns = Arc<RwLock<StandIns>>;
@@ -153,12 +158,37 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     if let Some(response) = stand_in(&upstream, &parts, &body).await {
         return response;
     }
+    let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
+    let system_tags = crate::system_tags::tagging_bucket(host, parts.uri.path(), parts.uri.query())
+        .and_then(|bucket| {
+            let installed = upstream
+                .stand_ins
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            installed.system_tags.get(bucket).cloned()
+        });
+    let mut body = body;
+    let rewritten = system_tags.is_some() && parts.method == axum::http::Method::PUT;
+    if let Some(system) = system_tags.as_ref().filter(|_| rewritten) {
+        match crate::system_tags::check_request(&body, system) {
+            Ok(stripped) => body = stripped,
+            Err(message) => {
+                return Response::builder()
+                    .status(StatusCode::BAD_REQUEST)
+                    .header("content-type", "application/xml")
+                    .body(Body::from(crate::system_tags::invalid_tag(&message)))
+                    .unwrap_or_default();
+            }
+        }
+    }
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut outgoing = upstream
         .client
         .request(parts.method.clone(), format!("{}{path}", upstream.base));
     for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" {
+        // A rewritten body no longer matches the client's checksum.
+        let checksum = name == "content-md5" || name.as_str().starts_with("x-amz-checksum-");
+        if name != "host" && name != "content-length" && !(rewritten && checksum) {
             outgoing = outgoing.header(name, value);
         }
     }
@@ -171,9 +201,19 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
                 .unwrap_or_default();
         }
     };
-    let status = answer.status();
+    let mut status = answer.status();
     let headers = answer.headers().clone();
-    let bytes = answer.bytes().await.unwrap_or_default();
+    let mut bytes = answer.bytes().await.unwrap_or_default();
+    if let Some(system) = &system_tags
+        && parts.method == axum::http::Method::GET
+    {
+        // No tag set at moto is still a set of system tags at S3.
+        let moto_set = status.is_success().then_some(&bytes);
+        if moto_set.is_some() || std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("NoSuchTagSet")) {
+            bytes = crate::system_tags::add_to_answer(moto_set, system);
+            status = StatusCode::OK;
+        }
+    }
     let page_size = upstream
         .stand_ins
         .read()
