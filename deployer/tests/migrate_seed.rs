@@ -74,19 +74,34 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
         Some("PipelineBucket"),
         "{tags:?}"
     );
-    // A tag added to stack.toml later: the bucket's tag set is rewritten, and
-    // S3 takes it only with CloudFormation's tags in it.
-    std::fs::write(
-        &stack_toml,
-        STACK_TOML.replace("region = \"us-east-1\"", "region = \"us-east-1\"\ntags = { team = \"data\" }"),
-    )
-    .unwrap();
+    // A tag added by hand is drift, and `up` rewrites the bucket's tag set
+    // without it: S3 takes that only with CloudFormation's tags in it.
+    let s3 = aws_sdk_s3::Client::new(&moto.sdk_config(REGION).await);
+    let mut by_hand: Vec<aws_sdk_s3::types::Tag> = bucket_tags(&moto)
+        .await
+        .into_iter()
+        .chain([("added-by-hand".to_owned(), "x".to_owned())])
+        .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().unwrap())
+        .collect();
+    by_hand.sort_by(|a, b| a.key().cmp(b.key()));
+    s3.put_bucket_tagging()
+        .bucket(LAKE)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(by_hand))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     let up = command(&moto, &stack_toml, LAKE, &["up", "--skip-build"])
         .output()
         .unwrap();
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
+    assert!(text(&up).contains("lake_bucket.showcase-data-pipeline: updated"), "{}", text(&up));
     let tags = bucket_tags(&moto).await;
-    assert_eq!(tags.get("team").map(String::as_str), Some("data"), "{tags:?}");
+    assert!(!tags.contains_key("added-by-hand"), "{tags:?}");
     assert!(tags.contains_key("aws:cloudformation:stack-id"), "{tags:?}");
     // CloudFormation's own tags (AWS puts them on what a stack made and nobody
     // can remove them; moto takes them by hand on these) are no part of drift:
