@@ -73,7 +73,10 @@ async fn migrate_killed_after_any_step_ends_the_same_on_rerun() {
             assert!(Instant::now() < deadline, "{point:?} never happened");
             if child.try_wait().unwrap().is_some() {
                 // moto deletes a stack at once: the run may end as it is seen.
-                assert!(reached(&moto, point).await, "migrate ended before {point:?}");
+                assert!(
+                    reached(&moto, point).await,
+                    "migrate ended before {point:?}"
+                );
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -97,7 +100,10 @@ async fn migrate_killed_after_any_step_ends_the_same_on_rerun() {
             ),
             _ => {
                 assert!(said.contains("Migrated"), "{point:?}: {said}");
-                assert!(!said.contains("Setting DeletionPolicy"), "{point:?}: {said}");
+                assert!(
+                    !said.contains("Setting DeletionPolicy"),
+                    "{point:?}: {said}"
+                );
             }
         }
         if matches!(point, KillAfter::Claimed | KillAfter::MidUp) {

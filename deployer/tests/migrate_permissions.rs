@@ -59,8 +59,7 @@ async fn every_request_migrate_makes_is_in_its_policy() {
     )
     .unwrap();
     let session = Session::new(aws.clone(), stack.clone(), fake_code(dir.path()));
-    let Survey::Pending(pending) = migrate::survey(&session, CFN_STACK, None).await.unwrap()
-    else {
+    let Survey::Pending(pending) = migrate::survey(&session, CFN_STACK, None).await.unwrap() else {
         panic!("the seed's stack is there to migrate")
     };
     migrate::carry_out(&session, &pending, &|_| {}, &|_| {}, &|_| {})

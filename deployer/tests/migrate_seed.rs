@@ -23,7 +23,12 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
     std::fs::write(&stack_toml, STACK_TOML).unwrap();
     let dags = fixtures().join("dags");
     let migrate = |extra: &[&str]| {
-        let mut args = vec!["migrate", "--from-cloudformation", CFN_STACK, "--skip-build"];
+        let mut args = vec![
+            "migrate",
+            "--from-cloudformation",
+            CFN_STACK,
+            "--skip-build",
+        ];
         args.extend(extra);
         command(&moto, &stack_toml, LAKE, &args).output().unwrap()
     };
@@ -70,7 +75,8 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
     );
     let tags = bucket_tags(&moto).await;
     assert_eq!(
-        tags.get("aws:cloudformation:logical-id").map(String::as_str),
+        tags.get("aws:cloudformation:logical-id")
+            .map(String::as_str),
         Some("PipelineBucket"),
         "{tags:?}"
     );
@@ -81,7 +87,13 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
         .await
         .into_iter()
         .chain([("added-by-hand".to_owned(), "x".to_owned())])
-        .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().unwrap())
+        .map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .unwrap()
+        })
         .collect();
     by_hand.sort_by(|a, b| a.key().cmp(b.key()));
     s3.put_bucket_tagging()
@@ -99,7 +111,11 @@ async fn migrate_adopts_the_seed_lake_byte_for_byte_and_retires_the_rest() {
         .output()
         .unwrap();
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
-    assert!(text(&up).contains("lake_bucket.showcase-data-pipeline: updated"), "{}", text(&up));
+    assert!(
+        text(&up).contains("lake_bucket.showcase-data-pipeline: updated"),
+        "{}",
+        text(&up)
+    );
     let tags = bucket_tags(&moto).await;
     assert!(!tags.contains_key("added-by-hand"), "{tags:?}");
     assert!(tags.contains_key("aws:cloudformation:stack-id"), "{tags:?}");
@@ -162,7 +178,12 @@ async fn a_missing_stack_or_a_bucket_the_stack_does_not_hold_changes_nothing() {
         &moto,
         &stack_toml,
         LAKE,
-        &["migrate", "--from-cloudformation", "showcase-data-pipelin", "--yes"],
+        &[
+            "migrate",
+            "--from-cloudformation",
+            "showcase-data-pipelin",
+            "--yes",
+        ],
     )
     .output()
     .unwrap();
@@ -183,7 +204,12 @@ async fn a_missing_stack_or_a_bucket_the_stack_does_not_hold_changes_nothing() {
     )
     .output()
     .unwrap();
-    assert_eq!(wrong_bucket.status.code(), Some(1), "{}", text(&wrong_bucket));
+    assert_eq!(
+        wrong_bucket.status.code(),
+        Some(1),
+        "{}",
+        text(&wrong_bucket)
+    );
     assert!(
         text(&wrong_bucket).contains(
             "lake.bucket = \"someone-elses-lake\" is not a bucket of CloudFormation stack showcase-data-pipeline; its buckets: showcase-data-pipeline (PipelineBucket)"

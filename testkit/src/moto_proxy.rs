@@ -209,7 +209,9 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     {
         // No tag set at moto is still a set of system tags at S3.
         let moto_set = status.is_success().then_some(&bytes);
-        if moto_set.is_some() || std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("NoSuchTagSet")) {
+        if moto_set.is_some()
+            || std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("NoSuchTagSet"))
+        {
             bytes = crate::system_tags::add_to_answer(moto_set, system);
             status = StatusCode::OK;
         }

@@ -22,8 +22,7 @@ pub(crate) fn tagging_bucket<'a>(
     path: &'a str,
     query: Option<&str>,
 ) -> Option<&'a str> {
-    let is_tagging =
-        query.is_some_and(|q| q.split('&').any(|p| p == "tagging" || p == "tagging="));
+    let is_tagging = query.is_some_and(|q| q.split('&').any(|p| p == "tagging" || p == "tagging="));
     let in_path = path.trim_matches('/');
     let bucket = if in_path.is_empty() {
         host?.split_once('.')?.0
@@ -89,7 +88,9 @@ pub(crate) fn check_request(body: &Bytes, system: &[(String, String)]) -> Result
     let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
     let sent = tags_in(text);
     for (key, value) in &sent {
-        if key.to_ascii_lowercase().starts_with("aws:") && !system.contains(&(key.clone(), value.clone())) {
+        if key.to_ascii_lowercase().starts_with("aws:")
+            && !system.contains(&(key.clone(), value.clone()))
+        {
             return Err("System tags cannot be added/updated by requester".into());
         }
     }
@@ -123,21 +124,38 @@ mod tests {
 
     #[test]
     fn a_put_must_carry_the_system_tags_unchanged_and_moto_gets_the_rest() {
-        let without = Bytes::from("<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>");
+        let without = Bytes::from(
+            "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>",
+        );
         assert_eq!(
             check_request(&without, &system()).unwrap_err(),
             "System tags cannot be removed by requester"
         );
-        let changed = Bytes::from("<Tagging><TagSet><Tag><Key>aws:cloudformation:stack-name</Key><Value>x</Value></Tag></TagSet></Tagging>");
-        assert!(check_request(&changed, &system()).unwrap_err().contains("added/updated"));
-        let with = Bytes::from("<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>aws:cloudformation:stack-name</Key><Value>seed</Value></Tag></TagSet></Tagging>");
+        let changed = Bytes::from(
+            "<Tagging><TagSet><Tag><Key>aws:cloudformation:stack-name</Key><Value>x</Value></Tag></TagSet></Tagging>",
+        );
+        assert!(
+            check_request(&changed, &system())
+                .unwrap_err()
+                .contains("added/updated")
+        );
+        let with = Bytes::from(
+            "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>aws:cloudformation:stack-name</Key><Value>seed</Value></Tag></TagSet></Tagging>",
+        );
         let forwarded = check_request(&with, &system()).unwrap();
-        assert_eq!(tags_in(std::str::from_utf8(&forwarded).unwrap()), [("a".to_owned(), "1".to_owned())]);
+        assert_eq!(
+            tags_in(std::str::from_utf8(&forwarded).unwrap()),
+            [("a".to_owned(), "1".to_owned())]
+        );
         let answer = add_to_answer(None, &system());
         assert_eq!(tags_in(std::str::from_utf8(&answer).unwrap()), system());
         assert_eq!(tagging_bucket(None, "/lake", Some("tagging")), Some("lake"));
         assert_eq!(
-            tagging_bucket(Some("lake.127.0.0.1:9000"), "/", Some("tagging&x-id=GetBucketTagging")),
+            tagging_bucket(
+                Some("lake.127.0.0.1:9000"),
+                "/",
+                Some("tagging&x-id=GetBucketTagging")
+            ),
             Some("lake")
         );
         assert_eq!(tagging_bucket(None, "/lake/key", Some("tagging")), None);

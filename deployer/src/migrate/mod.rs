@@ -179,11 +179,13 @@ pub async fn survey(
         };
     }
     let resources = plan::assign(&seed, stack)?;
-    let owner = bucket_owner(session).await?.ok_or_else(|| MigrateError::Bucket {
-        operation: "HeadBucket",
-        bucket: stack.lake.bucket.clone(),
-        detail: "CloudFormation lists it, but it does not exist".into(),
-    })?;
+    let owner = bucket_owner(session)
+        .await?
+        .ok_or_else(|| MigrateError::Bucket {
+            operation: "HeadBucket",
+            bucket: stack.lake.bucket.clone(),
+            detail: "CloudFormation lists it, but it does not exist".into(),
+        })?;
     let steps = plan::steps(&seed, &resources, &owner)?;
     let lake_logical_id = resources
         .iter()
@@ -210,7 +212,14 @@ async fn bucket_tags(session: &Session) -> Result<Option<BTreeMap<String, String
         bucket: bucket.clone(),
         detail,
     };
-    match session.aws.s3.get_bucket_tagging().bucket(bucket).send().await {
+    match session
+        .aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+    {
         Ok(out) => Ok(Some(
             out.tag_set()
                 .iter()
@@ -224,13 +233,13 @@ async fn bucket_tags(session: &Session) -> Result<Option<BTreeMap<String, String
 }
 
 async fn bucket_owner(session: &Session) -> Result<Option<BucketOwner>, MigrateError> {
-    Ok(bucket_tags(session).await?.map(|tags| {
-        match tags.get(crate::config::STACK_TAG) {
+    Ok(bucket_tags(session)
+        .await?
+        .map(|tags| match tags.get(crate::config::STACK_TAG) {
             None => BucketOwner::Unclaimed,
             Some(owner) if *owner == session.stack.name => BucketOwner::Ours,
             Some(other) => BucketOwner::Other(other.clone()),
-        }
-    }))
+        }))
 }
 
 /// Tags the bucket with the stack's tags, keeping every tag it has (S3
@@ -320,7 +329,11 @@ pub async fn carry_out(
 
 /// DeleteStack; a DELETE_FAILED whose only failures are resources we keep is
 /// retried once retaining them, anything else explained.
-async fn delete(session: &Session, seed: &SeedStack, retain: &[String]) -> Result<(), MigrateError> {
+async fn delete(
+    session: &Session,
+    seed: &SeedStack,
+    retain: &[String],
+) -> Result<(), MigrateError> {
     let aws = &session.aws;
     let mut status = seed.delete(aws, retain).await?;
     if status == "DELETE_FAILED" {

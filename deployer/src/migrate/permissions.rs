@@ -17,16 +17,36 @@ pub const GRANTS: &[Grant] = &[Grant {
     sid: "SeedStack",
     resources: |_, _| Vec::new(),
     operations: &[
-        read("CloudFormation", "DescribeStacks", &["cloudformation:DescribeStacks"]),
+        read(
+            "CloudFormation",
+            "DescribeStacks",
+            &["cloudformation:DescribeStacks"],
+        ),
         read(
             "CloudFormation",
             "ListStackResources",
             &["cloudformation:ListStackResources"],
         ),
-        read("CloudFormation", "GetTemplate", &["cloudformation:GetTemplate"]),
-        write("CloudFormation", "UpdateStack", &["cloudformation:UpdateStack"]),
-        write("CloudFormation", "DeleteStack", &["cloudformation:DeleteStack"]),
-        listing("CloudFormation", "ListStacks", &["cloudformation:ListStacks"]),
+        read(
+            "CloudFormation",
+            "GetTemplate",
+            &["cloudformation:GetTemplate"],
+        ),
+        write(
+            "CloudFormation",
+            "UpdateStack",
+            &["cloudformation:UpdateStack"],
+        ),
+        write(
+            "CloudFormation",
+            "DeleteStack",
+            &["cloudformation:DeleteStack"],
+        ),
+        listing(
+            "CloudFormation",
+            "ListStacks",
+            &["cloudformation:ListStacks"],
+        ),
     ],
 }];
 

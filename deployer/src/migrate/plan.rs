@@ -71,7 +71,10 @@ fn replaced_by(resource_type: &str, stack: &Stack) -> Option<String> {
         function(FunctionName::Extractor),
         function(FunctionName::DataApi)
     );
-    let api = format!("data_api.{}", crate::stack::data_api(stack, "").address().name);
+    let api = format!(
+        "data_api.{}",
+        crate::stack::data_api(stack, "").address().name
+    );
     match resource_type {
         "AWS::Lambda::Function"
         | "AWS::Lambda::Version"
@@ -203,9 +206,16 @@ pub fn stuck(seed: &SeedStack) -> MigrateError {
             "an update failed and so did its rollback. CloudFormation takes no update in this state, and migrate does not delete a stack whose resources it cannot vouch for. Fix the cause named above (often a resource changed or deleted by hand), then run `aws cloudformation continue-update-rollback --stack-name {}` (add `--resources-to-skip ID` only for a resource that cannot be restored, never a bucket), wait for UPDATE_ROLLBACK_COMPLETE and rerun migrate",
             seed.name
         ),
-        "REVIEW_IN_PROGRESS" => "a change set was created and never executed: execute or delete it, then rerun migrate".to_owned(),
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => "its creation failed: there is no deployed seed to migrate from".to_owned(),
-        other => format!("{other} is not a state migrate knows how to continue from; once the stack is *_COMPLETE, rerun migrate"),
+        "REVIEW_IN_PROGRESS" => {
+            "a change set was created and never executed: execute or delete it, then rerun migrate"
+                .to_owned()
+        }
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
+            "its creation failed: there is no deployed seed to migrate from".to_owned()
+        }
+        other => format!(
+            "{other} is not a state migrate knows how to continue from; once the stack is *_COMPLETE, rerun migrate"
+        ),
     };
     MigrateError::Stuck {
         cfn_stack: seed.name.clone(),
@@ -240,7 +250,9 @@ impl MigrationPlan {
             .filter(|(_, role)| *role == Role::Kept)
             .collect();
         if !kept.is_empty() {
-            out.push_str("\n  Kept as it is (retained: CloudFormation lets go of it, and so do we):\n");
+            out.push_str(
+                "\n  Kept as it is (retained: CloudFormation lets go of it, and so do we):\n",
+            );
             for (r, _) in kept {
                 out.push_str(&format!(
                     "    {} {} ({})\n",
@@ -358,7 +370,14 @@ mod tests {
     #[test]
     fn the_bucket_becomes_the_lake_known_types_retire_and_the_rest_is_kept() {
         let roles = assign(&seed("CREATE_COMPLETE", false, "CREATE_COMPLETE"), &stack()).unwrap();
-        let role = |id: &str| roles.iter().find(|(r, _)| r.logical_id == id).unwrap().1.clone();
+        let role = |id: &str| {
+            roles
+                .iter()
+                .find(|(r, _)| r.logical_id == id)
+                .unwrap()
+                .1
+                .clone()
+        };
         assert_eq!(role("PipelineBucket"), Role::Lake);
         assert_eq!(role("Table"), Role::Kept);
         assert_eq!(

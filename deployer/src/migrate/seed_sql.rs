@@ -54,9 +54,8 @@ pub fn scan(dags: &Path) -> Result<SeedWarehouse, String> {
                 ));
             }
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let wanted = name == "redshift_config.txt"
-                || name.ends_with(".sql")
-                || name.ends_with(".py");
+            let wanted =
+                name == "redshift_config.txt" || name.ends_with(".sql") || name.ends_with(".py");
             let Some(text) = wanted
                 .then(|| std::fs::read_to_string(&path).ok())
                 .flatten()
@@ -64,22 +63,24 @@ pub fn scan(dags: &Path) -> Result<SeedWarehouse, String> {
                 continue;
             };
             if name == "redshift_config.txt" {
-                found.cluster = found.cluster.or_else(|| config_value(&text, "redshift_cluster"));
+                found.cluster = found
+                    .cluster
+                    .or_else(|| config_value(&text, "redshift_cluster"));
             } else {
                 let relative = path.strip_prefix(dags).unwrap_or(&path).to_owned();
-                found.copy_roles.extend(
-                    copy_roles(&text)
-                        .into_iter()
-                        .map(|(line, arn)| CopyRole {
-                            arn,
-                            file: relative.clone(),
-                            line,
-                        }),
-                );
+                found
+                    .copy_roles
+                    .extend(copy_roles(&text).into_iter().map(|(line, arn)| CopyRole {
+                        arn,
+                        file: relative.clone(),
+                        line,
+                    }));
             }
         }
     }
-    found.copy_roles.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    found
+        .copy_roles
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     Ok(found)
 }
 
@@ -119,7 +120,9 @@ impl SeedWarehouse {
     /// The plan's warehouse paragraph.
     pub fn hint(&self, stack: &Stack) -> String {
         let referenced = stack.warehouse.as_ref().map(|w| &w.kind);
-        let mut out = String::from("\n  Warehouse (the seed's Redshift cluster was made by hand, outside the stack; migrate leaves it alone):\n");
+        let mut out = String::from(
+            "\n  Warehouse (the seed's Redshift cluster was made by hand, outside the stack; migrate leaves it alone):\n",
+        );
         for role in &self.copy_roles {
             out.push_str(&format!(
                 "    the seed's SQL COPYs with a hard-coded role {} ({}:{}); ours uses its own COPY role {}, which may only read the lake\n",
@@ -178,7 +181,11 @@ mod tests {
             "TRUNCATE stage_sales;\ncopy stage_sales from 's3://showcase-data-pipeline/{{ ds }}/sales.parquet'\n  iam_role 'arn:aws:iam::123456789012:role/RedshiftS3' FORMAT AS PARQUET;\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "IAM_ROLE 'arn:aws:iam::1:role/x'").unwrap();
+        std::fs::write(
+            dir.path().join("notes.txt"),
+            "IAM_ROLE 'arn:aws:iam::1:role/x'",
+        )
+        .unwrap();
         let found = scan(dir.path()).unwrap();
         assert_eq!(found.cluster.as_deref(), Some("seed-cluster"));
         assert_eq!(

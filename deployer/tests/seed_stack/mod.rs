@@ -39,7 +39,11 @@ pub async fn deploy_seed(moto: &MotoServer) -> Versions {
     let config = moto.sdk_config(REGION).await;
     let s3 = aws_sdk_s3::Client::new(&config);
     // The functions' code, where the expanded template's CodeUri points.
-    s3.create_bucket().bucket("seed-artifacts").send().await.unwrap();
+    s3.create_bucket()
+        .bucket("seed-artifacts")
+        .send()
+        .await
+        .unwrap();
     let zip = showcase_deploy::build::bootstrap_zip(b"the seed's python").unwrap();
     s3.put_object()
         .bucket("seed-artifacts")
@@ -70,7 +74,11 @@ pub async fn deploy_seed(moto: &MotoServer) -> Versions {
         .await
         .unwrap();
     for day in ["2024-03-01", "2024-03-02", "2024-03-03"] {
-        for (file, writes) in [("sales.parquet", 3), ("products.csv", 2), ("customers.csv", 1)] {
+        for (file, writes) in [
+            ("sales.parquet", 3),
+            ("products.csv", 2),
+            ("customers.csv", 1),
+        ] {
             for n in 0..writes {
                 let body: Vec<u8> = format!("{day}/{file} version {n}\n")
                     .into_bytes()
@@ -125,7 +133,12 @@ pub async fn lake_versions(moto: &MotoServer) -> Versions {
 /// The seed stack's status; `None` once it is gone.
 pub async fn cfn_status(moto: &MotoServer) -> Option<String> {
     let cfn = aws_sdk_cloudformation::Client::new(&moto.sdk_config(REGION).await);
-    let out = cfn.describe_stacks().stack_name(CFN_STACK).send().await.ok()?;
+    let out = cfn
+        .describe_stacks()
+        .stack_name(CFN_STACK)
+        .send()
+        .await
+        .ok()?;
     out.stacks()
         .first()
         .and_then(|s| s.stack_status())
@@ -222,7 +235,11 @@ pub fn build_once() {
 /// The end state of a migration: the seed's stack, functions and roles gone,
 /// ours up and in sync, every object version as it was.
 pub async fn assert_migrated(moto: &MotoServer, stack_toml: &Path, before: &Versions) {
-    assert_eq!(cfn_status(moto).await, None, "the CloudFormation stack is gone");
+    assert_eq!(
+        cfn_status(moto).await,
+        None,
+        "the CloudFormation stack is gone"
+    );
     let functions = function_names(moto).await;
     assert_eq!(
         functions,
@@ -231,7 +248,9 @@ pub async fn assert_migrated(moto: &MotoServer, stack_toml: &Path, before: &Vers
     );
     let roles = role_names(moto).await;
     assert!(
-        roles.iter().all(|r| !r.starts_with("showcase-data-pipeline")),
+        roles
+            .iter()
+            .all(|r| !r.starts_with("showcase-data-pipeline")),
         "the seed's roles are gone: {roles:?}"
     );
     assert_eq!(
@@ -240,9 +259,17 @@ pub async fn assert_migrated(moto: &MotoServer, stack_toml: &Path, before: &Vers
         "{roles:?}"
     );
     let tags = bucket_tags(moto).await;
-    assert_eq!(tags.get("showcase:stack").map(String::as_str), Some("seedmig"));
-    assert_eq!(tags.get("showcase:kind").map(String::as_str), Some("lake_bucket"));
-    let drift = command(moto, stack_toml, LAKE, &["drift"]).output().unwrap();
+    assert_eq!(
+        tags.get("showcase:stack").map(String::as_str),
+        Some("seedmig")
+    );
+    assert_eq!(
+        tags.get("showcase:kind").map(String::as_str),
+        Some("lake_bucket")
+    );
+    let drift = command(moto, stack_toml, LAKE, &["drift"])
+        .output()
+        .unwrap();
     assert_eq!(drift.status.code(), Some(0), "drift: {}", text(&drift));
 
     // Lift the TLS-only policy (moto's endpoint is plain HTTP) to read the objects.
