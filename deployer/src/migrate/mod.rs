@@ -95,8 +95,15 @@ pub enum MigrateError {
         bucket: String,
         detail: String,
     },
+    /// Boxed: the session's errors are large, and this one is rare.
     #[error(transparent)]
-    Session(#[from] SessionError),
+    Session(Box<SessionError>),
+}
+
+impl From<SessionError> for MigrateError {
+    fn from(error: SessionError) -> MigrateError {
+        MigrateError::Session(Box::new(error))
+    }
 }
 
 fn buckets_hint(buckets: &[String]) -> String {
