@@ -27,6 +27,8 @@ use showcase_deploy::build::{self, Architecture, BuildOptions};
   showcase-deploy up --var lake_bucket=my-lake            build and deploy
   showcase-deploy drift --output json                     for a scheduled CI job
   showcase-deploy permissions --read-only > drift.json     the IAM policy that CI job's role needs
+  showcase-deploy migrate --from-cloudformation showcase-data-pipeline --dry-run
+                                                          moving off the seed's SAM stack: the plan
 
 Exit codes: 0 success, 1 error, 2 changes pending (plan) or drift found (drift), 64 bad usage."
 )]

@@ -84,6 +84,8 @@ pub enum MigrateError {
         "the stack's template is {bytes} bytes, more than UpdateStack takes inline (51,200); nothing was changed"
     )]
     TemplateTooLarge { bytes: usize },
+    #[error("--seed-dags: {0}")]
+    SeedDags(String),
     #[error("cloudformation:{operation}: {detail}")]
     CloudFormation {
         operation: &'static str,
@@ -148,10 +150,7 @@ pub async fn survey(
     let aws = &session.aws;
     let stack = &session.stack;
     let warehouse = match seed_dags {
-        Some(dir) => seed_sql::scan(dir).map_err(|detail| MigrateError::CloudFormation {
-            operation: "(reading --seed-dags)",
-            detail,
-        })?,
+        Some(dir) => seed_sql::scan(dir).map_err(MigrateError::SeedDags)?,
         None => SeedWarehouse::default(),
     };
     // Gone: done if the lake is ours (a run deleted it after `up`), else nothing to migrate from.
