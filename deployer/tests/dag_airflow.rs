@@ -101,6 +101,7 @@ fn inspect(airflow: Airflow, target: &AwsTarget) -> Value {
         stack_name: "demo",
         region: "us-east-1",
         target,
+        schedule: Default::default(),
     })
     .unwrap();
     for file in &files {

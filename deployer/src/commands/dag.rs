@@ -27,6 +27,7 @@ pub fn write_dag(stack_args: &StackArgs, out: &Path, schema: &str) -> Result<(),
         stack_name: &stack.name,
         region: &stack.region,
         target: &target,
+        schedule: dag::DagSchedule::of(&stack),
     })
     .map_err(|e| e.to_string())?;
     write(out, &dag::dag_id(&stack.name), &files)?;

@@ -4,6 +4,7 @@
 
 mod error;
 mod model;
+mod orchestrator;
 mod rules;
 mod schema;
 mod source;
@@ -15,8 +16,8 @@ use std::path::Path;
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
     ApiConfig, Architecture, ClusterConfig, ExistingWarehouse, FunctionConfig, FunctionName,
-    LakeConfig, LifecycleRule, QuotaPeriod, ServerlessConfig, Stack, WarehouseConfig,
-    WarehouseKind, WarehouseNetwork,
+    LakeConfig, LifecycleRule, OrchestratorConfig, QuotaPeriod, ServerlessConfig, Stack,
+    WarehouseConfig, WarehouseKind, WarehouseNetwork,
 };
 pub use rules::{KIND_TAG, LOG_RETENTION_DAYS, REGIONS, ROUTES, STACK_TAG};
 pub use schema::{json_schema, json_schema_text};

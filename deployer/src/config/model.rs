@@ -18,6 +18,20 @@ pub struct Stack {
     pub api: ApiConfig,
     /// Absent: no warehouse, the stack is an API, two functions and a lake.
     pub warehouse: Option<WarehouseConfig>,
+    /// Absent: the DAG runs daily from the data API's first day, on no MWAA.
+    pub orchestrator: Option<OrchestratorConfig>,
+}
+
+/// `[orchestrator]`: when the DAG runs, and the MWAA environment that runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrchestratorConfig {
+    /// An existing environment (the user's): the stack puts its DAG in the
+    /// environment's DAG folder and never changes the environment.
+    pub mwaa_environment: Option<String>,
+    /// `YYYY-MM-DD`: the first day a run is scheduled for.
+    pub start_date: String,
+    /// A cron line that fires once a day, in UTC (`daily` is `0 0 * * *`).
+    pub schedule: String,
 }
 
 /// The Redshift warehouse the pipeline loads the lake into.
@@ -166,6 +180,15 @@ pub(crate) mod raw {
         #[serde(default)]
         pub api: ApiSection,
         pub warehouse: Option<Spanned<WarehouseSection>>,
+        pub orchestrator: Option<OrchestratorSection>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct OrchestratorSection {
+        pub mwaa_environment: Option<Spanned<String>>,
+        pub start_date: Option<Spanned<String>>,
+        pub schedule: Option<Spanned<String>>,
     }
 
     #[derive(Debug, Deserialize)]

@@ -199,6 +199,10 @@ pub(crate) fn validate(
         .warehouse
         .as_ref()
         .and_then(|section| super::warehouse::warehouse(&mut check, section));
+    let orchestrator = raw
+        .orchestrator
+        .as_ref()
+        .map(|section| super::orchestrator::orchestrator(&mut check, section));
     if check.errors.is_empty() {
         Ok(Stack {
             name: name.unwrap_or_default(),
@@ -208,6 +212,7 @@ pub(crate) fn validate(
             functions,
             api,
             warehouse,
+            orchestrator,
         })
     } else {
         check.errors.sort_by_key(|e| (e.line, e.column));

@@ -48,6 +48,7 @@ pub fn json_schema() -> Value {
             "functions": functions(),
             "api": api(),
             "warehouse": warehouse(),
+            "orchestrator": orchestrator(),
         },
         "$defs": {
             "var_reference": {
@@ -409,6 +410,36 @@ fn warehouse() -> Value {
     )
 }
 
+fn orchestrator() -> Value {
+    use super::orchestrator::{
+        DAILY_CRON_PATTERN, DEFAULT_SCHEDULE, ENVIRONMENT_NAME_PATTERN, FIRST_START_DATE,
+    };
+    doc(
+        strict_object(
+            json!({
+                "mwaa_environment": doc(
+                    substituted(json!({"type": "string", "pattern": ENVIRONMENT_NAME_PATTERN})),
+                    "An existing Amazon MWAA environment (yours: the tool never changes it): `up` puts the DAG in its DAG folder, `run` triggers it there.",
+                    None,
+                ),
+                "start_date": doc(
+                    substituted(json!({"type": "string", "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"})),
+                    &format!("YYYY-MM-DD: the first day the DAG runs for, not before {FIRST_START_DATE} (the data API's first day)."),
+                    Some(json!(FIRST_START_DATE)),
+                ),
+                "schedule": doc(
+                    substituted(json!({"type": "string", "anyOf": [{"const": DEFAULT_SCHEDULE}, {"pattern": DAILY_CRON_PATTERN}]})),
+                    "\"daily\" (midnight UTC) or a cron line firing once a day, \"MINUTE HOUR * * *\" in UTC.",
+                    Some(json!(DEFAULT_SCHEDULE)),
+                ),
+            }),
+            &[],
+        ),
+        "The Airflow DAG's schedule, and the MWAA environment it runs on (absent: daily from the first day, no MWAA).",
+        None,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -482,6 +513,10 @@ mod tests {
             (
                 format!("{BASE}[warehouse]\nkind = \"cluster\"\nzzz_unknown = 1\n"),
                 "/properties/warehouse/properties",
+            ),
+            (
+                format!("{BASE}[orchestrator]\nzzz_unknown = 1\n"),
+                "/properties/orchestrator/properties",
             ),
         ];
         for (text, pointer) in cases {

@@ -13,8 +13,9 @@
 //!   from the run, `{{ params.* }}` from the DAG's params, which hold the
 //!   stack's names as constants (a run triggered with other values is
 //!   refused). Nothing to edit by hand.
-//! - Daily at midnight UTC from [`START_DATE`] (a constant: `stack.toml` has
-//!   no orchestrator section yet), catch-up, one active run, depends on past.
+//! - Daily (`[orchestrator] schedule`, midnight UTC by default) from
+//!   `[orchestrator] start_date` ([`START_DATE`] by default), catch-up, one
+//!   active run, depends on past.
 //!   The schedule is a `CronDataIntervalTimetable`, not `@daily`: Airflow 3
 //!   maps `@daily` to a trigger timetable whose `ds` is the day the run starts,
 //!   a day later than on Airflow 2. With the interval timetable the run for
@@ -30,8 +31,40 @@ use crate::aws_run::statements::{self, split};
 use crate::aws_run::{AwsTarget, SqlAuth, SqlEndpoint};
 use crate::pipeline::{RenderError, Step, TASKS, Task};
 
-/// The first day the DAG runs for (the data API's first day of history).
+/// The first day the DAG runs for by default (the data API's first day of history).
 pub const START_DATE: &str = "2024-01-01";
+
+/// When the DAG runs: `[orchestrator]`'s `start_date` and `schedule`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagSchedule {
+    /// `YYYY-MM-DD`.
+    pub start_date: String,
+    /// A cron line firing once a day, UTC.
+    pub cron: String,
+}
+
+impl Default for DagSchedule {
+    fn default() -> DagSchedule {
+        DagSchedule {
+            start_date: START_DATE.to_owned(),
+            cron: "0 0 * * *".to_owned(),
+        }
+    }
+}
+
+impl DagSchedule {
+    /// The stack's schedule (the default without `[orchestrator]`).
+    pub fn of(stack: &crate::config::Stack) -> DagSchedule {
+        stack
+            .orchestrator
+            .as_ref()
+            .map(|o| DagSchedule {
+                start_date: o.start_date.clone(),
+                cron: o.schedule.clone(),
+            })
+            .unwrap_or_default()
+    }
+}
 
 /// The Amazon provider the DAG is written for (MWAA's pin for Airflow
 /// 2.11.0; 3.0.6 pins 9.12.0, which takes the same arguments).
@@ -52,7 +85,7 @@ pub enum DagError {
     #[error("sql/{file}: `{found}` would be read by Airflow's Jinja as template syntax")]
     Jinja { file: &'static str, found: String },
     #[error("the start date {0} is not a date")]
-    StartDate(&'static str),
+    StartDate(String),
     #[error("task {0}: its SQL file has no statement")]
     Empty(&'static str),
 }
@@ -94,14 +127,17 @@ pub struct DagInput<'a> {
     pub stack_name: &'a str,
     pub region: &'a str,
     pub target: &'a AwsTarget,
+    pub schedule: DagSchedule,
 }
 
 /// The DAG file and its SQL files, in a fixed order.
 pub fn render(input: &DagInput<'_>) -> Result<Vec<DagFile>, DagError> {
     let id = dag_id(input.stack_name);
-    let check_day: Day = START_DATE
+    let check_day: Day = input
+        .schedule
+        .start_date
         .parse()
-        .map_err(|_| DagError::StartDate(START_DATE))?;
+        .map_err(|_| DagError::StartDate(input.schedule.start_date.clone()))?;
     let mut files = Vec::new();
     let mut tasks = Vec::new();
     for task in &TASKS {

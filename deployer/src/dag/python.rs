@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{DagInput, DagTask, PROVIDER, START_DATE, edges, warehouse_kwargs};
+use super::{DagInput, DagTask, PROVIDER, edges, warehouse_kwargs};
 use crate::pipeline::Task;
 
 /// A Python string literal of `text`.
@@ -111,7 +111,7 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
         input.stack_name
     );
     out.push_str(HEADER);
-    let (year, month, day) = date_parts(START_DATE);
+    let (year, month, day) = date_parts(&input.schedule.start_date);
     let _ = writeln!(out, "REGION = {}", py(input.region));
     let _ = writeln!(out, "REDSHIFT = {{");
     for (key, value) in warehouse_kwargs(target) {
@@ -126,7 +126,7 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
         "with DAG(
     dag_id={dag_id},
     description=\"Extract the day from the data API into the lake, load and transform it on Redshift.\",
-    schedule=CronDataIntervalTimetable(\"0 0 * * *\", timezone=\"UTC\"),
+    schedule=CronDataIntervalTimetable({cron}, timezone=\"UTC\"),
     start_date=datetime({year}, {month}, {day}, tzinfo=timezone.utc),
     catchup=True,
     max_active_runs=1,
@@ -142,6 +142,7 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
 ) as dag:
     tasks = {{}}",
         dag_id = py(id),
+        cron = py(&input.schedule.cron),
         schema = py(&names.schema),
         bucket = py(&names.lake_bucket),
         prefix = py(&names.lake_prefix),

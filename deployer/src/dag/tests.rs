@@ -23,6 +23,7 @@ fn input(target: &AwsTarget) -> DagInput<'_> {
         stack_name: "demo",
         region: "us-east-1",
         target,
+        schedule: Default::default(),
     }
 }
 
