@@ -130,6 +130,9 @@ pub fn policy(stack: &Stack, account: &str, access: Access) -> serde_json::Value
                 continue;
             }
             let resources = (grant.resources)(stack, account);
+            if resources.is_empty() {
+                continue; // a kind this stack does not use
+            }
             match scoped.iter_mut().find(|(sid, _, _)| *sid == grant.sid) {
                 Some((_, _, actions)) => actions.extend(operation.actions),
                 None => scoped.push((grant.sid, resources, operation.actions.to_vec())),

@@ -28,6 +28,8 @@ pub struct Aws {
     /// The warehouse's SQL (`run` on AWS): statements through the Redshift Data API.
     pub redshiftdata: aws_sdk_redshiftdata::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// The MWAA environment the DAG goes to (read; `run` triggers DAG runs through it).
+    pub mwaa: aws_sdk_mwaa::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     /// Finds the stack's resources by tag (buckets: S3 has no list-by-tag of its own).
@@ -81,6 +83,9 @@ impl Aws {
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let mwaa = aws_sdk_mwaa::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let ssm = aws_sdk_ssm::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -99,6 +104,7 @@ impl Aws {
             redshift: aws_sdk_redshift::Client::from_conf(redshift),
             redshiftdata: aws_sdk_redshiftdata::Client::from_conf(redshiftdata),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
+            mwaa: aws_sdk_mwaa::Client::from_conf(mwaa),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
             sts: aws_sdk_sts::Client::from_conf(sts),
             tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),

@@ -6,6 +6,7 @@
 pub mod api_key_parameter;
 pub mod cluster;
 pub mod copy_role;
+pub mod dag_objects;
 pub mod data_api;
 mod diff;
 mod fields;
@@ -36,6 +37,7 @@ pub const KINDS: &[&Kind] = &[
     &copy_role::SPEC,
     &subnet_group::SPEC,
     &cluster::SPEC,
+    &dag_objects::SPEC,
 ];
 
 /// The stack's live candidates of a kind, by identity.

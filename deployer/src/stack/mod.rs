@@ -80,6 +80,50 @@ pub struct Context {
     pub api_url: Option<String>,
     /// The data API's key once it exists (kept in SSM for the extractor).
     pub api_key: Option<Secret>,
+    /// The DAG as the MWAA environment gets it, once its names are known
+    /// (`None` without `[orchestrator] mwaa_environment`, or before the warehouse exists).
+    pub dag: Option<DagContext>,
+}
+
+/// The rendered DAG and the Airflow version of the environment it goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DagContext {
+    pub files: Vec<crate::dag::DagFile>,
+    pub airflow_version: String,
+}
+
+impl DagContext {
+    /// Reads the environment and renders the DAG with the names `run`
+    /// resolves; `None` while the warehouse it names is not there yet.
+    async fn discover(
+        aws: &crate::aws::Aws,
+        stack: &Stack,
+        environment: &str,
+    ) -> Result<Option<DagContext>, String> {
+        use crate::aws_run::TargetError;
+        use crate::resources::dag_objects::{SCHEMA, environment};
+        let (environment, target) = tokio::join!(
+            environment::read(aws, environment),
+            crate::aws_run::resolve(aws, stack, SCHEMA),
+        );
+        let environment = environment.map_err(|e| e.to_string())?;
+        let target = match target {
+            Ok(target) => target,
+            Err(TargetError::NoCluster(_) | TargetError::NotAvailable { .. }) => return Ok(None),
+            Err(e) => return Err(format!("[orchestrator]: the DAG needs the warehouse: {e}")),
+        };
+        let files = crate::dag::render(&crate::dag::DagInput {
+            stack_name: &stack.name,
+            region: &stack.region,
+            target: &target,
+            schedule: crate::dag::DagSchedule::of(stack),
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(Some(DagContext {
+            files,
+            airflow_version: environment.airflow_version,
+        }))
+    }
 }
 
 impl Context {
@@ -92,7 +136,17 @@ impl Context {
         code: BTreeMap<FunctionName, Code>,
     ) -> Result<Context, String> {
         let lookup = data_api(stack, "");
-        let (account, endpoint) = tokio::join!(aws.account_id(), lookup.endpoint(aws));
+        let dag = async {
+            match stack
+                .orchestrator
+                .as_ref()
+                .and_then(|o| o.mwaa_environment.as_deref())
+            {
+                Some(environment) => DagContext::discover(aws, stack, environment).await,
+                None => Ok(None),
+            }
+        };
+        let (account, endpoint, dag) = tokio::join!(aws.account_id(), lookup.endpoint(aws), dag);
         let account = account?;
         let endpoint = endpoint.map_err(|e| e.to_string())?;
         Ok(Context {
@@ -100,6 +154,7 @@ impl Context {
             code,
             api_url: endpoint.as_ref().map(|e| e.url.clone()),
             api_key: endpoint.and_then(|e| e.api_key),
+            dag: dag?,
         })
     }
 
@@ -242,6 +297,13 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
     if let Some(warehouse) = &stack.warehouse {
         resources.extend(warehouse_resources(stack, warehouse, account, &tags));
     }
+    for object in crate::resources::dag_objects::objects(
+        stack,
+        context.dag.as_ref(),
+        tags(crate::resources::dag_objects::KIND),
+    ) {
+        resources.push(Box::new(object));
+    }
     resources
 }
 
@@ -345,7 +407,7 @@ mod tests {
         }
         .with_values_known_after_apply();
         // With a warehouse cluster in a VPC: every kind there is.
-        let text = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\nkind = \"cluster\"\nsubnet_ids = [\"subnet-1\"]\n";
+        let text = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\nkind = \"cluster\"\nsubnet_ids = [\"subnet-1\"]\n[orchestrator]\nmwaa_environment = \"env\"\n";
         let stack = crate::config::parse(
             text,
             std::path::Path::new("stack.toml"),

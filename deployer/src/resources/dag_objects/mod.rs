@@ -1,0 +1,465 @@
+//! The stack's Airflow DAG in its MWAA environment's DAG folder: one S3
+//! object per file `showcase-deploy dag` renders, under a folder of the
+//! stack's own (`<DagS3Path>/<stack>/`) in the environment's source bucket.
+//!
+//! - The environment is the user's ([`environment`]): read for its bucket,
+//!   DAG path, Airflow version and status, never changed. MWAA picks DAG
+//!   files up by itself, so no environment update is needed.
+//! - Each object carries the stack's tags and `showcase:airflow-version`, the
+//!   environment's Airflow version it was written for. Fields: its content's
+//!   sha256 (read back from S3, so an edit by hand shows), its tags, that
+//!   version (the environment upgraded since: drift, `up` writes it again), and
+//!   for the DAG file the environment's status (not `AVAILABLE`: drift, which
+//!   `up` reports and cannot repair). Only an object whose field changed is
+//!   written.
+//! - An object under the stack's folder without the stack's tag (a file
+//!   replaced by hand loses its tags) is not the stack's: reported, never
+//!   overwritten or deleted. Prune lists only the stack's folder.
+
+pub mod environment;
+
+use std::collections::BTreeMap;
+
+use futures_util::future::BoxFuture;
+use sha2::{Digest, Sha256};
+
+use super::tags::claim;
+use super::{
+    Address, Deleted, Discovered, FieldChange, FieldSpec, FieldValue, Fields, Handle, Kind,
+    KNOWN_AFTER_APPLY, Live, Owned, Resource, ResourceError,
+};
+use crate::aws::{Aws, describe, error_code};
+use crate::config::Stack;
+use crate::permissions::{Grant, listing, read, write};
+
+pub const KIND: &str = "dag_object";
+
+/// The tag naming the Airflow version an object was written for.
+pub const AIRFLOW_VERSION_TAG: &str = "showcase:airflow-version";
+
+/// The schema the deployed DAG's SQL uses (`run`'s default).
+pub const SCHEMA: &str = "showcase_data_pipeline";
+
+mod field {
+    pub const TAGS: &str = "tags";
+    pub const SHA256: &str = "sha256";
+    pub const AIRFLOW_VERSION: &str = "airflow_version";
+    /// The DAG file only: the environment's status.
+    pub const ENVIRONMENT_STATUS: &str = "environment_status";
+}
+
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::SHA256),
+    FieldSpec::update(field::AIRFLOW_VERSION),
+];
+
+const DAG_FILE_FIELDS: &[FieldSpec] = &[
+    FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::SHA256),
+    FieldSpec::update(field::AIRFLOW_VERSION),
+    FieldSpec::update(field::ENVIRONMENT_STATUS),
+];
+
+const AVAILABLE: &str = "AVAILABLE";
+
+/// One object by its identity: the environment and its path in the stack's folder.
+pub struct DagObjectId {
+    pub environment: String,
+    pub stack: String,
+    /// Relative to the stack's folder, e.g. `demo_pipeline.py`.
+    pub path: String,
+}
+
+/// Where the read found the object.
+struct Found {
+    bucket: String,
+    key: String,
+}
+
+/// A rendered file as the stack wants it.
+pub struct DagObject {
+    pub id: DagObjectId,
+    /// `None`: known after apply (the warehouse it names does not exist yet).
+    pub text: Option<String>,
+    /// The environment's Airflow version; `None`: known after apply.
+    pub airflow_version: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl DagObjectId {
+    fn is_dag_file(&self) -> bool {
+        !self.path.contains('/') && self.path.ends_with(".py")
+    }
+
+    async fn locate(&self, aws: &Aws) -> Result<(environment::Environment, String), ResourceError> {
+        let environment = environment::read(aws, &self.environment).await?;
+        let key = format!("{}{}", environment.stack_prefix(&self.stack), self.path);
+        Ok((environment, key))
+    }
+
+    async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
+        let (environment, key) = self.locate(aws).await?;
+        let bucket = environment.bucket.clone();
+        let object = match aws.s3.get_object().bucket(&bucket).key(&key).send().await {
+            Ok(object) => object,
+            Err(e) if error_code(&e) == Some("NoSuchKey") => return Ok(None),
+            Err(e) => return Err(self.error("GetObject", describe(&e))),
+        };
+        let body = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| self.error("GetObject", e.to_string()))?
+            .into_bytes();
+        let tagging = aws
+            .s3
+            .get_object_tagging()
+            .bucket(&bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| self.error("GetObjectTagging", describe(&e)))?;
+        let mut tags: BTreeMap<String, String> = tagging
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        let written_for = tags.remove(AIRFLOW_VERSION_TAG).unwrap_or_default();
+        let mut fields = match claim(tags, &self.stack) {
+            Ok(fields) => fields,
+            Err(foreign) => return Ok(Some(foreign)),
+        };
+        fields.insert(field::SHA256, FieldValue::Text(sha256_hex(&body)));
+        fields.insert(field::AIRFLOW_VERSION, FieldValue::Text(written_for));
+        if self.is_dag_file() {
+            fields.insert(
+                field::ENVIRONMENT_STATUS,
+                FieldValue::Text(environment.status.clone()),
+            );
+        }
+        Ok(Some(Live::ours(fields, Handle::new(Found { bucket, key }))))
+    }
+}
+
+impl Owned for DagObjectId {
+    fn address(&self) -> Address {
+        Address {
+            kind: KIND,
+            name: format!("{}/{}", self.stack, self.path),
+        }
+    }
+
+    fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
+        Box::pin(self.read_live(aws))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        live: &'a Live,
+        _delete_data: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ResourceError>> {
+        Box::pin(async move {
+            let found = live
+                .handle
+                .get::<Found>()
+                .ok_or_else(|| self.error("DeleteObject", "read found no object".into()))?;
+            aws.s3
+                .delete_object()
+                .bucket(&found.bucket)
+                .key(&found.key)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteObject", describe(&e)))?;
+            Ok(Deleted::Deleted)
+        })
+    }
+}
+
+impl DagObject {
+    /// Writes the object with its tags (content, tags and version together:
+    /// one request, and the object is never without the stack's tag).
+    async fn put(&self, aws: &Aws) -> Result<(), ResourceError> {
+        let (Some(text), Some(version)) = (&self.text, &self.airflow_version) else {
+            return Err(self.error(
+                "PutObject",
+                "the DAG's names are not known yet (the warehouse does not exist)".into(),
+            ));
+        };
+        let (environment, key) = self.id.locate(aws).await?;
+        let mut tags = self.tags.clone();
+        tags.insert(AIRFLOW_VERSION_TAG.to_owned(), version.clone());
+        let tagging = tags
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let content_type = if self.id.path.ends_with(".py") {
+            "text/x-python"
+        } else {
+            "application/sql"
+        };
+        aws.s3
+            .put_object()
+            .bucket(&environment.bucket)
+            .key(&key)
+            .body(text.clone().into_bytes().into())
+            .content_type(content_type)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| self.error("PutObject", describe(&e)))?;
+        Ok(())
+    }
+}
+
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl Resource for DagObject {
+    fn id(&self) -> &dyn Owned {
+        &self.id
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        if self.id.is_dag_file() {
+            DAG_FILE_FIELDS
+        } else {
+            FIELDS
+        }
+    }
+
+    fn desired(&self) -> Fields {
+        let known = |value: &Option<String>| {
+            FieldValue::Text(
+                value
+                    .clone()
+                    .unwrap_or_else(|| KNOWN_AFTER_APPLY.to_owned()),
+            )
+        };
+        let mut fields = Fields::new();
+        fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(
+            field::SHA256,
+            known(&self.text.as_deref().map(|t| sha256_hex(t.as_bytes()))),
+        );
+        fields.insert(field::AIRFLOW_VERSION, known(&self.airflow_version));
+        if self.id.is_dag_file() {
+            fields.insert(
+                field::ENVIRONMENT_STATUS,
+                FieldValue::Text(AVAILABLE.to_owned()),
+            );
+        }
+        fields
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(self.put(aws))
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        _live: &'a Live,
+        changes: &'a [FieldChange],
+    ) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            let mut rewrite = false;
+            let mut unavailable = None;
+            for change in changes {
+                match change.field {
+                    field::TAGS | field::SHA256 | field::AIRFLOW_VERSION => rewrite = true,
+                    field::ENVIRONMENT_STATUS => unavailable = change.live.clone(),
+                    other => return Err(ResourceError::not_updatable(self.address(), other)),
+                }
+            }
+            if rewrite {
+                self.put(aws).await?;
+            }
+            if let Some(status) = unavailable {
+                return Err(ResourceError::Invalid {
+                    address: self.address(),
+                    detail: format!(
+                        "MWAA environment {} is {} (not AVAILABLE): the DAG is written, but the tool never changes the environment; see its LastUpdate in the MWAA console",
+                        self.id.environment,
+                        status.display()
+                    ),
+                });
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The DAG's files for the stack: their paths never depend on what AWS holds
+/// (the set of resources is the same before and after discovery); their text
+/// does, and is `None` until the names are known.
+pub fn objects(
+    stack: &Stack,
+    rendered: Option<&crate::stack::DagContext>,
+    tags: BTreeMap<String, String>,
+) -> Vec<DagObject> {
+    let Some(environment) = stack
+        .orchestrator
+        .as_ref()
+        .and_then(|o| o.mwaa_environment.clone())
+    else {
+        return Vec::new();
+    };
+    let files = match rendered {
+        Some(context) => context
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), Some(f.text.clone())))
+            .collect(),
+        None => paths(stack).into_iter().map(|p| (p, None)).collect::<Vec<_>>(),
+    };
+    files
+        .into_iter()
+        .map(|(path, text)| DagObject {
+            id: DagObjectId {
+                environment: environment.clone(),
+                stack: stack.name.clone(),
+                path,
+            },
+            text,
+            airflow_version: rendered.map(|c| c.airflow_version.clone()),
+            tags: tags.clone(),
+        })
+        .collect()
+}
+
+/// The rendered paths, from placeholder names (the paths are the task graph's).
+fn paths(stack: &Stack) -> Vec<String> {
+    use crate::aws_run::statements::SqlNames;
+    use crate::aws_run::{AwsTarget, SqlAuth, SqlEndpoint, SqlTarget};
+    let unknown = || KNOWN_AFTER_APPLY.to_owned();
+    let target = AwsTarget {
+        extractor_function: unknown(),
+        sql: SqlTarget {
+            endpoint: SqlEndpoint::Cluster(unknown()),
+            database: unknown(),
+            auth: SqlAuth::Iam,
+        },
+        names: SqlNames {
+            schema: SCHEMA.to_owned(),
+            lake_bucket: unknown(),
+            lake_prefix: String::new(),
+            copy_role_arn: unknown(),
+        },
+    };
+    crate::dag::render(&crate::dag::DagInput {
+        stack_name: &stack.name,
+        region: &stack.region,
+        target: &target,
+        schedule: crate::dag::DagSchedule::of(stack),
+    })
+    .map(|files| files.into_iter().map(|f| f.path).collect())
+    .unwrap_or_default()
+}
+
+fn discover<'a>(
+    aws: &'a Aws,
+    stack: &'a Stack,
+) -> BoxFuture<'a, Result<Discovered, ResourceError>> {
+    Box::pin(async move {
+        let Some(name) = stack
+            .orchestrator
+            .as_ref()
+            .and_then(|o| o.mwaa_environment.as_deref())
+        else {
+            return Ok(Vec::new());
+        };
+        let environment = environment::read(aws, name).await?;
+        let prefix = environment.stack_prefix(&stack.name);
+        let pages = aws
+            .s3
+            .list_objects_v2()
+            .bucket(&environment.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| ResourceError::listing(KIND, "ListObjectsV2", describe(&e)))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.contents())
+            .filter_map(|object| object.key()?.strip_prefix(&prefix))
+            .map(|path| {
+                Box::new(DagObjectId {
+                    environment: name.to_owned(),
+                    stack: stack.name.clone(),
+                    path: path.to_owned(),
+                }) as Box<dyn Owned>
+            })
+            .collect())
+    })
+}
+
+fn environment_name(stack: &Stack) -> Option<&str> {
+    stack
+        .orchestrator
+        .as_ref()
+        .and_then(|o| o.mwaa_environment.as_deref())
+}
+
+/// The environment's ARN (none without one).
+pub fn environment_arns(stack: &Stack, account: &str) -> Vec<String> {
+    environment_name(stack)
+        .map(|name| {
+            format!(
+                "arn:aws:airflow:{}:{account}:environment/{name}",
+                stack.region
+            )
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The stack's folder in any bucket: the environment's bucket and DAG path
+/// are known only from `GetEnvironment`, so the bucket and the folders above
+/// the stack's are wildcards.
+fn object_arns(stack: &Stack, _account: &str) -> Vec<String> {
+    environment_name(stack)
+        .map(|_| format!("arn:aws:s3:::*/*/{}/*", stack.name))
+        .into_iter()
+        .collect()
+}
+
+pub const SPEC: Kind = Kind {
+    name: KIND,
+    discover,
+    permissions: &[
+        Grant {
+            sid: "MwaaEnvironment",
+            resources: environment_arns,
+            operations: &[read("MWAA", "GetEnvironment", &["airflow:GetEnvironment"])],
+        },
+        Grant {
+            sid: "DagObjects",
+            resources: object_arns,
+            operations: &[
+                // The environment's bucket is known only from GetEnvironment.
+                listing("S3", "ListObjectsV2", &["s3:ListBucket"]),
+                read("S3", "GetObject", &["s3:GetObject"]),
+                read("S3", "GetObjectTagging", &["s3:GetObjectTagging"]),
+                write(
+                    "S3",
+                    "PutObject",
+                    &["s3:PutObject", "s3:PutObjectTagging"],
+                ),
+                write("S3", "DeleteObject", &["s3:DeleteObject"]),
+            ],
+        },
+    ],
+};
