@@ -56,6 +56,7 @@ async fn setup(moto: &MotoServer, dir: &Path) -> (Aws, Context, aws_config::SdkC
         code,
         api_url: None,
         api_key: None,
+        dag: None,
     };
     let hand = moto.sdk_config("us-east-1").await;
     (aws, context, hand)

@@ -75,6 +75,7 @@ async fn setup(bucket: &str) -> Setup {
         code: fake_code(dir.path()),
         api_url: None,
         api_key: Some(Secret("safety-key-0123456789abcdef".into())),
+        dag: None,
     };
     let resources = showcase_deploy::stack::resources(&stack(bucket), &context);
     Setup {

@@ -74,6 +74,7 @@ async fn context(aws: &Aws, dir: &Path, label: &str) -> Context {
         code: fake_code(dir, label),
         api_url: None,
         api_key: None,
+        dag: None,
     }
 }
 

@@ -263,7 +263,8 @@ fn settle(env: &mut Env) {
         Ok(settings) => {
             env.settings = settings;
             env.settings.status = "AVAILABLE".to_owned();
-            env.last_update = Some(json!({"Status": "SUCCESS", "CreatedAt": now, "Source": "Customer"}));
+            env.last_update =
+                Some(json!({"Status": "SUCCESS", "CreatedAt": now, "Source": "Customer"}));
         }
         Err((code, message)) => {
             env.settings.status = "UPDATE_FAILED".to_owned();
@@ -287,7 +288,10 @@ fn epoch_seconds() -> f64 {
 fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     (
         status,
-        [("x-amzn-ErrorType", kind), ("content-type", "application/json")],
+        [
+            ("x-amzn-ErrorType", kind),
+            ("content-type", "application/json"),
+        ],
         json!({"message": message}).to_string(),
     )
         .into_response()
@@ -483,7 +487,12 @@ fn airflow(
     body: Option<&Value>,
 ) -> (u16, Value) {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let missing = |what: &str| (404, json!({"title": format!("{what} not found"), "status": 404}));
+    let missing = |what: &str| {
+        (
+            404,
+            json!({"title": format!("{what} not found"), "status": 404}),
+        )
+    };
     match (method, parts.as_slice()) {
         ("POST", ["dags", dag_id, "dagRuns"]) => {
             let Some(tasks) = dags.get(*dag_id) else {

@@ -44,7 +44,10 @@ async fn get_environment_reaches_the_stand_in_despite_the_host_prefix() {
     let client = client(&mwaa).await;
     let environment = status(&client, "env").await;
     assert_eq!(environment.status(), Some(&EnvironmentStatus::Available));
-    assert_eq!(environment.source_bucket_arn(), Some("arn:aws:s3:::dag-bucket"));
+    assert_eq!(
+        environment.source_bucket_arn(),
+        Some("arn:aws:s3:::dag-bucket")
+    );
     assert_eq!(environment.dag_s3_path(), Some("dags"));
     assert_eq!(environment.airflow_version(), Some("2.11.0"));
     let missing = client.get_environment().name("nope").send().await;
@@ -72,7 +75,10 @@ async fn an_update_is_updating_then_available_or_failed_with_its_error() {
         Some(&EnvironmentStatus::Updating)
     );
     let again = client.update_environment().name("env").send().await;
-    assert!(again.is_err(), "an updating environment refuses another update");
+    assert!(
+        again.is_err(),
+        "an updating environment refuses another update"
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     let environment = loop {
         let environment = status(&client, "env").await;
@@ -84,7 +90,11 @@ async fn an_update_is_updating_then_available_or_failed_with_its_error() {
     assert_eq!(environment.status(), Some(&EnvironmentStatus::Available));
     assert_eq!(environment.requirements_s3_object_version(), Some("v2"));
 
-    mwaa.fail_next_update("env", "INCORRECT_REQUIREMENTS", "pip could not install foo==9");
+    mwaa.fail_next_update(
+        "env",
+        "INCORRECT_REQUIREMENTS",
+        "pip could not install foo==9",
+    );
     client
         .update_environment()
         .name("env")

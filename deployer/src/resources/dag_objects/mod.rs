@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 
 use super::tags::claim;
 use super::{
-    Address, Deleted, Discovered, FieldChange, FieldSpec, FieldValue, Fields, Handle, Kind,
-    KNOWN_AFTER_APPLY, Live, Owned, Resource, ResourceError,
+    Address, Deleted, Discovered, FieldChange, FieldSpec, FieldValue, Fields, Handle,
+    KNOWN_AFTER_APPLY, Kind, Live, Owned, Resource, ResourceError,
 };
 use crate::aws::{Aws, describe, error_code};
 use crate::config::Stack;
@@ -321,7 +321,10 @@ pub fn objects(
             .iter()
             .map(|f| (f.path.clone(), Some(f.text.clone())))
             .collect(),
-        None => paths(stack).into_iter().map(|p| (p, None)).collect::<Vec<_>>(),
+        None => paths(stack)
+            .into_iter()
+            .map(|p| (p, None))
+            .collect::<Vec<_>>(),
     };
     files
         .into_iter()
@@ -453,11 +456,7 @@ pub const SPEC: Kind = Kind {
                 listing("S3", "ListObjectsV2", &["s3:ListBucket"]),
                 read("S3", "GetObject", &["s3:GetObject"]),
                 read("S3", "GetObjectTagging", &["s3:GetObjectTagging"]),
-                write(
-                    "S3",
-                    "PutObject",
-                    &["s3:PutObject", "s3:PutObjectTagging"],
-                ),
+                write("S3", "PutObject", &["s3:PutObject", "s3:PutObjectTagging"]),
                 write("S3", "DeleteObject", &["s3:DeleteObject"]),
             ],
         },
