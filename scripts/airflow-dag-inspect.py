@@ -208,6 +208,11 @@ def run(task_id, hook):
     return outcome
 
 
+def summary(date, key):
+    """The extractor's answer (functions/extractor's ExtractSummary)."""
+    return json.dumps({"date": date, "entity": "sales", "rows": 50, "bytes": 1234, "keys": [key]}).encode()
+
+
 def count(n):
     return {"ColumnMetadata": [{"name": "count"}], "Records": [[{"longValue": n}]]}
 
@@ -249,7 +254,15 @@ out["execute"] = {
     ),
     "extract_ok": run(
         "extract_sales",
-        FakeLambdaHook({"StatusCode": 200, "Payload": b'{"rows":50,"bytes":1234,"keys":["k"]}'}),
+        FakeLambdaHook({"StatusCode": 200, "Payload": summary(day, dag.get_task("extract_sales").expected_key)}),
+    ),
+    "extract_other_key": run(
+        "extract_sales",
+        FakeLambdaHook({"StatusCode": 200, "Payload": summary(day, "s3://elsewhere/sales.parquet")}),
+    ),
+    "extract_other_day": run(
+        "extract_sales",
+        FakeLambdaHook({"StatusCode": 200, "Payload": summary("2020-01-01", dag.get_task("extract_sales").expected_key)}),
     ),
 }
 report(out)

@@ -234,8 +234,14 @@ fn loads_the_dag_and_renders_what_run_sends(airflow: Airflow) {
         let arguments = &seen_task["arguments"];
         match (task.step, expected) {
             (Step::Extract(entity), None) => {
-                assert_eq!(seen_task["operator"], "LambdaInvokeFunctionOperator");
+                // The provider's LambdaInvokeFunctionOperator, then run's check of the summary.
+                assert_eq!(seen_task["operator"], "ExtractOperator");
                 assert_eq!(rendered["function_name"], "demo-extractor");
+                assert_eq!(
+                    rendered["expected_key"],
+                    target.lake().object(day, entity),
+                    "the object the load reads"
+                );
                 assert_eq!(arguments["invocation_type"], "RequestResponse");
                 let payload: Value =
                     serde_json::from_str(rendered["payload"].as_str().unwrap()).unwrap();
@@ -338,9 +344,20 @@ fn executions(seen: &Value, target: &AwsTarget, day: Day) {
         serde_json::from_str::<Value>(call["payload"].as_str().unwrap()).unwrap(),
         serde_json::json!({"date": DAY, "entity": "sales"})
     );
+    let answered: Value = serde_json::from_str(seen["extract_ok"]["ok"].as_str().unwrap()).unwrap();
+    assert_eq!(answered["rows"], 50);
     assert_eq!(
-        seen["extract_ok"]["ok"],
-        r#"{"rows":50,"bytes":1234,"keys":["k"]}"#
+        seen["extract_other_key"]["failed"],
+        format!(
+            "AirflowFailException: the extractor did not write {}, which the load reads (is its LAKE_URL the stack's lake?)",
+            target.lake().object(day, showcase_extractor::Entity::Sales)
+        )
+    );
+    assert_eq!(
+        seen["extract_other_day"]["failed"],
+        format!(
+            "AirflowFailException: the extractor answered a summary of 2020-01-01 sales, not of {DAY} sales"
+        )
     );
 }
 

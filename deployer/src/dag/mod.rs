@@ -93,8 +93,14 @@ pub enum DagError {
 /// What a task of the DAG runs, from the graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DagTask {
-    /// Invoke the extractor with this payload (an Airflow template).
-    Extract { payload: String },
+    /// Invoke the extractor with this payload (an Airflow template), then
+    /// check its summary is for the day and `entity` and names `expected_key`
+    /// (a template: the lake object the load reads), as `run` does.
+    Extract {
+        payload: String,
+        entity: &'static str,
+        expected_key: String,
+    },
     /// These statement files, one batch (one transaction).
     Batch { files: Vec<String> },
     /// `setup_schema`'s batch; when it created the schema (the query says it
@@ -121,6 +127,18 @@ pub fn payload(entity: showcase_extractor::Entity) -> String {
     serde_json::json!({"date": "{{ ds }}", "entity": entity.as_str()}).to_string()
 }
 
+/// The lake object the load of `entity` reads for `{{ ds }}`: `run`'s
+/// [`LakeNames::object`](crate::aws_run::LakeNames::object) with the day as a template.
+pub fn expected_key(
+    lake: &crate::aws_run::LakeNames,
+    entity: showcase_extractor::Entity,
+    day: Day,
+) -> String {
+    // Any day: its text becomes the template.
+    lake.object(day, entity)
+        .replace(&day.to_string(), "{{ ds }}")
+}
+
 /// Everything the DAG needs: the stack's names as `run` resolves them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DagInput<'a> {
@@ -145,6 +163,8 @@ pub fn render(input: &DagInput<'_>) -> Result<Vec<DagFile>, DagError> {
             None => match task.step {
                 Step::Extract(entity) => DagTask::Extract {
                     payload: payload(entity),
+                    entity: entity.as_str(),
+                    expected_key: expected_key(&input.target.lake(), entity, check_day),
                 },
                 _ => return Err(DagError::Empty(task.id)),
             },

@@ -47,6 +47,45 @@ def check_row(sql_file, result):
         raise AirflowFailException(f"{sql_file} failed: {', '.join(failed)}")
 
 
+def check_summary(answer, day, entity, expected_key):
+    """Fails unless the extractor's answer is its summary for this day and
+    entity and names the lake object the load reads: what `showcase-deploy
+    run` checks."""
+    import json
+
+    try:
+        summary = json.loads(answer)
+    except (TypeError, ValueError) as e:
+        raise AirflowFailException(f"the extractor answered {answer!r}: not an extraction summary ({e})")
+    if not isinstance(summary, dict):
+        raise AirflowFailException(f"the extractor answered {answer!r}: not an extraction summary")
+    if summary.get("date") != day or summary.get("entity") != entity:
+        raise AirflowFailException(
+            f"the extractor answered a summary of {summary.get('date')} {summary.get('entity')}, not of {day} {entity}"
+        )
+    if expected_key not in (summary.get("keys") or []):
+        raise AirflowFailException(
+            f"the extractor did not write {expected_key}, which the load reads (is its LAKE_URL the stack's lake?)"
+        )
+
+
+class ExtractOperator(LambdaInvokeFunctionOperator):
+    """An extract: the extractor invoked (a function error fails the task),
+    then its summary checked (check_summary)."""
+
+    template_fields = (*LambdaInvokeFunctionOperator.template_fields, "expected_key")
+
+    def __init__(self, *, entity, expected_key, **kwargs):
+        super().__init__(**kwargs)
+        self.entity = entity
+        self.expected_key = expected_key
+
+    def execute(self, context):
+        answer = super().execute(context)
+        check_summary(answer, context["ds"], self.entity, self.expected_key)
+        return answer
+
+
 class RedshiftCheckOperator(RedshiftDataOperator):
     """A check: its query through the Redshift Data API, then check_row."""
 
@@ -153,18 +192,26 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
         let task_id = py(task.id);
         let statement_name = py(&format!("showcase-{}-{{{{ ds }}}}", task.id));
         match dag_task {
-            DagTask::Extract { payload } => {
+            DagTask::Extract {
+                payload,
+                entity,
+                expected_key,
+            } => {
                 let _ = writeln!(
                     out,
-                    "    tasks[{task_id}] = LambdaInvokeFunctionOperator(
+                    "    tasks[{task_id}] = ExtractOperator(
         task_id={task_id},
         function_name={function},
         invocation_type=\"RequestResponse\",
         payload={payload},
+        entity={entity},
+        expected_key={expected_key},
         region_name=REGION,
     )",
                     function = py(&target.extractor_function),
                     payload = py(payload),
+                    entity = py(entity),
+                    expected_key = py(expected_key),
                 );
             }
             DagTask::Batch { files } => {
