@@ -319,6 +319,26 @@ async fn life() {
     assert_eq!(puts, rendered);
     assert_eq!(changes(&setup.plan().await), BTreeMap::new());
 
+    // A version the DAG is not written for: `up` refuses to write it, naming both.
+    setup
+        .mwaa
+        .edit_environment("mw-env", |e| e.airflow_version = "2.10.3".to_owned());
+    let declared = setup.objects().await;
+    let leftovers = setup.leftovers(&declared).await;
+    let plan = engine::plan(&setup.aws, &declared, &leftovers)
+        .await
+        .unwrap();
+    let error = engine::apply(&setup.aws, &declared, &leftovers, &plan, false, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("runs Airflow 2.10.3"), "{error}");
+    assert!(error.contains("2.11.0 or 3.0.6"), "{error}");
+    setup
+        .mwaa
+        .edit_environment("mw-env", |e| e.airflow_version = "3.0.6".to_owned());
+    assert_eq!(changes(&setup.plan().await), BTreeMap::new());
+
     // An environment that is not available is drift on the DAG file, which
     // `up` reports and cannot repair (the environment is the user's).
     setup

@@ -51,7 +51,7 @@ async fn read_now(aws: &Aws, name: &str) -> Result<Environment, ResourceError> {
         Ok(answer) => answer,
         Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
             return Err(fail(format!(
-                "no MWAA environment {name} in this region: [orchestrator] mwaa_environment names an existing environment (the tool does not create one)"
+                "no MWAA environment {name} in this region: [orchestrator] mwaa_environment names an existing environment (the tool does not create one); without it, remove mwaa_environment from stack.toml (the DAG files in its bucket are then yours to delete)"
             )));
         }
         Err(e) => return Err(fail(describe(&e))),

@@ -5,6 +5,9 @@
 //! - The environment is the user's ([`environment`]): read for its bucket,
 //!   DAG path, Airflow version and status, never changed. MWAA picks DAG
 //!   files up by itself, so no environment update is needed.
+//! - The DAG is written only for the Airflow versions it is tested on
+//!   ([`AIRFLOW_VERSIONS`]), whose MWAA images ship everything it imports:
+//!   so no `requirements.txt`, and never an environment update.
 //! - Each object carries the stack's tags and `showcase:airflow-version`, the
 //!   environment's Airflow version it was written for. Fields: its content's
 //!   sha256 (read back from S3, so an edit by hand shows), its tags, that
@@ -36,6 +39,11 @@ pub const KIND: &str = "dag_object";
 
 /// The tag naming the Airflow version an object was written for.
 pub const AIRFLOW_VERSION_TAG: &str = "showcase:airflow-version";
+
+/// The Airflow versions the DAG is written and tested for: MWAA's images of
+/// these ship the Amazon provider it needs ([`crate::dag::PROVIDER`]), so the
+/// environment needs no `requirements.txt` (and no environment update).
+pub const AIRFLOW_VERSIONS: &[&str] = &["2.11.0", "3.0.6"];
 
 /// The schema the deployed DAG's SQL uses (`run`'s default).
 pub const SCHEMA: &str = "showcase_data_pipeline";
@@ -194,6 +202,17 @@ impl DagObject {
                 "the DAG's names are not known yet (the warehouse does not exist)".into(),
             ));
         };
+        if !AIRFLOW_VERSIONS.contains(&version.as_str()) {
+            return Err(self.error(
+                "PutObject",
+                format!(
+                    "MWAA environment {} runs Airflow {version}; the DAG is written for {} (whose MWAA images ship {}): upgrade the environment",
+                    self.id.environment,
+                    AIRFLOW_VERSIONS.join(" or "),
+                    crate::dag::PROVIDER
+                ),
+            ));
+        }
         let (environment, key) = self.id.locate(aws).await?;
         let mut tags = self.tags.clone();
         tags.insert(AIRFLOW_VERSION_TAG.to_owned(), version.clone());
