@@ -151,6 +151,11 @@ enum Command {
         /// role running the same DAG): invoke the extractor, run and follow SQL.
         #[arg(long)]
         run: bool,
+        /// What the DAG needs on MWAA: a policy to add to the environment's
+        /// execution role (invoke the extractor, run SQL on the warehouse, read
+        /// its managed secret or IAM credentials), scoped to the stack's names.
+        #[arg(long, conflicts_with_all = ["read_only", "run", "from_cloudformation"])]
+        mwaa: bool,
         /// The AWS account id for the ARNs [default: the credentials' account, from STS].
         #[arg(long)]
         account: Option<String>,
@@ -225,6 +230,11 @@ struct RunOpts {
     /// Run on this machine (no AWS account) instead of on the deployed stack.
     #[arg(long)]
     local: bool,
+    /// With [orchestrator] mwaa_environment, `run` triggers the day's DAG run
+    /// on MWAA and follows it; --direct runs the task graph from this machine
+    /// instead (invoking the extractor and the Data API itself).
+    #[arg(long, conflicts_with = "local")]
+    direct: bool,
     /// The day to run (YYYY-MM-DD). Or give --from and --to for a backfill.
     #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
     date: Option<String>,
@@ -276,6 +286,7 @@ impl RunOpts {
             keep: self.keep,
             json,
             markdown: matches!(self.output, Output::Markdown),
+            direct: self.direct,
         };
         if local {
             commands::run_local(args)
@@ -321,6 +332,7 @@ impl SqlOpts {
             keep: false,
             json: false,
             markdown: false,
+            direct: false,
         };
         let stack = commands::StackArgs {
             stack: self.stack,
@@ -402,9 +414,17 @@ fn main() -> ExitCode {
             stack,
             read_only,
             run,
+            mwaa,
             account,
             from_cloudformation,
-        } => commands::permissions(&stack.args(), read_only, run, account, from_cloudformation),
+        } => commands::permissions(
+            &stack.args(),
+            read_only,
+            run,
+            mwaa,
+            account,
+            from_cloudformation,
+        ),
         Command::Migrate {
             from_cloudformation,
             seed_dags,

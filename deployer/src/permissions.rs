@@ -274,6 +274,20 @@ pub fn run_policy(stack: &Stack, account: &str) -> serde_json::Value {
             "Resource": format!("arn:aws:redshift-serverless:{region}:{account}:workgroup/*"),
         }));
     }
+    // With an MWAA environment `run` triggers and follows the DAG's runs
+    // there: Airflow's REST API as its `User` role (trigger and read DAG runs).
+    if let Some(environment) = stack
+        .orchestrator
+        .as_ref()
+        .and_then(|o| o.mwaa_environment.as_deref())
+    {
+        statements.push(json!({
+            "Sid": "TriggerDagRuns",
+            "Effect": "Allow",
+            "Action": "airflow:InvokeRestApi",
+            "Resource": format!("arn:aws:airflow:{region}:{account}:role/{environment}/User"),
+        }));
+    }
     // Statements have no ARN: follow only those this identity started.
     statements.push(json!({
         "Sid": "FollowOwnStatements",
@@ -287,6 +301,19 @@ pub fn run_policy(stack: &Stack, account: &str) -> serde_json::Value {
         "Condition": {"StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}},
     }));
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// What the DAG needs on MWAA, to add to the environment's execution role
+/// (which also needs what MWAA itself asks of it: its logs, bucket, queue):
+/// `run`'s policy without the cluster lookup and the DAG runs' trigger, which
+/// only `run` makes (the DAG names its cluster and credentials when it is rendered). The role is the
+/// user's: the tool prints this and never attaches it.
+pub fn mwaa_execution_policy(stack: &Stack, account: &str) -> serde_json::Value {
+    let mut policy = run_policy(stack, account);
+    if let Some(statements) = policy["Statement"].as_array_mut() {
+        statements.retain(|s| s["Sid"] != "FindTheWarehouse" && s["Sid"] != "TriggerDagRuns");
+    }
+    policy
 }
 
 #[cfg(test)]
@@ -369,6 +396,23 @@ mod tests {
         )
         .unwrap();
         let policy = run_policy(&stack, "123456789012");
+        let mwaa = mwaa_execution_policy(&stack, "123456789012");
+        let mwaa_sids: Vec<&str> = mwaa["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert_eq!(
+            mwaa_sids,
+            [
+                "InvokeExtractor",
+                "RunStatements",
+                "ManagedPassword",
+                "TemporaryCredentials",
+                "FollowOwnStatements"
+            ]
+        );
         let statements = policy["Statement"].as_array().unwrap();
         let by_sid = |sid: &str| statements.iter().find(|s| s["Sid"] == sid).unwrap().clone();
         assert_eq!(

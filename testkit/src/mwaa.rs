@@ -33,10 +33,12 @@
 //! test's (no VPC, no webserver, no real Airflow behind it). `InvokeRestApi`
 //! answers from an in-memory model of Airflow's REST API (v1 and v2 shapes
 //! alike), not a real Airflow: `POST /dags/{id}/dagRuns` creates a run of the
-//! tasks the test registered ([`Mwaa::register_dag`]) in that order;
-//! every `GET /dags/{id}/dagRuns/{run}` finishes one more task (`success`, or
-//! `failed` for the task [`Mwaa::fail_task`] named, after which the rest are
-//! `upstream_failed` and the run `failed`); `GET …/taskInstances` lists them.
+//! tasks the test registered ([`Mwaa::register_dag`]), which finish one
+//! after another, each in [`Mwaa::set_task_time`] (default 100 ms): `success`,
+//! or `failed` for the task [`Mwaa::fail_task`] named, after which the rest
+//! are `upstream_failed` and the run `failed`. `GET /dags/{id}` says whether
+//! it is paused ([`Mwaa::pause_dag`]), `GET /dags/{id}/dagRuns/{run}` and
+//! `…/taskInstances` show the run and its tasks.
 //! No scheduling, dependencies, pools or logs; other paths are 404s from
 //! "Airflow". Nothing of `CreateEnvironment`, `DeleteEnvironment`, tokens,
 //! tags or metrics.
@@ -108,6 +110,7 @@ struct DagRun {
     logical_date: String,
     tasks: Vec<(String, &'static str)>,
     state: &'static str,
+    started: Instant,
 }
 
 #[derive(Default)]
@@ -116,8 +119,17 @@ struct Model {
     calls: Vec<MwaaCall>,
     update_delay: Option<Duration>,
     fail_next_update: HashMap<String, (String, String)>,
-    dags: HashMap<String, Vec<String>>,
+    dags: Dags,
     failing_tasks: HashMap<String, String>,
+}
+
+/// The DAGs "Airflow" knows.
+#[derive(Default)]
+struct Dags {
+    tasks: HashMap<String, Vec<String>>,
+    paused: std::collections::HashSet<String>,
+    /// How long each task takes (default 100 ms).
+    task_time: Duration,
 }
 
 /// The stand-in: a local HTTP server, stopped with the test process.
@@ -130,7 +142,9 @@ pub struct Mwaa {
 impl Mwaa {
     /// Starts the stand-in on a free loopback port, on its own thread and runtime.
     pub fn start() -> Mwaa {
-        let model = Arc::new(Mutex::new(Model::default()));
+        let mut initial = Model::default();
+        initial.dags.task_time = Duration::from_millis(100);
+        let model = Arc::new(Mutex::new(initial));
         let state = model.clone();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -223,14 +237,24 @@ impl Mwaa {
         });
     }
 
-    /// The tasks of a DAG, in the order runs finish them.
+    /// The tasks of a DAG, in the order runs finish them (unpaused).
     pub fn register_dag(&self, dag_id: &str, tasks: &[&str]) {
         self.with(|m| {
-            m.dags.insert(
+            m.dags.tasks.insert(
                 dag_id.to_owned(),
                 tasks.iter().map(|t| (*t).to_owned()).collect(),
             )
         });
+    }
+
+    /// Pauses a DAG, as MWAA creates new ones.
+    pub fn pause_dag(&self, dag_id: &str) {
+        self.with(|m| m.dags.paused.insert(dag_id.to_owned()));
+    }
+
+    /// How long each task of a run takes.
+    pub fn set_task_time(&self, time: Duration) {
+        self.with(|m| m.dags.task_time = time);
     }
 
     /// Runs of `dag_id` fail at `task_id`.
@@ -480,7 +504,7 @@ async fn invoke_rest_api(
 /// The in-memory Airflow REST API (see the module's limits).
 fn airflow(
     env: &mut Env,
-    dags: &HashMap<String, Vec<String>>,
+    dags: &Dags,
     failing: &HashMap<String, String>,
     method: &str,
     path: &str,
@@ -494,8 +518,15 @@ fn airflow(
         )
     };
     match (method, parts.as_slice()) {
+        ("GET", ["dags", dag_id]) => match dags.tasks.get(*dag_id) {
+            None => missing("DAG"),
+            Some(_) => (
+                200,
+                json!({"dag_id": dag_id, "is_paused": dags.paused.contains(*dag_id)}),
+            ),
+        },
         ("POST", ["dags", dag_id, "dagRuns"]) => {
-            let Some(tasks) = dags.get(*dag_id) else {
+            let Some(tasks) = dags.tasks.get(*dag_id) else {
                 return missing("DAG");
             };
             let logical_date = body
@@ -524,6 +555,7 @@ fn airflow(
                 logical_date,
                 tasks: tasks.iter().map(|t| (t.clone(), "queued")).collect(),
                 state: "queued",
+                started: Instant::now(),
             };
             let shown = run_json(&run);
             env.runs.push(run);
@@ -537,17 +569,27 @@ fn airflow(
             else {
                 return missing("DAGRun");
             };
-            advance(run, failing.get(*dag_id).map(String::as_str));
+            progress(
+                run,
+                failing.get(*dag_id).map(String::as_str),
+                dags.task_time,
+            );
             (200, run_json(run))
         }
         ("GET", ["dags", dag_id, "dagRuns", run_id, "taskInstances"]) => {
             let Some(run) = env
                 .runs
-                .iter()
+                .iter_mut()
                 .find(|r| r.dag_id == *dag_id && r.run_id == *run_id)
             else {
                 return missing("DAGRun");
             };
+            progress(
+                run,
+                failing.get(*dag_id).map(String::as_str),
+                dags.task_time,
+            );
+            let run = &*run;
             let instances: Vec<Value> = run
                 .tasks
                 .iter()
@@ -564,24 +606,31 @@ fn airflow(
     }
 }
 
-/// One more task finishes.
-fn advance(run: &mut DagRun, failing: Option<&str>) {
+/// Where the run is by now: its tasks finish one after another, each taking
+/// the model's task time, from the trigger on.
+fn progress(run: &mut DagRun, failing: Option<&str>, task_time: Duration) {
     if matches!(run.state, "success" | "failed") {
         return;
     }
+    let done = (run.started.elapsed().as_millis() / task_time.as_millis().max(1)) as usize;
     run.state = "running";
-    let Some(next) = run.tasks.iter_mut().find(|(_, state)| *state == "queued") else {
-        return;
-    };
-    if Some(next.0.as_str()) == failing {
-        next.1 = "failed";
-        for (_, state) in run.tasks.iter_mut().filter(|(_, s)| *s == "queued") {
-            *state = "upstream_failed";
+    for index in 0..done.min(run.tasks.len()) {
+        if !matches!(run.tasks[index].1, "queued" | "running") {
+            continue;
         }
-        run.state = "failed";
-        return;
+        if Some(run.tasks[index].0.as_str()) == failing {
+            run.tasks[index].1 = "failed";
+            for (_, state) in run.tasks.iter_mut().filter(|(_, s)| *s == "queued") {
+                *state = "upstream_failed";
+            }
+            run.state = "failed";
+            return;
+        }
+        run.tasks[index].1 = "success";
     }
-    next.1 = "success";
+    if let Some(next) = run.tasks.iter_mut().find(|(_, state)| *state == "queued") {
+        next.1 = "running";
+    }
     if run.tasks.iter().all(|(_, state)| *state == "success") {
         run.state = "success";
     }

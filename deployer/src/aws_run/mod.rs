@@ -8,6 +8,7 @@
 
 mod data_api;
 mod extract;
+pub mod mwaa;
 pub mod statements;
 mod target;
 

@@ -19,6 +19,9 @@ pub struct RunArgs {
     pub json: bool,
     /// `--output markdown`: the days as a table at the end (lines still go to stderr).
     pub markdown: bool,
+    /// Run the task graph from this machine even when `[orchestrator]` names
+    /// an MWAA environment (which otherwise runs the DAG).
+    pub direct: bool,
 }
 
 /// The end of a run in Markdown: printed when asked, and under GitHub

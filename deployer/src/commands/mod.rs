@@ -9,6 +9,8 @@ mod migrate;
 #[cfg(feature = "deploy")]
 mod on_aws;
 #[cfg(feature = "deploy")]
+mod on_mwaa;
+#[cfg(feature = "deploy")]
 mod stack;
 #[cfg(not(feature = "deploy"))]
 mod without_deploy;

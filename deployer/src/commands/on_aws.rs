@@ -36,6 +36,13 @@ async fn connect(stack: &Stack, schema: &str) -> Result<(Aws, AwsTarget), String
 pub fn run_on_aws(args: RunArgs, stack_args: &StackArgs) -> Result<(), String> {
     let (first, last) = days(&args)?;
     let stack = load(stack_args)?;
+    let environment = stack
+        .orchestrator
+        .as_ref()
+        .and_then(|o| o.mwaa_environment.clone());
+    if let Some(environment) = environment.filter(|_| !args.direct) {
+        return runtime()?.block_on(super::on_mwaa::run_on_mwaa(&args, &stack, &environment));
+    }
     runtime()?.block_on(async {
         let (aws, target) = connect(&stack, &args.schema).await?;
         let warehouse = match &target.sql.endpoint {

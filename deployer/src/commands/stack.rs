@@ -327,6 +327,7 @@ pub fn permissions(
     args: &StackArgs,
     read_only: bool,
     run: bool,
+    mwaa: bool,
     account: Option<String>,
     from_cloudformation: Option<String>,
 ) -> Result<Status, String> {
@@ -342,6 +343,10 @@ pub fn permissions(
             runtime()?.block_on(async { Aws::connect(&stack.region).await.account_id().await })?
         }
     };
+    if mwaa {
+        print_json(&permissions::mwaa_execution_policy(&stack, &account))?;
+        return Ok(0);
+    }
     if run {
         print_json(&permissions::run_policy(&stack, &account))?;
         return Ok(0);

@@ -40,6 +40,7 @@ pub fn permissions(
     _: &StackArgs,
     _: bool,
     _: bool,
+    _: bool,
     _: Option<String>,
     _: Option<String>,
 ) -> Result<Status, String> {
