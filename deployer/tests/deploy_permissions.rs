@@ -15,7 +15,7 @@ use showcase_deploy::engine::{self, Plan};
 use showcase_deploy::permissions::{self, Access};
 use showcase_deploy::resources::function::Code;
 use showcase_deploy::session::Session;
-use showcase_testkit::MotoServer;
+use showcase_testkit::{MotoServer, Mwaa, MwaaEnvironment};
 
 const REGION: &str = "eu-west-1";
 
@@ -33,6 +33,13 @@ lifecycle = [{ abort_incomplete_upload_days = 7 }]
 routes = ["/sales", "/products", "/customers"]
 quota_limit = 1000
 quota_period = "DAY"
+
+[warehouse]
+kind = "existing"
+workgroup = "perm-analytics"
+
+[orchestrator]
+mwaa_environment = "perm-env"
 "#;
 
 /// Every kind changes: lifecycle gone, memory and reserved concurrency,
@@ -59,6 +66,14 @@ routes = ["/sales"]
 rate_limit = 5
 quota_limit = 2000
 quota_period = "WEEK"
+
+[warehouse]
+kind = "existing"
+workgroup = "perm-analytics"
+
+[orchestrator]
+mwaa_environment = "perm-env"
+start_date = "2024-02-01"
 "#;
 
 fn stack(text: &str) -> Stack {
@@ -298,8 +313,29 @@ fn distinct(requests: &[Request]) -> BTreeSet<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_the_tool_makes_is_in_its_policy() {
     let moto = MotoServer::start();
-    let aws = Aws::connect_with(REGION, moto.config_loader()).await;
+    let mut aws = Aws::connect_with(REGION, moto.config_loader()).await;
     let hand = moto.sdk_config(REGION).await;
+    // The DAG's MWAA environment: the stand-in, its bucket on moto.
+    let mwaa = Mwaa::start();
+    mwaa.add_environment(MwaaEnvironment::available("perm-env", "perm-airflow"));
+    let (_, endpoint) = mwaa.aws_env().remove(0);
+    aws.mwaa = aws_sdk_mwaa::Client::from_conf(
+        aws_sdk_mwaa::config::Builder::from(&hand)
+            .endpoint_url(endpoint)
+            .interceptor(aws.requests.clone())
+            .build(),
+    );
+    aws_sdk_s3::Client::new(&hand)
+        .create_bucket()
+        .bucket("perm-airflow")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let code = fake_code(dir.path());
     let (v1, v2) = (stack(V1), stack(V2));
@@ -396,6 +432,8 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
         "PutRetentionPolicy",
         "RemovePermission",
         "DeleteFunctionUrlConfig",
+        "PutObject",
+        "DeleteObject",
     ] {
         assert!(
             written.contains(expected),

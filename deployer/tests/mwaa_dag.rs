@@ -170,26 +170,8 @@ fn changes(plan: &Plan) -> BTreeMap<String, String> {
 
 const DAG_KEY: &str = "dags/mw/mw_pipeline.py";
 
-#[test]
-fn the_dag_in_the_environment_s_folder_through_its_life() {
-    // The whole life polled in a debug build needs more than a test
-    // thread's 2 MB of stack.
-    std::thread::Builder::new()
-        .stack_size(16 * 1024 * 1024)
-        .spawn(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(life())
-        })
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
-async fn life() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dag_in_the_environment_s_folder_through_its_life() {
     let setup = setup().await;
     // Someone else's DAG, and a file of theirs in the stack's folder.
     for key in ["dags/other_pipeline.py", "dags/mw/notes.sql"] {

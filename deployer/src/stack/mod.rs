@@ -142,7 +142,9 @@ impl Context {
                 .as_ref()
                 .and_then(|o| o.mwaa_environment.as_deref())
             {
-                Some(environment) => DagContext::discover(aws, stack, environment).await,
+                // Boxed: the SDK calls' futures are large, and this one is
+                // inside every plan's (a debug build's test thread has 2 MB).
+                Some(environment) => Box::pin(DagContext::discover(aws, stack, environment)).await,
                 None => Ok(None),
             }
         };
