@@ -374,6 +374,14 @@ const BEYOND_A_SCHEMA: &[(&str, &str)] = &[
         "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"${var.unset}\"\n",
         "whether a variable is set is known only when the command runs",
     ),
+    (
+        "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n[orchestrator]\nstart_date = \"2023-12-31\"\n",
+        "a date before the data API's first day has a valid shape; the schema checks the shape",
+    ),
+    (
+        "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n[orchestrator]\nstart_date = \"2024-02-30\"\n",
+        "a day a month does not have: the schema checks the shape, not the calendar",
+    ),
 ];
 
 #[test]

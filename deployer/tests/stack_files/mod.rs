@@ -234,4 +234,23 @@ pub const BAD: &[(&str, usize, usize, &str)] = &[
         16,
         "needs quota_limit",
     ),
+    // Orchestrator.
+    (
+        "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n[orchestrator]\nmwaa_environment = \"my env\"\n",
+        7,
+        20,
+        "not an MWAA environment name",
+    ),
+    (
+        "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n[orchestrator]\nschedule = \"@hourly\"\n",
+        7,
+        12,
+        "a cron line that fires once a day",
+    ),
+    (
+        "[stack]\nname = \"a\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"abc\"\n[orchestrator]\nstart_date = \"1 March 2024\"\n",
+        7,
+        14,
+        "is not a date",
+    ),
 ];
