@@ -186,11 +186,14 @@ enum Command {
     /// Write the stack's Airflow DAG (Airflow 2.x and 3.x, MWAA) and its SQL
     /// into --out, rendered from the task graph with the names `run` uses.
     ///
-    /// Task ids and edges are the graph's; extracts invoke the extractor,
-    /// SQL tasks run each file in one transaction through the Redshift Data
-    /// API, a false check fails its task. Daily from 2024-01-01, catch-up,
-    /// one active run, depends on past. Reads the stack's cluster (who the
-    /// SQL runs as), like `run`. Same stack, same bytes.
+    /// Task ids and edges are the graph's; extracts invoke the extractor and
+    /// check its summary, SQL tasks run each file in one transaction through
+    /// the Redshift Data API, a false check fails its task. Daily from
+    /// [orchestrator] start_date (default 2024-01-01) at its schedule,
+    /// catch-up, one active run, depends on past. Reads the stack's cluster
+    /// (who the SQL runs as), like `run`. Same stack, same bytes. With
+    /// [orchestrator] mwaa_environment, `up` puts these files in the
+    /// environment's DAG folder.
     #[command(verbatim_doc_comment)]
     Dag {
         /// The DAG folder to write into (the DAG file and a folder of its SQL).
