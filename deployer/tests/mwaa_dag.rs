@@ -368,3 +368,63 @@ async fn the_dag_in_the_environment_s_folder_through_its_life() {
         "the tool only reads the environment"
     );
 }
+
+const WITH_A_NEW_CLUSTER: &str = r#"
+[stack]
+name = "mc"
+region = "us-east-1"
+
+[lake]
+bucket = "mc-lake"
+
+[warehouse]
+kind = "cluster"
+
+[orchestrator]
+mwaa_environment = "mw-env"
+"#;
+
+/// A new cluster: its names are not known when `up` plans, so the DAG's
+/// files are known after apply and go up in `up`'s later pass, naming the
+/// cluster it made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_writes_the_dag_once_its_new_cluster_exists() {
+    let setup = setup().await;
+    let stack = config::parse(
+        WITH_A_NEW_CLUSTER,
+        Path::new("stack.toml"),
+        &Vars::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let code = showcase_deploy::config::FunctionName::ALL
+        .into_iter()
+        .map(|function| {
+            let zip = showcase_deploy::build::bootstrap_zip(function.as_str().as_bytes()).unwrap();
+            let path = dir.path().join(format!("{}.zip", function.as_str()));
+            std::fs::write(&path, &zip).unwrap();
+            let sha256 = showcase_deploy::build::code_sha256(&zip);
+            (
+                function,
+                showcase_deploy::resources::function::Code { zip: path, sha256 },
+            )
+        })
+        .collect();
+    let session = showcase_deploy::session::Session::new(setup.aws.clone(), stack, code);
+    let plan = session.plan().await.unwrap();
+    let dag_file = plan
+        .changes
+        .iter()
+        .find(|c| c.address.to_string() == "dag_object.mc/mc_pipeline.py")
+        .unwrap();
+    assert_eq!(dag_file.action, Action::Create);
+    assert!(dag_file.deferred(), "known after apply: {dag_file:?}");
+    let plans = session.up(false, &|_| {}, &quiet).await.unwrap();
+    assert!(plans.len() >= 2, "a later pass wrote the DAG");
+    let dag = setup.text("dags/mc/mc_pipeline.py").await;
+    assert!(
+        dag.contains("\"cluster_identifier\": \"mc-warehouse\""),
+        "{dag}"
+    );
+    assert!(!session.plan().await.unwrap().has_changes());
+}
