@@ -96,11 +96,14 @@ pub struct MwaaCall {
     pub body: String,
 }
 
+/// The settings an update brings, or its error (code, message).
+type UpdateOutcome = Result<MwaaEnvironment, (String, String)>;
+
 struct Env {
     settings: MwaaEnvironment,
     last_update: Option<Value>,
     /// The update in progress: when it ends, and the settings it brings (or its error).
-    pending: Option<(Instant, Result<MwaaEnvironment, (String, String)>)>,
+    pending: Option<(Instant, UpdateOutcome)>,
     runs: Vec<DagRun>,
 }
 

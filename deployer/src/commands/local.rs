@@ -21,6 +21,7 @@ pub struct RunArgs {
     pub markdown: bool,
     /// Run the task graph from this machine even when `[orchestrator]` names
     /// an MWAA environment (which otherwise runs the DAG).
+    #[cfg_attr(not(feature = "deploy"), allow(dead_code))]
     pub direct: bool,
 }
 
