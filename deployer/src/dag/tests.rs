@@ -116,3 +116,30 @@ fn the_readme_draws_the_graph_as_it_is() {
         mermaid()
     );
 }
+
+#[test]
+fn the_schedule_and_start_date_are_the_stacks() {
+    let target = target(SqlAuth::Iam);
+    let mut input = input(&target);
+    input.schedule = DagSchedule {
+        start_date: "2024-03-05".into(),
+        cron: "30 2 * * *".into(),
+    };
+    let files = render(&input).unwrap();
+    let dag = &files[0].text;
+    assert!(
+        dag.contains("schedule=CronDataIntervalTimetable(\"30 2 * * *\", timezone=\"UTC\")"),
+        "{dag}"
+    );
+    assert!(
+        dag.contains("start_date=datetime(2024, 3, 5, tzinfo=timezone.utc)"),
+        "{dag}"
+    );
+    // The files are the same whatever the schedule: only the DAG file says when.
+    let default = render(&self::input(&target)).unwrap();
+    assert_eq!(
+        files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+        default.iter().map(|f| &f.path).collect::<Vec<_>>()
+    );
+    assert_eq!(files[1..], default[1..]);
+}
