@@ -500,3 +500,47 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// `[orchestrator] start_date` and a once-a-day `schedule` other than
+/// midnight: Airflow loads the DAG, and the first run's `ds` is the start
+/// date (logical date that day at the schedule's time, as `run` triggers a
+/// day through MWAA).
+fn a_stack_schedule_gives_each_day_its_ds(airflow: Airflow) {
+    let target = target(SqlAuth::Iam);
+    let folder = tempfile::tempdir().unwrap();
+    let files = dag::render(&DagInput {
+        stack_name: "demo",
+        region: "us-east-1",
+        target: &target,
+        schedule: dag::DagSchedule {
+            start_date: "2024-03-01".into(),
+            cron: "30 2 * * *".into(),
+        },
+    })
+    .unwrap();
+    for file in &files {
+        let path = folder.path().join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.text).unwrap();
+    }
+    let seen = inspect_folder(airflow, folder.path(), &dag::dag_id("demo"));
+    assert_eq!(seen["import_errors"], serde_json::json!({}), "{seen:#}");
+    let settings = &seen["dag"];
+    assert_eq!(settings["timetable"], "CronDataIntervalTimetable");
+    assert_eq!(settings["first_ds"], "2024-03-01");
+    assert_eq!(settings["start_date"], "2024-03-01T00:00:00+00:00");
+}
+
+#[test]
+fn airflow_2_11_runs_the_stack_s_schedule() {
+    a_stack_schedule_gives_each_day_its_ds(AIRFLOW_2);
+}
+
+#[test]
+fn airflow_3_0_runs_the_stack_s_schedule() {
+    if !python_3_12_exists() {
+        eprintln!("skipped: Airflow 3.0.6 needs Python 3.12, and this machine has none");
+        return;
+    }
+    a_stack_schedule_gives_each_day_its_ds(AIRFLOW_3);
+}
