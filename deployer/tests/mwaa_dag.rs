@@ -111,10 +111,12 @@ impl Setup {
         engine::apply(&self.aws, &declared, &leftovers, &plan, false, &quiet)
             .await
             .unwrap();
-        let puts = self
-            .aws
-            .requests
-            .all()
+        let requests = self.aws.requests.all();
+        assert!(
+            !requests.iter().any(|r| r.operation == "GetEnvironment"),
+            "writing needs no second GetEnvironment"
+        );
+        let puts = requests
             .iter()
             .filter(|r| r.operation == "PutObject")
             .count();

@@ -90,6 +90,10 @@ pub struct Context {
 pub struct DagContext {
     pub files: Vec<crate::dag::DagFile>,
     pub airflow_version: String,
+    /// Where the files go: the environment's source bucket, and the stack's
+    /// folder in its DAG path (`<DagS3Path>/<stack>/`).
+    pub bucket: String,
+    pub folder: String,
 }
 
 impl DagContext {
@@ -121,6 +125,8 @@ impl DagContext {
         .map_err(|e| e.to_string())?;
         Ok(Some(DagContext {
             files,
+            folder: environment.stack_prefix(&stack.name),
+            bucket: environment.bucket,
             airflow_version: environment.airflow_version,
         }))
     }

@@ -43,6 +43,7 @@ pub fn objects(
             },
             text,
             airflow_version: rendered.map(|c| c.airflow_version.clone()),
+            folder: rendered.map(|c| (c.bucket.clone(), c.folder.clone())),
             tags: tags.clone(),
         })
         .collect()

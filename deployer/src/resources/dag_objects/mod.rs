@@ -95,6 +95,9 @@ pub struct DagObject {
     pub text: Option<String>,
     /// The environment's Airflow version; `None`: known after apply.
     pub airflow_version: Option<String>,
+    /// The environment's bucket and the stack's folder in it, as discovered
+    /// (so that writing needs no second `GetEnvironment`); `None` with the text.
+    pub folder: Option<(String, String)>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -199,7 +202,9 @@ impl DagObject {
     /// Writes the object with its tags (content, tags and version together:
     /// one request, and the object is never without the stack's tag).
     async fn put(&self, aws: &Aws) -> Result<(), ResourceError> {
-        let (Some(text), Some(version)) = (&self.text, &self.airflow_version) else {
+        let (Some(text), Some(version), Some((bucket, folder))) =
+            (&self.text, &self.airflow_version, &self.folder)
+        else {
             return Err(self.error(
                 "PutObject",
                 "the DAG's names are not known yet (the warehouse does not exist)".into(),
@@ -216,7 +221,7 @@ impl DagObject {
                 ),
             ));
         }
-        let (environment, key) = self.id.locate(aws).await?;
+        let key = format!("{folder}{}", self.id.path);
         let mut tags = self.tags.clone();
         tags.insert(AIRFLOW_VERSION_TAG.to_owned(), version.clone());
         let tagging = tags
@@ -231,7 +236,7 @@ impl DagObject {
         };
         aws.s3
             .put_object()
-            .bucket(&environment.bucket)
+            .bucket(bucket)
             .key(&key)
             .body(text.clone().into_bytes().into())
             .content_type(content_type)
