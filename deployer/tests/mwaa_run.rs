@@ -101,9 +101,31 @@ fn run_triggers_the_day_on_mwaa_and_follows_every_task() {
     assert_eq!(body["Body"]["dag_run_id"], "showcase__2024-03-01");
 
     // Again for the same day: the run is followed, not started twice.
-    let again = setup.run(&["run", "--date", "2024-03-01"]);
+    let again = setup.run(&["run", "--date", "2024-03-01", "--output", "markdown"]);
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("2024-03-01: success"));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&format!(
+            "| 2024-03-01 | showcase__2024-03-01 | success | {} |",
+            TASKS.len()
+        )),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn direct_runs_the_task_graph_from_the_tool() {
+    let setup = setup();
+    let output = setup.run(&["run", "--direct", "--date", "2024-03-01"]);
+    let shown = text(&output);
+    // The direct path reads the warehouse itself (none exists on moto here).
+    assert!(!output.status.success(), "{shown}");
+    assert!(
+        shown.contains("cluster analytics does not exist"),
+        "{shown}"
+    );
+    assert!(setup.mwaa.calls().is_empty(), "{:?}", setup.mwaa.calls());
 }
 
 #[test]

@@ -41,6 +41,13 @@ pub(super) async fn run_on_mwaa(
         eprintln!("{day}: {}", outcome.state);
         outcomes.push(outcome);
     }
+    let markdown = runs_markdown(&outcomes);
+    if args.markdown {
+        print!("{markdown}");
+    }
+    if showcase_deploy::report::github::active() {
+        showcase_deploy::report::github::write_step_summary(&markdown)?;
+    }
     if args.json {
         println!(
             "{}",
@@ -48,4 +55,20 @@ pub(super) async fn run_on_mwaa(
         );
     }
     Ok(())
+}
+
+/// The days as a Markdown table (`--output markdown`, and the job summary
+/// under GitHub Actions).
+fn runs_markdown(outcomes: &[DagRunOutcome]) -> String {
+    let mut text = String::from("| day | DAG run | state | tasks |\n| --- | --- | --- | --- |\n");
+    for outcome in outcomes {
+        text.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            outcome.date,
+            outcome.run_id,
+            outcome.state,
+            outcome.tasks.len()
+        ));
+    }
+    text
 }
