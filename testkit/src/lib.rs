@@ -4,21 +4,21 @@
 
 pub mod black_hole;
 mod cargo;
-mod lambda_invoke;
 mod moto;
 mod moto_proxy;
 mod mwaa;
 mod postgres;
-mod redshift_data;
-mod runtime_api;
 mod system_tags;
 mod tools;
 
 pub use cargo::cargo_bin;
-pub use lambda_invoke::{InvokeRecord, LambdaFunction, LambdaInvoke};
 pub use moto::MotoServer;
 pub use mwaa::{Mwaa, MwaaCall, MwaaEnvironment};
 pub use postgres::Postgres;
-pub use redshift_data::{RedshiftData, RedshiftDataSettings, StatementRecord};
-pub use runtime_api::{Invocation, Outcome, RuntimeApi};
+// The Lambda Invoke and Redshift Data API stand-ins live in showcase-local-aws
+// (the product serves them too, for `airflow --local`).
+pub use showcase_local_aws::{
+    Invocation, InvokeRecord, LakeDirectory, LambdaFunction, LambdaInvoke, ObjectSource, Outcome,
+    RedshiftData, RedshiftDataSettings, RuntimeApi, S3Objects, StatementRecord,
+};
 pub use tools::{free_port, tool, workspace_root};

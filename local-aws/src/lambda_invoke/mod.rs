@@ -52,7 +52,9 @@
 //! destinations of `Event` invocations, memory limits.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -66,16 +68,35 @@ use tokio::io::AsyncReadExt;
 
 use crate::runtime_api::RuntimeApi;
 
+mod environment;
+
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 /// Lambda's synchronous payload limit, each way.
 const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 const MAX_EVENT_PAYLOAD: usize = 256 * 1024;
 
+/// What an in-process function's invocation gives: its answer, or its error
+/// as `(errorType, errorMessage)`.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Bytes, (String, String)>> + Send>>;
+
+/// A function that runs in this process (`showcase-deploy airflow --local`
+/// runs the extractor so: the product has no bootstrap binary to start).
+#[derive(Clone)]
+pub struct Handler(Arc<dyn Fn(Bytes) -> HandlerFuture + Send + Sync>);
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler")
+    }
+}
+
 /// One function the stand-in can run.
 #[derive(Debug, Clone)]
 pub struct LambdaFunction {
     bootstrap: PathBuf,
+    /// Runs in process instead of a bootstrap.
+    handler: Option<Handler>,
     env: Vec<(String, String)>,
     timeout: Duration,
     memory_mb: u32,
@@ -87,9 +108,21 @@ impl LambdaFunction {
     pub fn new(bootstrap: impl Into<PathBuf>) -> LambdaFunction {
         LambdaFunction {
             bootstrap: bootstrap.into(),
+            handler: None,
             env: Vec::new(),
             timeout: Duration::from_secs(300),
             memory_mb: 128,
+        }
+    }
+
+    /// A function run in this process by `handler` (each invocation its own
+    /// call; the environment variables are not used).
+    pub fn in_process(
+        handler: impl Fn(Bytes) -> HandlerFuture + Send + Sync + 'static,
+    ) -> LambdaFunction {
+        LambdaFunction {
+            handler: Some(Handler(Arc::new(handler))),
+            ..LambdaFunction::new("in-process")
         }
     }
 
@@ -175,7 +208,7 @@ impl LambdaInvoke {
     }
 
     /// Variables every function gets before its own (the endpoint and credentials).
-    pub(crate) fn set_base_env(&self, env: Vec<(String, String)>) {
+    pub fn set_base_env(&self, env: Vec<(String, String)>) {
         *lock(&self.inner.base_env) = env;
     }
 
@@ -193,7 +226,7 @@ impl LambdaInvoke {
     }
 
     /// Answers `POST /2015-03-31/functions/{raw_name}/invocations`.
-    pub(crate) async fn handle(
+    pub async fn handle(
         &self,
         raw_name: &str,
         query: Option<&str>,
@@ -278,7 +311,7 @@ impl LambdaInvoke {
             }
             "Event" => {
                 let stand_in = self.clone();
-                let request_id = crate::tools::new_uuid();
+                let request_id = crate::new_uuid();
                 let id = request_id.clone();
                 tokio::spawn(async move {
                     let ended = stand_in
@@ -293,7 +326,7 @@ impl LambdaInvoke {
             }
             _ => {
                 let tail = header("x-amz-log-type") == Some("Tail");
-                let request_id = crate::tools::new_uuid();
+                let request_id = crate::new_uuid();
                 let ended = self
                     .invoke(&function_name, &function, payload.clone(), request_id)
                     .await;
@@ -324,175 +357,6 @@ impl LambdaInvoke {
             function_error: ended.function_error.then(|| "Unhandled".to_owned()),
             response: ended.body.clone(),
         });
-    }
-
-    /// Runs one invocation in a warm or new environment.
-    async fn invoke(
-        &self,
-        name: &str,
-        function: &LambdaFunction,
-        payload: Bytes,
-        request_id: String,
-    ) -> Ended {
-        let started = Instant::now();
-        let warm = lock(&self.inner.idle).get_mut(name).and_then(Vec::pop);
-        let mut environment = match warm {
-            Some(environment) => environment,
-            None => match self.start_environment(name, function).await {
-                Ok(environment) => environment,
-                Err(detail) => {
-                    return failure(
-                        request_id,
-                        "Runtime.InvalidEntrypoint",
-                        &format!("Error: {detail}"),
-                        String::new(),
-                    );
-                }
-            },
-        };
-        let log_start = lock(&environment.output).len();
-        environment.api.push(&request_id, payload, function.timeout);
-        let Environment { api, child, .. } = &mut environment;
-        let outcome = tokio::select! {
-            answer = api.answer(&request_id) => match answer {
-                Ok(raw) => Ok((raw.is_error, raw.body)),
-                Err(init_error) => Err((true, Bytes::from(init_error.to_string()))),
-            },
-            status = child.wait() => {
-                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
-                Err((true, error_document(
-                    "Runtime.ExitError",
-                    &format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
-                )))
-            }
-            () = tokio::time::sleep(function.timeout) => Err((true, error_document(
-                "Sandbox.Timedout",
-                &format!(
-                    "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
-                    function.timeout.as_secs_f64()
-                ),
-            ))),
-        };
-        // Let the output the function printed before answering reach the log.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let printed = {
-            let output = lock(&environment.output);
-            String::from_utf8_lossy(output.get(log_start..).unwrap_or_default()).into_owned()
-        };
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        let log = format!(
-            "START RequestId: {request_id} Version: $LATEST\n{printed}END RequestId: {request_id}\n\
-             REPORT RequestId: {request_id}\tDuration: {elapsed:.2} ms\tMemory Size: {} MB\n",
-            function.memory_mb
-        );
-        let tail = tail_of(&log, 4096);
-        match outcome {
-            Ok((is_error, body)) => {
-                // Kept warm for the next invocation.
-                lock(&self.inner.idle)
-                    .entry(name.to_owned())
-                    .or_default()
-                    .push(environment);
-                Ended {
-                    request_id,
-                    function_error: is_error,
-                    body,
-                    tail,
-                }
-            }
-            Err((_, body)) => {
-                // A dead or stuck environment is never reused.
-                let _ = environment.child.start_kill();
-                let _ = environment.child.wait().await;
-                Ended {
-                    request_id,
-                    function_error: true,
-                    body,
-                    tail,
-                }
-            }
-        }
-    }
-
-    async fn start_environment(
-        &self,
-        name: &str,
-        function: &LambdaFunction,
-    ) -> Result<Environment, String> {
-        let api = RuntimeApi::start(Vec::new()).await;
-        api.set_function_arn(&arn(name));
-        let dir = tempfile::Builder::new()
-            .prefix("testkit-lambda-")
-            .tempdir()
-            .map_err(|e| format!("temporary directory: {e}"))?;
-        let task_root = function
-            .bootstrap
-            .parent()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        let mut command = tokio::process::Command::new(&function.bootstrap);
-        command
-            .env_clear()
-            .current_dir(dir.path())
-            .envs([
-                ("PATH", "/usr/local/bin:/usr/bin:/bin:/opt/bin"),
-                ("LANG", "en_US.UTF-8"),
-                ("TZ", ":UTC"),
-                ("_HANDLER", "bootstrap"),
-                ("AWS_REGION", REGION),
-                ("AWS_DEFAULT_REGION", REGION),
-                ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-            ])
-            .env("LAMBDA_TASK_ROOT", &task_root)
-            .env("LAMBDA_RUNTIME_DIR", &task_root)
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "testkit/[$LATEST]0")
-            .envs(api.lambda_env(name))
-            .env(
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                function.memory_mb.to_string(),
-            )
-            .envs(lock(&self.inner.base_env).clone())
-            .envs(function.env.iter().cloned())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", function.bootstrap.display()))?;
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let function_log = lock(&self.inner.logs)
-            .entry(name.to_owned())
-            .or_default()
-            .clone();
-        if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(copy_output(stdout, output.clone(), function_log.clone()));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(copy_output(stderr, output.clone(), function_log));
-        }
-        Ok(Environment {
-            api,
-            child,
-            output,
-            _dir: dir,
-        })
-    }
-}
-
-async fn copy_output(
-    mut from: impl tokio::io::AsyncRead + Unpin,
-    environment: Arc<Mutex<Vec<u8>>>,
-    function: Arc<Mutex<Vec<u8>>>,
-) {
-    let mut buffer = [0u8; 8192];
-    while let Ok(n) = from.read(&mut buffer).await {
-        if n == 0 {
-            break;
-        }
-        lock(&environment).extend_from_slice(&buffer[..n]);
-        lock(&function).extend_from_slice(&buffer[..n]);
     }
 }
 
@@ -559,7 +423,7 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     *response.status_mut() = status;
     insert(&mut response, "content-type", "application/json");
     insert(&mut response, "x-amzn-errortype", kind);
-    insert(&mut response, "x-amzn-requestid", &crate::tools::new_uuid());
+    insert(&mut response, "x-amzn-requestid", &crate::new_uuid());
     response
 }
 
