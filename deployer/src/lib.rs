@@ -5,6 +5,8 @@
 //! [`resources`], [`engine`], [`stack`] and [`permissions`].
 
 #[cfg(feature = "deploy")]
+pub mod airflow;
+#[cfg(feature = "deploy")]
 pub mod aws;
 #[cfg(feature = "deploy")]
 pub mod aws_run;

@@ -205,6 +205,20 @@ enum Command {
         #[command(flatten)]
         stack: StackOpts,
     },
+    /// Run the stack's DAG in a real Airflow on this machine: its web UI, each
+    /// day's run, task logs, a backfill; no Docker, no AWS account (--local).
+    ///
+    /// The first time, builds a virtualenv with MWAA's Airflow version and
+    /// pins under --state-dir (a few minutes; reused afterwards). Starts the
+    /// data API, the lake directory, a throwaway PostgreSQL and, in process,
+    /// the AWS endpoints the DAG calls (Lambda Invoke running the extractor,
+    /// the Redshift Data API running the SQL on PostgreSQL); renders the DAG
+    /// against them; starts Airflow and prints its URL and login. With --date
+    /// (or --from/--to) triggers those runs through Airflow's REST API and
+    /// prints run --local's line per day; --exit stops once they finish.
+    /// Ctrl-C stops everything it started.
+    #[command(verbatim_doc_comment)]
+    Airflow(AirflowOpts),
     /// Print the JSON Schema of stack.toml (draft 2020-12), for editors.
     ///
     /// stack.toml's first line `#:schema ./stack.schema.json` points taplo and
@@ -296,6 +310,77 @@ impl RunOpts {
         } else {
             commands::run_on_aws(args, &stack)
         }
+    }
+}
+
+/// What `airflow --local` serves and runs.
+#[derive(Args)]
+struct AirflowOpts {
+    /// Run Airflow on this machine (the only mode so far).
+    #[arg(long, required = true)]
+    local: bool,
+    /// The port of Airflow's web UI and API, on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The Airflow version (the two MWAA runs), with MWAA's pins.
+    #[arg(long, default_value = "2.11.0", value_parser = ["2.11.0", "3.0.6"])]
+    airflow: String,
+    /// Where local state lives: the virtualenv, Airflow's home, the lake, PostgreSQL.
+    #[arg(long, default_value = ".showcase")]
+    state_dir: PathBuf,
+    /// An Airflow virtualenv to use instead of building one under --state-dir.
+    #[arg(long)]
+    venv: Option<PathBuf>,
+    /// A day to run through Airflow (YYYY-MM-DD). Or --from and --to.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    date: Option<String>,
+    /// First day to run (inclusive).
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day to run (inclusive).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// Stop once the days ran (for scripts and tests).
+    #[arg(long)]
+    exit: bool,
+    /// Sales rows per day.
+    #[arg(long, default_value_t = 50)]
+    rows: u64,
+    /// The warehouse schema.
+    #[arg(long, default_value = "showcase_data_pipeline")]
+    schema: String,
+}
+
+impl AirflowOpts {
+    fn run(self) -> Result<(), String> {
+        let days = if self.date.is_some() || self.from.is_some() {
+            let args = commands::RunArgs {
+                date: self.date,
+                from: self.from,
+                to: self.to,
+                rows: self.rows,
+                state_dir: self.state_dir.clone(),
+                schema: self.schema.clone(),
+                keep: false,
+                json: false,
+                markdown: false,
+            };
+            Some(commands::days(&args)?)
+        } else if self.exit {
+            return Err("--exit needs --date or --from/--to".into());
+        } else {
+            None
+        };
+        commands::airflow_local(commands::AirflowArgs {
+            port: self.port,
+            airflow: self.airflow,
+            state_dir: self.state_dir,
+            venv: self.venv,
+            days,
+            exit: self.exit,
+            rows: self.rows,
+            schema: self.schema,
+        })
     }
 }
 
@@ -450,6 +535,7 @@ fn main() -> ExitCode {
         Command::Dag { out, schema, stack } => {
             commands::write_dag(&stack.args(), &out, &schema).map(|()| 0)
         }
+        Command::Airflow(airflow) => airflow.run().map(|()| 0),
         Command::Schema => print(showcase_deploy::config::json_schema_text().as_bytes()),
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -39,7 +39,7 @@ pub(super) fn finish_markdown(args: &RunArgs, outcomes: &[DayOutcome]) -> Result
     Ok(())
 }
 
-pub(super) fn days(args: &RunArgs) -> Result<(Day, Day), String> {
+pub fn days(args: &RunArgs) -> Result<(Day, Day), String> {
     let parse = |flag: &str, text: &str| text.parse::<Day>().map_err(|e| format!("--{flag}: {e}"));
     let (first, last) = match (&args.date, &args.from, &args.to) {
         (Some(date), _, _) => (parse("date", date)?, parse("date", date)?),

@@ -1,7 +1,7 @@
 //! The stack commands in a build without the `deploy` feature (the quick
 //! first build the README starts with): each says how to get them.
 
-use super::{RunArgs, StackArgs, Status};
+use super::{AirflowArgs, RunArgs, StackArgs, Status};
 
 fn unavailable() -> Result<Status, String> {
     Err(
@@ -75,4 +75,8 @@ pub struct MigrateArgs {
 
 pub fn migrate(_: &StackArgs, _: &MigrateArgs) -> Result<Status, String> {
     unavailable()
+}
+
+pub fn airflow_local(_: AirflowArgs) -> Result<(), String> {
+    unavailable().map(|_| ())
 }

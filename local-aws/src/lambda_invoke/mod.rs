@@ -6,9 +6,16 @@
 //! Lambda's REST-JSON wire protocol for one call, `Invoke`: `POST
 //! /2015-03-31/functions/{FunctionName}/invocations` (the name, a full or
 //! partial ARN, `name:qualifier`, or `?Qualifier=`; only `$LATEST` or no
-//! qualifier), the payload as the body. Served behind moto's front
-//! (`MotoServer::serve_lambda`), so one endpoint answers every AWS call;
-//! every other Lambda call (create, update, configuration…) still goes to moto.
+//! qualifier), the payload as the body. In tests it is served behind
+//! testkit's front for moto (`MotoServer::serve_lambda`), so one endpoint
+//! answers every AWS call and every other Lambda call (create, update,
+//! configuration…) still goes to moto; `airflow --local` serves it on
+//! [`crate::front`].
+//!
+//! **In process:** a function registered with [`LambdaFunction::in_process`]
+//! runs as a call in this process (how `airflow --local` runs the extractor:
+//! the product has no bootstrap binary), answered as below, with its timeout;
+//! no environment, no output in `X-Amz-Log-Result` but START/END/REPORT.
 //!
 //! **How a function runs:** the test registers a function name with its
 //! bootstrap (any executable that speaks the Lambda Runtime API) and its

@@ -11,7 +11,7 @@ impl RedshiftData {
         for unsupported in ["SessionId", "SessionKeepAliveSeconds"] {
             if input.contains_key(unsupported) {
                 return Err(ApiError::validation(format!(
-                    "{unsupported}: sessions are not served by the Redshift Data API stand-in (testkit)"
+                    "{unsupported}: sessions are not served by the Redshift Data API stand-in (showcase-local-aws)"
                 )));
             }
         }
@@ -19,7 +19,7 @@ impl RedshiftData {
             && format != "JSON"
         {
             return Err(ApiError::validation(format!(
-                "ResultFormat {format} is not served by the Redshift Data API stand-in (testkit): JSON only"
+                "ResultFormat {format} is not served by the Redshift Data API stand-in (showcase-local-aws): JSON only"
             )));
         }
         let sqls = if batch {

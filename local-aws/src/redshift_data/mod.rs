@@ -7,8 +7,8 @@
 //! `X-Amz-Target: RedshiftData.<Operation>`, a JSON body, JSON answers with
 //! AWS's field names, errors as HTTP 400 `{"__type": "ValidationException",
 //! "message": …}` (`ResourceNotFoundException` carries `ResourceId`). Served
-//! behind moto's front (`MotoServer::serve_redshift_data`), so one endpoint
-//! answers every AWS call.
+//! behind testkit's front for moto in tests (`MotoServer::serve_redshift_data`),
+//! so one endpoint answers every AWS call; on [`crate::front`] by `airflow --local`.
 //!
 //! **Calls:**
 //! - `ExecuteStatement`: `Sql`, `ClusterIdentifier` xor `WorkgroupName`,
@@ -54,8 +54,9 @@
 //! (which must exist there), as the connection string's user. A statement is
 //! held in STARTED for at least `min_running` (default 20 ms), so pollers see
 //! the asynchronous states. Redshift-only SQL the stand-in serves itself:
-//! `COPY … FROM 's3://…'` (see `copy`: CSV and Parquet, read from the S3
-//! endpoint, moto's), and Redshift's physical-design `ALTER TABLE … ALTER
+//! `COPY … FROM 's3://…'` (see `copy`: CSV and Parquet, read from the
+//! stand-in's [`ObjectSource`]: moto's S3 in tests, the lake directory for
+//! `airflow --local`), and Redshift's physical-design `ALTER TABLE … ALTER
 //! DISTSTYLE/DISTKEY/SORTKEY/ENCODE` (no data change: checked to name an
 //! existing table and columns, then a no-op). Everything else goes to
 //! PostgreSQL as written: SQL that is Redshift-only fails here, and SQL that is
@@ -385,7 +386,7 @@ impl RedshiftData {
             | "ListSchemas"
             | "ListTables"
             | "ListSessions" => Err(ApiError::validation(format!(
-                "RedshiftData.{operation} is not served by the Redshift Data API stand-in (testkit)"
+                "RedshiftData.{operation} is not served by the Redshift Data API stand-in (showcase-local-aws)"
             ))),
             _ => Err(ApiError {
                 kind: "UnknownOperationException",

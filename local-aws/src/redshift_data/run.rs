@@ -237,7 +237,7 @@ pub(super) async fn run_one(
         }
         "UNLOAD" => {
             return Err(
-                "ERROR: UNLOAD is not served by the Redshift Data API stand-in (testkit)".into(),
+                "ERROR: UNLOAD is not served by the Redshift Data API stand-in (showcase-local-aws)".into(),
             );
         }
         _ => {}

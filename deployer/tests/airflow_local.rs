@@ -1,0 +1,384 @@
+#![cfg(feature = "deploy")]
+//! `showcase-deploy airflow --local` as a user runs it, with the Airflow
+//! virtualenvs scripts/stand-ins.sh installs (`--venv`: no new one is built):
+//! a day on Airflow 3.0.6 and a three-day catch-up on 2.11.0, each through
+//! Airflow's scheduler and REST API, print `run --local`'s lines and leave
+//! every warehouse table as `run --local` does; Ctrl-C (SIGINT) leaves no
+//! process and no listening port; a taken port, a wrong virtualenv and a
+//! missing Python 3 fail clearly. One Airflow at a time: they are heavy.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use showcase_testkit::{Postgres, free_port};
+use tokio_postgres::SimpleQueryMessage;
+
+const ROWS: &str = "50";
+const SCHEMA: &str = "showcase_data_pipeline";
+
+static ONE_AIRFLOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn venv(version: &str) -> Option<PathBuf> {
+    let variable = if version.starts_with('2') {
+        "SHOWCASE_AIRFLOW_VENV"
+    } else {
+        "SHOWCASE_AIRFLOW3_VENV"
+    };
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let dir = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(format!(".cache/showcase-deploy/airflow-{version}")));
+    dir.join("bin/python").is_file().then_some(dir)
+}
+
+fn cli() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_showcase-deploy"));
+    command.stdin(Stdio::null());
+    command
+}
+
+/// Runs `command` in its own process group, killed whole past `limit`.
+fn run_bounded(command: &mut Command, limit: Duration) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let group = child.id() as i32;
+    let killer = std::thread::spawn(move || {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            // SAFETY: signal 0 only asks whether the group exists.
+            if unsafe { libc::kill(-group, 0) } != 0 {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        // SAFETY: kill(2) on the test's own child's process group.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+        true
+    });
+    let output = child.wait_with_output().unwrap();
+    // SAFETY: as above: nothing of the run may outlive it.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+    assert!(
+        !killer.join().unwrap(),
+        "{command:?} took over {limit:?}:\n{}",
+        text(&output)
+    );
+    output
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The lines a run printed for its days.
+fn day_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.starts_with("20"))
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn rows(postgres: &Postgres, database: &str, query: &str) -> Vec<Vec<String>> {
+    let client = postgres.connect(database).await;
+    client
+        .simple_query(query)
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"))
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("NULL").to_owned())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every table of the schema, each fully ordered by all its columns.
+async fn dump(postgres: &Postgres, database: &str) -> Vec<Vec<String>> {
+    let tables = rows(
+        postgres,
+        database,
+        &format!(
+            "SELECT table_name, COUNT(*) FROM information_schema.columns \
+             WHERE table_schema = '{SCHEMA}' GROUP BY table_name ORDER BY table_name"
+        ),
+    )
+    .await;
+    assert!(tables.len() >= 10, "{tables:?}");
+    let mut all = Vec::new();
+    for table in tables {
+        let columns: usize = table[1].parse().unwrap();
+        let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
+        all.push(vec![format!("-- {}", table[0])]);
+        all.extend(
+            rows(
+                postgres,
+                database,
+                &format!(
+                    "SELECT * FROM {SCHEMA}.{} ORDER BY {}",
+                    table[0],
+                    order.join(", ")
+                ),
+            )
+            .await,
+        );
+    }
+    all
+}
+
+/// `airflow --local` for `days` (`--date D` or `--from A --to B`) with
+/// `--exit`, then `run --local` for the same days: the same lines, the same
+/// tables.
+async fn runs_as_run_local(version: &str, days: &[&str], limit: Duration) {
+    let Some(venv) = venv(version) else {
+        assert!(
+            version.starts_with('3'),
+            "no Airflow {version}: run scripts/stand-ins.sh"
+        );
+        eprintln!("skipped: no Airflow {version} (stand-ins.sh installs it with Python 3.12)");
+        return;
+    };
+    let _one = ONE_AIRFLOW.lock().await;
+    let postgres = Postgres::start();
+    postgres.create_database("airflow").await;
+    postgres.create_database("local").await;
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port().to_string();
+    let started = Instant::now();
+    let airflow = tokio::task::block_in_place(|| {
+        run_bounded(
+            cli()
+                .args([
+                    "airflow", "--local", "--exit", "--rows", ROWS, "--port", &port,
+                ])
+                .args(["--airflow", version])
+                .arg("--venv")
+                .arg(&venv)
+                .arg("--state-dir")
+                .arg(state.path().join("airflow"))
+                .args(days)
+                .env("DATABASE_URL", postgres.url("airflow")),
+            limit,
+        )
+    });
+    assert!(airflow.status.success(), "{}", text(&airflow));
+    eprintln!(
+        "airflow --local {} ran in {:.0} s",
+        days.join(" "),
+        started.elapsed().as_secs_f64()
+    );
+    let stderr = String::from_utf8_lossy(&airflow.stderr);
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{port}/")),
+        "{stderr}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err(),
+        "Airflow still listens after --exit"
+    );
+
+    let local = tokio::task::block_in_place(|| {
+        run_bounded(
+            cli()
+                .args(["run", "--local", "--rows", ROWS])
+                .arg("--state-dir")
+                .arg(state.path().join("local"))
+                .args(days)
+                .env("DATABASE_URL", postgres.url("local")),
+            Duration::from_secs(300),
+        )
+    });
+    assert!(local.status.success(), "{}", text(&local));
+    let lines = day_lines(&airflow);
+    let expected_days = if days[0] == "--date" { 1 } else { 3 };
+    assert_eq!(lines.len(), expected_days, "{}", text(&airflow));
+    assert_eq!(lines, day_lines(&local));
+    let on_airflow = dump(&postgres, "airflow").await;
+    assert!(on_airflow.len() > 50, "{} rows", on_airflow.len());
+    assert_eq!(on_airflow, dump(&postgres, "local").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn airflow_3_0_local_runs_a_day_as_run_local_does() {
+    runs_as_run_local("3.0.6", &["--date", "2024-03-05"], Duration::from_secs(900)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn airflow_2_11_local_catches_up_three_days_as_run_local_does() {
+    runs_as_run_local(
+        "2.11.0",
+        &["--from", "2024-03-01", "--to", "2024-03-03"],
+        Duration::from_secs(1800),
+    )
+    .await;
+}
+
+/// Processes whose command line or environment names `dir`.
+fn processes_naming(dir: &Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let path = entry.path();
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .chars()
+            .all(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
+        let environ = std::fs::read(path.join("environ")).unwrap_or_default();
+        let contains = |bytes: &[u8]| String::from_utf8_lossy(bytes).contains(&needle);
+        if contains(&cmdline) || contains(&environ) {
+            found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+        }
+    }
+    found
+}
+
+#[test]
+fn ctrl_c_stops_airflow_postgres_and_the_endpoints() {
+    let venv = venv("2.11.0").expect("no Airflow 2.11.0: run scripts/stand-ins.sh");
+    let _one = ONE_AIRFLOW.blocking_lock();
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = cli()
+        .args(["airflow", "--local", "--port", &port.to_string()])
+        .arg("--venv")
+        .arg(&venv)
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    // Read stderr on a thread until Airflow is up (bounded).
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        match receiver.recv_timeout(Duration::from_secs(1)) {
+            Ok(line) => {
+                let up = line.contains("is up:");
+                seen.push(line);
+                if up {
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let up = seen.iter().any(|l| l.contains("is up:"));
+    if !up {
+        let _ = child.kill();
+    }
+    assert!(up, "Airflow did not come up:\n{}", seen.join("\n"));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    assert!(
+        !processes_naming(state.path()).is_empty(),
+        "the test cannot see Airflow's processes"
+    );
+
+    // SAFETY: SIGINT to the child this test started, as Ctrl-C sends it.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(status.is_some(), "still running 60 s after SIGINT");
+    let left = processes_naming(state.path());
+    assert!(left.is_empty(), "left running after Ctrl-C: {left:#?}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port {port} still listening after Ctrl-C"
+    );
+}
+
+#[test]
+fn a_taken_port_a_wrong_venv_and_no_python_fail_clearly() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let state = tempfile::tempdir().unwrap();
+    let output = cli()
+        .args([
+            "airflow",
+            "--local",
+            "--port",
+            &port,
+            "--venv",
+            "/nonexistent",
+        ])
+        .arg("--state-dir")
+        .arg(state.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains(&format!("port {port} on 127.0.0.1 is taken")),
+        "{}",
+        text(&output)
+    );
+    drop(taken);
+
+    let free = free_port().to_string();
+    let output = cli()
+        .args(["airflow", "--local", "--port", &free, "--venv"])
+        .arg(state.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("is not an Airflow virtualenv"),
+        "{}",
+        text(&output)
+    );
+
+    // No --venv and no Python on PATH: said before anything is built.
+    let output = cli()
+        .args(["airflow", "--local", "--port", &free])
+        .arg("--state-dir")
+        .arg(state.path())
+        .env("PATH", state.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("no Python 3 found"),
+        "{}",
+        text(&output)
+    );
+    assert!(!state.path().join("airflow-2.11.0").exists());
+}
