@@ -257,66 +257,13 @@ fn ctrl_c_stops_airflow_postgres_and_the_endpoints() {
     let venv = venv("2.11.0").expect("no Airflow 2.11.0: run scripts/stand-ins.sh");
     let _one = ONE_AIRFLOW.blocking_lock();
     let state = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = cli()
-        .args(["airflow", "--local", "--port", &port.to_string()])
-        .arg("--venv")
-        .arg(&venv)
-        .arg("--state-dir")
-        .arg(state.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
-    // Read stderr on a thread until Airflow is up (bounded).
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        match receiver.recv_timeout(Duration::from_secs(1)) {
-            Ok(line) => {
-                let up = line.contains("is up:");
-                seen.push(line);
-                if up {
-                    break;
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    let up = seen.iter().any(|l| l.contains("is up:"));
-    if !up {
-        let _ = child.kill();
-    }
-    assert!(up, "Airflow did not come up:\n{}", seen.join("\n"));
+    let (child, port) = serve_airflow(&venv, state.path(), &[]);
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     assert!(
         !processes_naming(state.path()).is_empty(),
         "the test cannot see Airflow's processes"
     );
-
-    // SAFETY: SIGINT to the child this test started, as Ctrl-C sends it.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert!(status.is_some(), "still running 60 s after SIGINT");
+    interrupt(child);
     let left = processes_naming(state.path());
     assert!(left.is_empty(), "left running after Ctrl-C: {left:#?}");
     assert!(
@@ -381,4 +328,131 @@ fn a_taken_port_a_wrong_venv_and_no_python_fail_clearly() {
         text(&output)
     );
     assert!(!state.path().join("airflow-2.11.0").exists());
+}
+
+/// Debian's chromium (`apt-get install chromium`), if installed.
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// Starts `airflow --local` serving (no days) and waits until it is up;
+/// the child and its port.
+fn serve_airflow(venv: &Path, state: &Path, env: &[(&str, &str)]) -> (std::process::Child, u16) {
+    let port = free_port();
+    let mut child = cli()
+        .args(["airflow", "--local", "--port", &port.to_string()])
+        .arg("--venv")
+        .arg(venv)
+        .arg("--state-dir")
+        .arg(state)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        match receiver.recv_timeout(Duration::from_secs(1)) {
+            Ok(line) => {
+                let up = line.contains("is up:");
+                seen.push(line);
+                if up {
+                    return (child, port);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // SAFETY: SIGINT to the child this test started: it stops what it started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let _ = child.wait();
+    panic!("Airflow did not come up:\n{}", seen.join("\n"));
+}
+
+/// Ctrl-C to `child`, and its end within a minute.
+fn interrupt(mut child: std::process::Child) {
+    // SAFETY: SIGINT to the child this test started, as Ctrl-C sends it.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    panic!("still running 60 s after SIGINT");
+}
+
+/// The DAG's graph page in a real headless browser (Debian's chromium)
+/// shows every task id; the screenshot is written to
+/// `$CARGO_TARGET_TMPDIR/airflow-graph.png` (the README's picture).
+/// Anonymous users are admins here (`AUTH_ROLE_PUBLIC`, set by the test
+/// only): the browser has no login to type.
+#[test]
+fn the_graph_page_shows_every_task_in_a_headless_browser() {
+    let Some(chromium) = chromium() else {
+        eprintln!("skipped: no chromium (`apt-get install -y chromium`)");
+        return;
+    };
+    let venv = venv("2.11.0").expect("no Airflow 2.11.0: run scripts/stand-ins.sh");
+    let _one = ONE_AIRFLOW.blocking_lock();
+    let state = tempfile::tempdir().unwrap();
+    let (child, port) = serve_airflow(
+        &venv,
+        state.path(),
+        &[("AIRFLOW__WEBSERVER__AUTH_ROLE_PUBLIC", "Admin")],
+    );
+    let url = format!("http://127.0.0.1:{port}/dags/local_pipeline/grid?tab=graph");
+    let browser = |args: &[&str]| {
+        let profile = state.path().join("chromium");
+        run_bounded(
+            Command::new(&chromium)
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--hide-scrollbars",
+                    "--window-size=1600,900",
+                    "--virtual-time-budget=20000",
+                ])
+                .arg(format!("--user-data-dir={}", profile.display()))
+                .args(args)
+                .arg(&url),
+            Duration::from_secs(180),
+        )
+    };
+    let dom = browser(&["--dump-dom"]);
+    let screenshot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("airflow-graph.png");
+    let shot = browser(&[&format!("--screenshot={}", screenshot.display())]);
+    interrupt(child);
+    let page = String::from_utf8_lossy(&dom.stdout);
+    let missing: Vec<&str> = showcase_deploy::pipeline::TASKS
+        .iter()
+        .map(|t| t.id)
+        .filter(|id| !page.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not on the graph page: {missing:?}\n{}",
+        &page[..page.len().min(3000)]
+    );
+    assert!(
+        shot.status.success() && screenshot.is_file(),
+        "{}",
+        text(&shot)
+    );
+    eprintln!("screenshot: {}", screenshot.display());
 }
