@@ -396,11 +396,13 @@ fn interrupt(mut child: std::process::Child) {
     panic!("still running 60 s after SIGINT");
 }
 
-/// The DAG's graph page in a real headless browser (Debian's chromium)
-/// shows every task id; the screenshot is written to
+/// The DAG's graph page in a real headless browser (Debian's chromium,
+/// driven by scripts/browser-page.py) shows every task id; the screenshot is
+/// written to
 /// `$CARGO_TARGET_TMPDIR/airflow-graph.png` (the README's picture).
-/// Anonymous users are admins here (`AUTH_ROLE_PUBLIC`, set by the test
-/// only): the browser has no login to type.
+/// Anonymous users are admins here (Flask-AppBuilder's `AUTH_ROLE_PUBLIC`,
+/// in a webserver config file of the test's): the browser has no login to
+/// type.
 #[test]
 fn the_graph_page_shows_every_task_in_a_headless_browser() {
     let Some(chromium) = chromium() else {
@@ -410,49 +412,51 @@ fn the_graph_page_shows_every_task_in_a_headless_browser() {
     let venv = venv("2.11.0").expect("no Airflow 2.11.0: run scripts/stand-ins.sh");
     let _one = ONE_AIRFLOW.blocking_lock();
     let state = tempfile::tempdir().unwrap();
+    // Flask-AppBuilder's settings file, as Airflow's default but for the
+    // public role (the webserver reads it from [webserver] config_file).
+    let config = state.path().join("webserver_config.py");
+    std::fs::write(
+        &config,
+        "from flask_appbuilder.const import AUTH_DB\n\
+         AUTH_TYPE = AUTH_DB\n\
+         AUTH_ROLE_PUBLIC = \"Admin\"\n\
+         WTF_CSRF_ENABLED = True\n",
+    )
+    .unwrap();
     let (child, port) = serve_airflow(
         &venv,
         state.path(),
-        &[("AIRFLOW__WEBSERVER__AUTH_ROLE_PUBLIC", "Admin")],
+        &[("AIRFLOW__WEBSERVER__CONFIG_FILE", config.to_str().unwrap())],
     );
     let url = format!("http://127.0.0.1:{port}/dags/local_pipeline/grid?tab=graph");
-    let browser = |args: &[&str]| {
-        let profile = state.path().join("chromium");
-        run_bounded(
-            Command::new(&chromium)
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--hide-scrollbars",
-                    "--window-size=1600,900",
-                    "--virtual-time-budget=20000",
-                ])
-                .arg(format!("--user-data-dir={}", profile.display()))
-                .args(args)
-                .arg(&url),
-            Duration::from_secs(180),
-        )
-    };
-    let dom = browser(&["--dump-dom"]);
     let screenshot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("airflow-graph.png");
-    let shot = browser(&[&format!("--screenshot={}", screenshot.display())]);
-    interrupt(child);
-    let page = String::from_utf8_lossy(&dom.stdout);
-    let missing: Vec<&str> = showcase_deploy::pipeline::TASKS
+    let ids: Vec<&str> = showcase_deploy::pipeline::TASKS
         .iter()
         .map(|t| t.id)
-        .filter(|id| !page.contains(id))
+        .collect();
+    let page = run_bounded(
+        Command::new(venv.join("bin/python"))
+            .arg(showcase_testkit::workspace_root().join("scripts/browser-page.py"))
+            .arg(&chromium)
+            .arg(&url)
+            .arg(&screenshot)
+            .arg("120")
+            .args(&ids),
+        Duration::from_secs(240),
+    );
+    interrupt(child);
+    assert!(page.status.success(), "{}", text(&page));
+    let shown = String::from_utf8_lossy(&page.stdout);
+    let missing: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !shown.contains(id))
         .collect();
     assert!(
         missing.is_empty(),
         "not on the graph page: {missing:?}\n{}",
-        &page[..page.len().min(3000)]
+        &shown[..shown.len().min(3000)]
     );
-    assert!(
-        shot.status.success() && screenshot.is_file(),
-        "{}",
-        text(&shot)
-    );
+    assert!(screenshot.is_file());
     eprintln!("screenshot: {}", screenshot.display());
 }
