@@ -364,6 +364,7 @@ impl AirflowOpts {
                 keep: false,
                 json: false,
                 markdown: false,
+                direct: false,
             };
             Some(commands::days(&args)?)
         } else if self.exit {

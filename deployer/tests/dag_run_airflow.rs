@@ -237,6 +237,7 @@ fn dags_test(python: &Path, moto: &MotoServer) -> BTreeMap<String, String> {
         stack_name: "demo",
         region: "us-east-1",
         target: &target(),
+        schedule: Default::default(),
     })
     .unwrap()
     {

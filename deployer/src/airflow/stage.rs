@@ -164,6 +164,7 @@ impl Stage {
             stack_name: STACK,
             region: "us-east-1",
             target: &self.target,
+            schedule: Default::default(),
         })?;
         let write_error = |path: &Path, source| StageError::Write {
             path: path.to_owned(),
