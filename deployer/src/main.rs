@@ -74,17 +74,22 @@ enum Command {
     ///
     /// Meant for a scheduled CI job: `--output json` gives a machine-readable report.
     Drift(StackOpts),
-    /// Delete what the stack owns (and nothing else). The lake bucket and its
-    /// data are kept unless --delete-data.
+    /// Delete what the stack owns (and nothing else). The lake bucket, the
+    /// warehouse and their data are kept unless --delete-data.
     Down {
         #[command(flatten)]
         stack: StackOpts,
         /// Do not ask for confirmation (needed when not at a terminal).
         #[arg(long)]
         yes: bool,
-        /// Also empty and delete the lake bucket, every object version included.
+        /// Also empty and delete the lake bucket, every object version included,
+        /// and delete the warehouse after a final snapshot of it.
         #[arg(long)]
         delete_data: bool,
+        /// With --delete-data: delete the warehouse without a final snapshot
+        /// (its data is gone for good).
+        #[arg(long, requires = "delete_data")]
+        skip_final_snapshot: bool,
     },
     /// Print the names and endpoints a user needs (bucket, API URL, functions).
     Outputs {
@@ -493,7 +498,8 @@ fn main() -> ExitCode {
             stack,
             yes,
             delete_data,
-        } => commands::down(&stack.args(), yes, delete_data),
+            skip_final_snapshot,
+        } => commands::down(&stack.args(), yes, delete_data, skip_final_snapshot),
         Command::Outputs {
             stack,
             show_secrets,

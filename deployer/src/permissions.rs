@@ -171,11 +171,13 @@ pub fn policy(stack: &Stack, account: &str, access: Access) -> serde_json::Value
             "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
         }));
         if let Some(crate::config::WarehouseConfig {
-            kind: crate::config::WarehouseKind::Cluster(_),
+            kind:
+                crate::config::WarehouseKind::Cluster(_) | crate::config::WarehouseKind::Serverless(_),
             ..
         }) = &stack.warehouse
         {
-            // CreateCluster and ModifyClusterIamRoles hand the COPY role to Redshift.
+            // CreateCluster and ModifyClusterIamRoles (CreateNamespace and
+            // UpdateNamespace) hand the COPY role to Redshift.
             statements.push(json!({
                 "Sid": "PassCopyRole",
                 "Effect": "Allow",
@@ -259,8 +261,9 @@ pub fn run_policy(stack: &Stack, account: &str) -> serde_json::Value {
                 format!("arn:aws:redshift:{region}:{account}:dbname:{cluster}/{database}"),
             ],
         }));
-    } else if let Some(WarehouseKind::Existing(ExistingWarehouse::Workgroup(_))) =
-        stack.warehouse.as_ref().map(|w| &w.kind)
+    } else if let Some(
+        WarehouseKind::Existing(ExistingWarehouse::Workgroup(_)) | WarehouseKind::Serverless(_),
+    ) = stack.warehouse.as_ref().map(|w| &w.kind)
     {
         // A workgroup's ARN carries its id, not its name: the account's workgroups.
         statements.push(json!({
@@ -270,9 +273,28 @@ pub fn run_policy(stack: &Stack, account: &str) -> serde_json::Value {
                 "redshift-data:BatchExecuteStatement",
                 "redshift-data:ExecuteStatement",
                 "redshift-serverless:GetCredentials",
+                "redshift-serverless:GetWorkgroup",
             ],
             "Resource": format!("arn:aws:redshift-serverless:{region}:{account}:workgroup/*"),
         }));
+        statements.push(json!({
+            "Sid": "FindTheWarehouse",
+            "Effect": "Allow",
+            "Action": "redshift-serverless:GetNamespace",
+            "Resource": format!("arn:aws:redshift-serverless:{region}:{account}:namespace/*"),
+        }));
+        if let Some(WarehouseKind::Serverless(_)) = stack.warehouse.as_ref().map(|w| &w.kind) {
+            // SQL runs with the password AWS manages for the stack's namespace.
+            statements.push(json!({
+                "Sid": "ManagedPassword",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": format!(
+                    "arn:aws:secretsmanager:{region}:{account}:secret:redshift!{}-*",
+                    crate::resources::serverless::name(stack)
+                ),
+            }));
+        }
     }
     // With an MWAA environment `run` triggers and follows the DAG's runs
     // there: Airflow's REST API as its `User` role (trigger and read DAG runs).
@@ -377,6 +399,13 @@ mod tests {
                         "{action} on every resource"
                     );
                 }
+            } else if resources.contains(":redshift-serverless:") {
+                // A namespace's or workgroup's ARN carries an id AWS makes up,
+                // never its name: the stack's region and account, no wider.
+                assert!(
+                    resources.contains(":redshift-serverless:eu-west-1:123456789012:"),
+                    "{resources}"
+                );
             } else {
                 assert!(
                     resources.contains("demo") || resources.contains("apigateway"),

@@ -215,7 +215,8 @@ impl Session {
         Ok((prepared, plan))
     }
 
-    /// Carries out a [`Session::down_plan`].
+    /// Carries out a [`Session::down_plan`]; a warehouse deleted with
+    /// `delete_data` leaves a final snapshot.
     pub async fn down(
         &self,
         prepared: &Prepared,
@@ -223,16 +224,33 @@ impl Session {
         delete_data: bool,
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<Vec<(Address, DestroyOutcome)>, SessionError> {
+        self.down_with(prepared, plan, delete_data, false, on_event)
+            .await
+    }
+
+    /// [`Session::down`], and with `skip_final_snapshot` a warehouse deleted
+    /// with `delete_data` leaves no final snapshot (`--skip-final-snapshot`).
+    pub async fn down_with(
+        &self,
+        prepared: &Prepared,
+        plan: &Plan,
+        delete_data: bool,
+        skip_final_snapshot: bool,
+        on_event: &(dyn Fn(Event) + Sync),
+    ) -> Result<Vec<(Address, DestroyOutcome)>, SessionError> {
         let lock = self
             .locked(Lock::acquire(&self.aws, &self.stack, "down"))
             .await?;
-        let destroyed = engine::destroy_planned(
-            &self.aws,
-            &prepared.declared,
-            &prepared.leftovers,
-            plan,
-            delete_data,
-            on_event,
+        let destroyed = crate::resources::final_snapshot::skipping(
+            skip_final_snapshot,
+            engine::destroy_planned(
+                &self.aws,
+                &prepared.declared,
+                &prepared.leftovers,
+                plan,
+                delete_data,
+                on_event,
+            ),
         )
         .await;
         let released = self.locked(lock.release(&self.aws)).await;

@@ -8,6 +8,7 @@ mod moto;
 mod moto_proxy;
 mod mwaa;
 mod postgres;
+mod redshift_serverless;
 mod system_tags;
 mod tools;
 
@@ -21,4 +22,5 @@ pub use showcase_local_aws::{
     Invocation, InvokeRecord, LakeDirectory, LambdaFunction, LambdaInvoke, ObjectSource, Outcome,
     RedshiftData, RedshiftDataSettings, RuntimeApi, S3Objects, StatementRecord,
 };
+pub use redshift_serverless::{RedshiftServerless, RedshiftServerlessSettings};
 pub use tools::{free_port, tool, workspace_root};

@@ -135,6 +135,15 @@ impl MotoServer {
             .redshift_data = Some(stand_in.clone());
     }
 
+    /// Routes Redshift Serverless (`X-Amz-Target: RedshiftServerless.*`) to
+    /// `stand_in` from now on (moto has no Redshift Serverless at all).
+    pub fn serve_redshift_serverless(&self, stand_in: &crate::RedshiftServerless) {
+        self.stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .redshift_serverless = Some(stand_in.clone());
+    }
+
     /// Routes Lambda `Invoke` to `stand_in` from now on; the functions it runs
     /// get this endpoint and test credentials in their environment.
     pub fn serve_lambda(&self, stand_in: &crate::LambdaInvoke) {

@@ -11,7 +11,8 @@
 //! - it routes what moto cannot serve to testkit's stand-ins, once a test has
 //!   installed them: Lambda `Invoke` (`POST
 //!   /2015-03-31/functions/{name}/invocations`) to `LambdaInvoke`, and the
-//!   Redshift Data API (`X-Amz-Target: RedshiftData.*`) to `RedshiftData`.
+//!   Redshift Data API (`X-Amz-Target: RedshiftData.*`) to `RedshiftData`,
+//!   and Redshift Serverless (`RedshiftServerless.*`) to `RedshiftServerless`.
 //!   Everything else, and those too while no stand-in is installed, goes to
 //!   moto; so the tool, boto3 and Airflow reach every service at one endpoint.
 //! - once a test asks (`MotoServer::page_api_gateway_listings`), it pages API
@@ -50,6 +51,7 @@ const ROOT_FIXES: &[(&str, &str)] = &[
 pub(crate) struct StandIns {
     pub(crate) redshift_data: Option<crate::RedshiftData>,
     pub(crate) lambda: Option<crate::LambdaInvoke>,
+    pub(crate) redshift_serverless: Option<crate::RedshiftServerless>,
     /// Items per page of API Gateway's listings (the smaller of this and the
     /// request's `limit`); `None`: moto's single page.
     pub(crate) api_gateway_page: Option<usize>,
@@ -128,6 +130,16 @@ async fn stand_in(
             .filter(|t| t.starts_with("RedshiftData."))
     {
         return Some(redshift_data.handle(target, body).await);
+    }
+    if let Some(serverless) = installed.redshift_serverless
+        && parts.method == axum::http::Method::POST
+        && let Some(target) = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| t.starts_with("RedshiftServerless."))
+    {
+        return Some(serverless.handle(target, &parts.headers, body));
     }
     if let Some(lambda) = installed.lambda
         && parts.method == axum::http::Method::POST

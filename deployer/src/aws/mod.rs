@@ -27,6 +27,8 @@ pub struct Aws {
     pub redshift: aws_sdk_redshift::Client,
     /// The warehouse's SQL (`run` on AWS): statements through the Redshift Data API.
     pub redshiftdata: aws_sdk_redshiftdata::Client,
+    /// The warehouse as a Redshift Serverless namespace and workgroup.
+    pub redshiftserverless: aws_sdk_redshiftserverless::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The MWAA environment the DAG goes to (read; `run` triggers DAG runs through it).
     pub mwaa: aws_sdk_mwaa::Client,
@@ -80,6 +82,9 @@ impl Aws {
         let redshiftdata = aws_sdk_redshiftdata::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
+        let redshiftserverless = aws_sdk_redshiftserverless::config::Builder::from(&shared)
+            .interceptor(requests.clone())
+            .build();
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
             .interceptor(requests.clone())
             .build();
@@ -103,6 +108,7 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             redshift: aws_sdk_redshift::Client::from_conf(redshift),
             redshiftdata: aws_sdk_redshiftdata::Client::from_conf(redshiftdata),
+            redshiftserverless: aws_sdk_redshiftserverless::Client::from_conf(redshiftserverless),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             mwaa: aws_sdk_mwaa::Client::from_conf(mwaa),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),

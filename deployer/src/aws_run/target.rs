@@ -1,10 +1,11 @@
 //! The deployed stack's names for `run`: the extractor function, the
 //! warehouse (and who the SQL runs as), the lake and the COPY role — from
-//! `stack.toml`, the account, and one `DescribeClusters`.
+//! `stack.toml`, the account, and one `DescribeClusters` (or `GetWorkgroup`
+//! and `GetNamespace` for a serverless warehouse).
 
 use crate::aws::{Aws, describe, error_code};
 use crate::config::{ExistingWarehouse, FunctionName, Stack, WarehouseKind};
-use crate::resources::{cluster, copy_role, function};
+use crate::resources::{cluster, copy_role, function, serverless};
 
 use super::{AwsTarget, SqlAuth, SqlEndpoint, SqlNames, SqlTarget};
 
@@ -14,10 +15,14 @@ pub enum TargetError {
         "stack {0} has no [warehouse] in its stack.toml: add one and `showcase-deploy up`, or run the pipeline with --local"
     )]
     NoWarehouse(String),
+    #[error("the warehouse workgroup {0} does not exist: create it with `showcase-deploy up`")]
+    NoWorkgroup(String),
     #[error(
-        "run on a serverless warehouse is not supported yet: use kind = \"existing\" with workgroup = \"…\", or run --local"
+        "the warehouse workgroup {workgroup} is {status}, not AVAILABLE: wait for it (or for `up`) and run again"
     )]
-    Serverless,
+    WorkgroupNotAvailable { workgroup: String, status: String },
+    #[error("reading the warehouse workgroup {workgroup}: {detail}")]
+    DescribeWorkgroup { workgroup: String, detail: String },
     #[error("the warehouse cluster {0} does not exist: create it with `showcase-deploy up`")]
     NoCluster(String),
     #[error(
@@ -67,9 +72,18 @@ pub async fn resolve(aws: &Aws, stack: &Stack, schema: &str) -> Result<AwsTarget
             (SqlEndpoint::Cluster(id.clone()), auth)
         }
         WarehouseKind::Existing(ExistingWarehouse::Workgroup(name)) => {
+            // The user's workgroup: SQL runs as the caller's IAM identity.
+            workgroup_secret(aws, name).await?;
             (SqlEndpoint::Workgroup(name.clone()), SqlAuth::Iam)
         }
-        WarehouseKind::Serverless(_) => return Err(TargetError::Serverless),
+        WarehouseKind::Serverless(_) => {
+            let name = serverless::name(stack);
+            let auth = match workgroup_secret(aws, &name).await? {
+                Some(secret) => SqlAuth::Secret(secret),
+                None => SqlAuth::Iam,
+            };
+            (SqlEndpoint::Workgroup(name), auth)
+        }
     };
     Ok(AwsTarget {
         extractor_function: extractor_function(stack),
@@ -122,4 +136,50 @@ async fn cluster_auth(aws: &Aws, id: &str, admin_user: &str) -> Result<SqlAuth, 
         .filter(|u| !u.is_empty())
         .unwrap_or(admin_user);
     Ok(SqlAuth::DbUser(user.to_owned()))
+}
+
+/// Checks that the workgroup exists and is AVAILABLE; the secret of its
+/// namespace's AWS-managed admin password, if AWS reports one (else SQL runs
+/// as the caller's IAM identity, which the Data API maps to a database user).
+async fn workgroup_secret(aws: &Aws, name: &str) -> Result<Option<String>, TargetError> {
+    let describe_error = |detail: String| TargetError::DescribeWorkgroup {
+        workgroup: name.to_owned(),
+        detail,
+    };
+    let found = match aws
+        .redshiftserverless
+        .get_workgroup()
+        .workgroup_name(name)
+        .send()
+        .await
+    {
+        Ok(answer) => answer.workgroup().cloned(),
+        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => None,
+        Err(e) => return Err(describe_error(describe(&e))),
+    };
+    let Some(workgroup) = found else {
+        return Err(TargetError::NoWorkgroup(name.to_owned()));
+    };
+    let status = workgroup.status().map(|s| s.as_str()).unwrap_or_default();
+    if status != "AVAILABLE" {
+        return Err(TargetError::WorkgroupNotAvailable {
+            workgroup: name.to_owned(),
+            status: status.to_owned(),
+        });
+    }
+    let Some(namespace) = workgroup.namespace_name() else {
+        return Ok(None);
+    };
+    let namespace = aws
+        .redshiftserverless
+        .get_namespace()
+        .namespace_name(namespace)
+        .send()
+        .await
+        .map_err(|e| describe_error(describe(&e)))?;
+    Ok(namespace
+        .namespace()
+        .and_then(|n| n.admin_password_secret_arn())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned))
 }

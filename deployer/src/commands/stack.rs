@@ -214,7 +214,13 @@ pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Statu
 }
 
 /// Shows what it deletes and keeps, asks (or needs --yes), then deletes.
-pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, String> {
+/// `skip_final_snapshot`: the warehouse goes without a final snapshot.
+pub fn down(
+    args: &StackArgs,
+    yes: bool,
+    delete_data: bool,
+    skip_final_snapshot: bool,
+) -> Result<Status, String> {
     let stack = load(args)?;
     runtime()?.block_on(async {
         let session = session(&stack, BTreeMap::new()).await;
@@ -233,12 +239,12 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
             return Ok(0);
         }
         if !yes {
-            confirm_down(&stack, delete_data)?;
+            confirm_down(&stack, delete_data, skip_final_snapshot)?;
         }
         let progress = ApplyProgress::new(interactive(), args.json);
         let report = |event: Event| progress.event(&event);
         let outcomes = session
-            .down(&prepared, &plan, delete_data, &report)
+            .down_with(&prepared, &plan, delete_data, skip_final_snapshot, &report)
             .await
             .map_err(|e| e.to_string())?;
         if args.json {
@@ -264,17 +270,17 @@ pub fn down(args: &StackArgs, yes: bool, delete_data: bool) -> Result<Status, St
 }
 
 /// Asks at a terminal; anywhere else `--yes` is required.
-fn confirm_down(stack: &Stack, delete_data: bool) -> Result<(), String> {
+fn confirm_down(stack: &Stack, delete_data: bool, skip_final_snapshot: bool) -> Result<(), String> {
     if !std::io::stdin().is_terminal() || !interactive() {
         return Err(
             "down deletes the stack's resources: pass --yes to confirm when not at a terminal"
                 .into(),
         );
     }
-    let data = if delete_data {
-        " AND the data in its lake bucket"
-    } else {
-        ""
+    let data = match (delete_data, skip_final_snapshot) {
+        (true, false) => " AND the data in its lake bucket and warehouse (a final snapshot of the warehouse is kept)",
+        (true, true) => " AND the data in its lake bucket and warehouse, with no final snapshot",
+        _ => "",
     };
     print!(
         "Delete stack {}'s resources in {}{data}? [y/N] ",

@@ -28,7 +28,7 @@ pub fn up(_: &StackArgs, _: bool, _: bool) -> Result<Status, String> {
     unavailable()
 }
 
-pub fn down(_: &StackArgs, _: bool, _: bool) -> Result<Status, String> {
+pub fn down(_: &StackArgs, _: bool, _: bool, _: bool) -> Result<Status, String> {
     unavailable()
 }
 

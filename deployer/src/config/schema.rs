@@ -21,7 +21,7 @@ use super::rules::{
 };
 use super::warehouse::{
     BASE_CAPACITY, DEFAULT_ADMIN_USER, DEFAULT_DATABASE, DEFAULT_NODE_TYPE, DEFAULT_PORT,
-    DEFAULT_SNAPSHOT_RETENTION_DAYS, DEPLOYABLE_KINDS, IDENTIFIER_MAX, KINDS, MAX_CAPACITY,
+    DEFAULT_BASE_CAPACITY, DEFAULT_SNAPSHOT_RETENTION_DAYS, IDENTIFIER_MAX, KINDS, MAX_CAPACITY,
     NODE_TYPES, NODES, PORTS, SECURITY_GROUP_PREFIX, SNAPSHOT_RETENTION_DAYS, SUBNET_PREFIX,
     WEEKDAYS, allowed,
 };
@@ -345,8 +345,8 @@ fn warehouse() -> Value {
     let mut warehouse = strict_object(
         json!({
             "kind": doc(
-                substituted(json!({"type": "string", "enum": DEPLOYABLE_KINDS})),
-                "cluster: a provisioned Redshift cluster the stack owns; existing: yours (cluster = \"id\" or workgroup = \"name\"), only read. serverless is checked but not deployable yet.",
+                substituted(json!({"type": "string", "enum": KINDS})),
+                "cluster: a provisioned Redshift cluster the stack owns; serverless: a Redshift Serverless namespace and workgroup the stack owns; existing: yours (cluster = \"id\" or workgroup = \"name\"), only read.",
                 None,
             ),
             "database": doc(identifier.clone(), &format!("The pipeline's database: {identifier_rule} (changing it needs a new cluster)."), Some(json!(DEFAULT_DATABASE))),
@@ -378,10 +378,10 @@ fn warehouse() -> Value {
             "publicly_accessible": doc(json!({"const": false}), "Only false: a warehouse is never publicly accessible.", Some(json!(false))),
             "base_capacity": doc(
                 json!({"allOf": [integer(BASE_CAPACITY), {"anyOf": [{"const": BASE_CAPACITY.start}, {"multipleOf": 8}]}]}),
-                "Redshift Serverless RPUs (kind = \"serverless\", not deployable yet).",
-                None,
+                "kind = \"serverless\": the workgroup's base capacity in RPUs (Redshift Processing Units): 4 (AWS's minimum), or a multiple of 8 up to 1024.",
+                Some(json!(DEFAULT_BASE_CAPACITY)),
             ),
-            "max_capacity": doc(integer(MAX_CAPACITY), "Redshift Serverless maximum RPUs (kind = \"serverless\", not deployable yet).", None),
+            "max_capacity": doc(integer(MAX_CAPACITY), "kind = \"serverless\": the most RPUs the workgroup may scale to (at least base_capacity); absent: AWS's choice.", None),
             "cluster": doc(json!({"type": "string"}), "kind = \"existing\": your cluster's identifier.", None),
             "workgroup": doc(json!({"type": "string"}), "kind = \"existing\": your Redshift Serverless workgroup's name.", None),
         }),
@@ -532,9 +532,6 @@ mod tests {
             for key in allowed(kind) {
                 assert!(section.contains(*key), "{kind}: {key}");
             }
-        }
-        for kind in DEPLOYABLE_KINDS {
-            assert!(KINDS.contains(kind));
         }
     }
 

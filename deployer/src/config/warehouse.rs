@@ -13,8 +13,6 @@ use super::rules::Checker;
 
 // What the rules below allow; the JSON Schema (`schema.rs`) reads the same.
 pub(crate) const KINDS: &[&str] = &["cluster", "serverless", "existing"];
-/// The kinds `validate` accepts today (a serverless workgroup is checked, then refused).
-pub(crate) const DEPLOYABLE_KINDS: &[&str] = &["cluster", "existing"];
 /// RA3 is what AWS sells today (DC2 is being retired).
 pub(crate) const NODE_TYPES: &[&str] = &["ra3.large", "ra3.xlplus", "ra3.4xlarge", "ra3.16xlarge"];
 pub(crate) const DEFAULT_NODE_TYPE: &str = "ra3.large";
@@ -27,6 +25,7 @@ pub(crate) const NODES: std::ops::Range<i64> = 1..129;
 pub(crate) const SNAPSHOT_RETENTION_DAYS: std::ops::Range<i64> = 1..36;
 pub(crate) const DEFAULT_SNAPSHOT_RETENTION_DAYS: i64 = 1;
 pub(crate) const BASE_CAPACITY: std::ops::Range<i64> = 4..1025;
+pub(crate) const DEFAULT_BASE_CAPACITY: i64 = 8;
 pub(crate) const MAX_CAPACITY: std::ops::Range<i64> = 4..5633;
 /// Database and user names: lowercase letters, digits, `_`, starting with a letter.
 pub(crate) const IDENTIFIER_MAX: usize = 63;
@@ -162,15 +161,7 @@ pub(super) fn warehouse(
     );
     let kind = match kind.as_str() {
         "cluster" => WarehouseKind::Cluster(cluster(check, section)),
-        "serverless" => {
-            let serverless = serverless(check, section);
-            check.fail(
-                section.kind.span(),
-                "warehouse.kind",
-                "a Redshift Serverless workgroup of the stack's own is not deployable by this version yet: use kind = \"cluster\", or kind = \"existing\" with workgroup = \"<your workgroup>\"",
-            );
-            WarehouseKind::Serverless(serverless)
-        }
+        "serverless" => WarehouseKind::Serverless(serverless(check, section)),
         _ => WarehouseKind::Existing(existing(check, raw)?),
     };
     Some(WarehouseConfig { database, kind })
@@ -310,7 +301,7 @@ fn serverless(check: &mut Checker<'_>, section: &WarehouseSection) -> Serverless
     let base = check.number(
         section.base_capacity.as_ref(),
         "warehouse.base_capacity",
-        8,
+        DEFAULT_BASE_CAPACITY,
         BASE_CAPACITY,
         "RPUs",
     );
@@ -506,12 +497,27 @@ mod tests {
                 "{line}: {error}"
             );
         }
-        // Checked, then refused plainly until the stack can deploy one.
-        let error = with("kind = \"serverless\"\nbase_capacity = 4\nmax_capacity = 64\nsubnet_ids = [\"subnet-1\"]\n").unwrap_err();
-        assert_eq!(error.matches("stack.toml:").count(), 1, "{error}");
+        let error = with("kind = \"serverless\"\nbase_capacity = 2\n").unwrap_err();
         assert!(
-            error.contains("not deployable by this version yet"),
+            error.contains("stack.toml:8:17") && error.contains("out of range"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_serverless_workgroup_with_its_settings_and_defaults() {
+        let stack = with("kind = \"serverless\"\nbase_capacity = 4\nmax_capacity = 64\nsubnet_ids = [\"subnet-1\"]\n").unwrap();
+        let WarehouseKind::Serverless(serverless) = stack.warehouse.unwrap().kind else {
+            panic!("serverless")
+        };
+        assert_eq!(serverless.base_capacity, 4);
+        assert_eq!(serverless.max_capacity, Some(64));
+        assert_eq!(serverless.network.subnet_ids, ["subnet-1"]);
+        let WarehouseKind::Serverless(defaults) = with("kind = \"serverless\"\n").unwrap().warehouse.unwrap().kind else {
+            panic!("serverless")
+        };
+        assert_eq!(defaults.base_capacity, 8);
+        assert_eq!(defaults.max_capacity, None);
+        assert_eq!(defaults.port, 5439);
     }
 }

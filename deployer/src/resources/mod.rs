@@ -10,11 +10,13 @@ pub mod dag_objects;
 pub mod data_api;
 mod diff;
 mod fields;
+pub mod final_snapshot;
 pub mod function;
 pub mod function_role;
 pub mod lake_bucket;
 pub mod log_group;
 pub mod role;
+pub mod serverless;
 pub mod subnet_group;
 pub(crate) mod tags;
 
@@ -38,6 +40,8 @@ pub const KINDS: &[&Kind] = &[
     &subnet_group::SPEC,
     &cluster::SPEC,
     &dag_objects::SPEC,
+    &serverless::namespace::SPEC,
+    &serverless::workgroup::SPEC,
 ];
 
 /// The stack's live candidates of a kind, by identity.

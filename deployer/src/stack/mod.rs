@@ -316,7 +316,7 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
 }
 
 /// The COPY role, and for a cluster the stack owns its subnet group and the
-/// cluster itself.
+/// cluster itself; for serverless its namespace and workgroup.
 fn warehouse_resources(
     stack: &Stack,
     warehouse: &WarehouseConfig,
@@ -327,9 +327,14 @@ fn warehouse_resources(
     let role = copy_role::role(stack, tags(copy_role::KIND));
     let mut depends = vec![role.address()];
     let mut resources: Vec<Box<dyn Resource>> = vec![Box::new(role)];
-    let WarehouseKind::Cluster(config) = &warehouse.kind else {
+    let config = match &warehouse.kind {
+        WarehouseKind::Cluster(config) => config,
+        WarehouseKind::Serverless(config) => {
+            resources.extend(serverless_resources(stack, warehouse, config, account, tags));
+            return resources;
+        }
         // An existing warehouse is the user's: only the role is the stack's.
-        return resources;
+        WarehouseKind::Existing(_) => return resources,
     };
     let subnet_group = (!config.network.subnet_ids.is_empty()).then(|| subnet_group::SubnetGroup {
         id: subnet_group::SubnetGroupId {
@@ -361,6 +366,32 @@ fn warehouse_resources(
         tags: tags(cluster::KIND),
     }));
     resources
+}
+
+/// The namespace (with the COPY role attached) and its workgroup.
+fn serverless_resources(
+    stack: &Stack,
+    warehouse: &WarehouseConfig,
+    config: &crate::config::ServerlessConfig,
+    account: &str,
+    tags: &dyn Fn(&'static str) -> BTreeMap<String, String>,
+) -> Vec<Box<dyn Resource>> {
+    use crate::resources::copy_role;
+    use crate::resources::serverless::{namespace, workgroup};
+    let namespace = namespace::Namespace {
+        id: namespace::id(stack),
+        database: warehouse.database.clone(),
+        admin_user: config.admin_user.clone(),
+        copy_role_arn: copy_role::arn(stack, account),
+        tags: tags(namespace::KIND),
+    };
+    let workgroup = workgroup::Workgroup {
+        id: workgroup::id(stack),
+        namespace: namespace.id.name.clone(),
+        config: config.clone(),
+        tags: tags(workgroup::KIND),
+    };
+    vec![Box::new(namespace), Box::new(workgroup)]
 }
 
 #[cfg(test)]
@@ -414,15 +445,20 @@ mod tests {
             ..Context::default()
         }
         .with_values_known_after_apply();
-        // With a warehouse cluster in a VPC: every kind there is.
-        let text = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\nkind = \"cluster\"\nsubnet_ids = [\"subnet-1\"]\n[orchestrator]\nmwaa_environment = \"env\"\n";
-        let stack = crate::config::parse(
-            text,
-            std::path::Path::new("stack.toml"),
-            &crate::config::Vars::default(),
-        )
-        .unwrap();
-        let resources = resources(&stack, &context);
+        // With a warehouse cluster in a VPC, and with a serverless one, and MWAA: every kind there is.
+        let base = "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\nsubnet_ids = [\"subnet-1\"]\n";
+        let resources: Vec<Box<dyn Resource>> = ["cluster", "serverless"]
+            .into_iter()
+            .flat_map(|kind| {
+                let stack = crate::config::parse(
+                    &format!("{base}kind = \"{kind}\"\n[orchestrator]\nmwaa_environment = \"env\"\n"),
+                    std::path::Path::new("stack.toml"),
+                    &crate::config::Vars::default(),
+                )
+                .unwrap();
+                resources(&stack, &context)
+            })
+            .collect();
         let mut kinds: Vec<&str> = Vec::new();
         for resource in &resources {
             let desired: Vec<&str> = resource.desired().keys().copied().collect();

@@ -154,14 +154,23 @@ impl Owned for ClusterId {
                 return Ok(Deleted::KeptData);
             }
             // AWS refuses a delete that names neither a final snapshot nor
-            // skipping one: the data is kept in a snapshot the user can restore.
-            let snapshot = format!("{}-final-{}", self.name, utc_stamp());
+            // skipping one: the data is kept in a snapshot the user can
+            // restore, unless `--skip-final-snapshot`. Both are sent
+            // explicitly (moto skips the snapshot unless told otherwise).
+            let skip = crate::resources::final_snapshot::skipped();
+            let snapshot = (!skip).then(|| {
+                format!(
+                    "{}-final-{}",
+                    self.name,
+                    crate::resources::final_snapshot::utc_stamp()
+                )
+            });
             match aws
                 .redshift
                 .delete_cluster()
                 .cluster_identifier(&self.name)
-                .skip_final_cluster_snapshot(false)
-                .final_cluster_snapshot_identifier(&snapshot)
+                .skip_final_cluster_snapshot(skip)
+                .set_final_cluster_snapshot_identifier(snapshot)
                 .send()
                 .await
             {
@@ -171,18 +180,4 @@ impl Owned for ClusterId {
             }
         })
     }
-}
-
-/// `YYYYMMDDHHMMSS` in UTC: snapshot identifiers take letters, digits and `-`.
-fn utc_stamp() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
 }
