@@ -266,9 +266,31 @@ fn check_port(port: i64) -> Result<(), ApiError> {
     }
 }
 
-fn epoch(time: SystemTime) -> f64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+/// RFC 3339 in UTC (`2026-12-05T15:32:12.252Z`): the service's timestamps
+/// are `date-time` strings, not epoch numbers.
+fn rfc3339(time: SystemTime) -> String {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
 }
 
 /// The region a signed request is for (its credential scope), else us-east-1.
@@ -394,7 +416,7 @@ impl RedshiftServerless {
                     "namespaceArn": snapshot.namespace_arn,
                     "status": "AVAILABLE",
                     "snapshotRetentionPeriod": snapshot.retention,
-                    "snapshotCreateTime": epoch(snapshot.created),
+                    "snapshotCreateTime": rfc3339(snapshot.created),
                 }}))
             }
             other => Err(validation(format!(
@@ -717,7 +739,7 @@ fn namespace_value(name: &str, namespace: &Namespace, status: Option<&str>) -> V
         "iamRoles": namespace.iam_roles,
         "logExports": [],
         "status": status,
-        "creationDate": epoch(namespace.created),
+        "creationDate": rfc3339(namespace.created),
     });
     if let Some(default) = &namespace.default_iam_role_arn {
         value["defaultIamRoleArn"] = json!(default);
@@ -751,10 +773,17 @@ fn workgroup_value(name: &str, workgroup: &Workgroup) -> Value {
         "publiclyAccessible": workgroup.publicly_accessible,
         "port": workgroup.port,
         "status": status,
-        "creationDate": epoch(workgroup.created),
+        "creationDate": rfc3339(workgroup.created),
         // What AWS changes by itself: never the same twice in a row here.
         "workgroupVersion": "1.0.99999",
-        "patchVersion": format!("1.0.{}", epoch(SystemTime::now()) as u64 % 1000),
+        "patchVersion": format!(
+            "1.0.{}",
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis()
+                % 1000
+        ),
         "endpoint": {
             "address": format!("{name}.{}.us-east-1.redshift-serverless.amazonaws.com", workgroup.id),
             "port": workgroup.port,
@@ -765,4 +794,16 @@ fn workgroup_value(name: &str, workgroup: &Workgroup) -> Value {
         value["maxCapacity"] = json!(max);
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_in_utc() {
+        let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_484_732_252);
+        assert_eq!(rfc3339(time), "2026-12-05T15:32:12.252Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
 }

@@ -22,6 +22,9 @@ const NOT_FOUND: &str = "ResourceNotFoundException";
 
 mod field {
     pub const TAGS: &str = "tags";
+    /// AVAILABLE once made or changed: anything else (a killed `up` left it
+    /// coming up) is a change `up` finishes by waiting, never by making another.
+    pub const STATUS: &str = "status";
     /// The ARNs of the IAM roles attached: the COPY role only.
     pub const IAM_ROLES: &str = "iam_roles";
     pub const DEFAULT_IAM_ROLE: &str = "default_iam_role";
@@ -35,6 +38,7 @@ mod field {
 /// a password, which the tool never handles): a change means a new namespace.
 const FIELDS: &[FieldSpec] = &[
     FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::STATUS),
     FieldSpec::update(field::IAM_ROLES),
     FieldSpec::update(field::DEFAULT_IAM_ROLE),
     FieldSpec::update(field::MANAGED_PASSWORD),
@@ -134,6 +138,7 @@ impl NamespaceId {
                     .is_some_and(|s| !s.is_empty()),
             ),
         );
+        fields.insert(field::STATUS, FieldValue::Text(status.clone()));
         fields.insert(field::DATABASE, text(namespace.db_name()));
         fields.insert(field::ADMIN_USER, text(namespace.admin_username()));
         Ok(Some(Live::ours(fields, Handle::new(Found { arn, status }))))
@@ -235,6 +240,7 @@ impl Resource for Namespace {
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
         fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::STATUS, FieldValue::Text(AVAILABLE.to_owned()));
         fields.insert(field::IAM_ROLES, sorted(vec![self.copy_role_arn.clone()]));
         fields.insert(
             field::DEFAULT_IAM_ROLE,
@@ -260,6 +266,7 @@ impl Resource for Namespace {
             if let Some(unknown) = changes.iter().find(|c| {
                 ![
                     field::TAGS,
+                    field::STATUS,
                     field::IAM_ROLES,
                     field::DEFAULT_IAM_ROLE,
                     field::MANAGED_PASSWORD,

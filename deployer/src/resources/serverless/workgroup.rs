@@ -28,6 +28,9 @@ const NOT_FOUND: &str = "ResourceNotFoundException";
 
 mod field {
     pub const TAGS: &str = "tags";
+    /// AVAILABLE once made or changed: anything else (a killed `up` left it
+    /// coming up) is a change `up` finishes by waiting, never by making another.
+    pub const STATUS: &str = "status";
     pub const BASE_CAPACITY: &str = "base_capacity";
     pub const MAX_CAPACITY: &str = "max_capacity";
     pub const PUBLICLY_ACCESSIBLE: &str = "publicly_accessible";
@@ -40,6 +43,7 @@ mod field {
 
 const FIELDS: &[FieldSpec] = &[
     FieldSpec::update(field::TAGS),
+    FieldSpec::update(field::STATUS),
     FieldSpec::update(field::BASE_CAPACITY),
     FieldSpec::update(field::MAX_CAPACITY),
     FieldSpec::update(field::PUBLICLY_ACCESSIBLE),
@@ -137,6 +141,7 @@ impl WorkgroupId {
             field::SECURITY_GROUPS,
             sorted(workgroup.security_group_ids().to_vec()),
         );
+        fields.insert(field::STATUS, FieldValue::Text(status.clone()));
         fields.insert(field::PORT, number(workgroup.port()));
         fields.insert(
             field::NAMESPACE,
@@ -303,6 +308,7 @@ impl Resource for Workgroup {
     fn desired(&self) -> Fields {
         let mut fields = Fields::new();
         fields.insert(field::TAGS, FieldValue::Map(self.tags.clone()));
+        fields.insert(field::STATUS, FieldValue::Text(AVAILABLE.to_owned()));
         fields.insert(
             field::BASE_CAPACITY,
             FieldValue::Number(i64::from(self.config.base_capacity)),
@@ -364,6 +370,8 @@ impl Resource for Workgroup {
             for change in ordered {
                 if change.field == field::TAGS {
                     set_tags(aws, &found.arn, change, |op, detail| self.error(op, detail)).await?;
+                } else if change.field == field::STATUS {
+                    // Waited for above.
                 } else {
                     self.update_one(aws, change.field).await?;
                 }
