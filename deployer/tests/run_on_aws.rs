@@ -769,3 +769,124 @@ async fn ctrl_c_cancels_the_statement_the_run_waits_for() {
     assert_eq!(statements.len(), 1, "nothing ran after it");
     assert_eq!(statements[0].status, "ABORTED");
 }
+
+/// The same proof on a serverless stack: `up` makes the namespace and
+/// workgroup `demo-warehouse` (testkit's Redshift Serverless stand-in behind
+/// moto's front), `run --from D1 --to D2` sends every statement with
+/// `WorkgroupName` (no cluster) as the namespace's managed admin secret, and
+/// the warehouse equals `run --local`'s; the DAG names the workgroup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_then_run_on_a_serverless_stack_equals_run_local() {
+    let stage = Stage::start(false).await;
+    let serverless = showcase_testkit::RedshiftServerless::default();
+    stage.moto.serve_redshift_serverless(&serverless);
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.toml");
+    let toml = STACK_TOML.replace("kind = \"cluster\"", "kind = \"serverless\"\nbase_capacity = 4");
+    std::fs::write(&stack, &toml).unwrap();
+    let parsed = config::parse(&toml, &stack, &Vars::default()).unwrap();
+    Session::new(stage.aws.clone(), parsed, code(dir.path()))
+        .up(false, &|_| {}, &|_| {})
+        .await
+        .unwrap();
+    let namespace = stage
+        .aws
+        .redshiftserverless
+        .get_namespace()
+        .namespace_name(CLUSTER)
+        .send()
+        .await
+        .unwrap();
+    let secret = namespace
+        .namespace()
+        .and_then(|n| n.admin_password_secret_arn())
+        .unwrap()
+        .to_owned();
+    // See the cluster's proof: moto refuses plain-HTTP writes under the TLS-only policy.
+    stage
+        .aws
+        .s3
+        .delete_bucket_policy()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+
+    let binary = env!("CARGO_BIN_EXE_showcase-deploy");
+    let run = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .args(args)
+            .arg("--stack")
+            .arg(&stack)
+            .envs(stage.moto.aws_env())
+            .env("CI", "true")
+            .output()
+            .unwrap()
+    };
+    let output = tokio::task::block_in_place(|| {
+        run(&[
+            "run",
+            "--from",
+            "2024-03-01",
+            "--to",
+            "2024-03-02",
+            "--output",
+            "json",
+        ])
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "workgroup {CLUSTER} database showcase as the admin password's secret {secret}"
+        )),
+        "{stderr}"
+    );
+    let days: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(days.as_array().unwrap().len(), 2, "{days}");
+
+    stage.postgres.create_database("local").await;
+    let lake = tempfile::tempdir().unwrap();
+    let warehouse = Warehouse::connect(&stage.postgres.url("local"), SCHEMA)
+        .await
+        .unwrap();
+    let mut local = Pipeline::start(ROWS, lake.path(), warehouse).await.unwrap();
+    for (i, d) in day("2024-03-01").through(day("2024-03-02")).enumerate() {
+        let expected = serde_json::to_value(local.run_day(d).await.unwrap()).unwrap();
+        assert_eq!(days[i]["figures"], expected["figures"], "day {i}");
+    }
+    assert_eq!(stage.dump("showcase").await, stage.dump("local").await);
+    let statements = stage.warehouse.statements();
+    assert!(!statements.is_empty());
+    assert!(
+        statements.iter().all(|s| {
+            s.workgroup_name.as_deref() == Some(CLUSTER)
+                && s.cluster_identifier.is_none()
+                && s.db_user.is_none()
+                && s.secret_arn.as_deref() == Some(secret.as_str())
+                && s.database == "showcase"
+        }),
+        "{:?}",
+        statements.first()
+    );
+
+    let dags = tempfile::tempdir().unwrap();
+    let output = tokio::task::block_in_place(|| {
+        run(&["dag", "--out", dags.path().to_str().unwrap()])
+    });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dag = std::fs::read_to_string(
+        dags.path()
+            .join(format!("{}.py", showcase_deploy::dag::dag_id("demo"))),
+    )
+    .unwrap();
+    assert!(
+        dag.contains(&format!("\"workgroup_name\": \"{CLUSTER}\""))
+            && !dag.contains("\"cluster_identifier\": "),
+        "{dag}"
+    );
+}
