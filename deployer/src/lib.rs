@@ -16,6 +16,8 @@ pub mod config;
 pub mod dag;
 #[cfg(feature = "deploy")]
 pub mod engine;
+#[cfg(feature = "deploy")]
+pub mod existing_warehouse;
 mod layers;
 pub mod local;
 #[cfg(feature = "deploy")]

@@ -160,6 +160,9 @@ pub fn policy(stack: &Stack, account: &str, access: Access) -> serde_json::Value
             "Resource": resources,
         }));
     }
+    if let Some(statement) = read_existing_warehouse(stack, account) {
+        statements.push(statement);
+    }
     if access == Access::Write {
         // Not an API call: CreateFunction and UpdateFunctionConfiguration hand a
         // role to Lambda. Only the stack's roles, and only to Lambda.
@@ -203,6 +206,37 @@ pub fn policy(stack: &Stack, account: &str, access: Access) -> serde_json::Value
         }
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// `kind = "existing"`: plan and drift read the user's cluster, or workgroup
+/// and its namespace (whether the COPY role is attached), and nothing more.
+fn read_existing_warehouse(stack: &Stack, account: &str) -> Option<serde_json::Value> {
+    use crate::config::{ExistingWarehouse, WarehouseKind};
+    let region = &stack.region;
+    let (actions, resources) = match stack.warehouse.as_ref().map(|w| &w.kind) {
+        Some(WarehouseKind::Existing(ExistingWarehouse::Cluster(id))) => (
+            json!("redshift:DescribeClusters"),
+            json!(format!("arn:aws:redshift:{region}:{account}:cluster:{id}")),
+        ),
+        // ARNs carry ids, not names: the account's workgroups and namespaces.
+        Some(WarehouseKind::Existing(ExistingWarehouse::Workgroup(_))) => (
+            json!([
+                "redshift-serverless:GetNamespace",
+                "redshift-serverless:GetWorkgroup"
+            ]),
+            json!([
+                format!("arn:aws:redshift-serverless:{region}:{account}:namespace/*"),
+                format!("arn:aws:redshift-serverless:{region}:{account}:workgroup/*"),
+            ]),
+        ),
+        _ => return None,
+    };
+    Some(json!({
+        "Sid": "ReadExistingWarehouse",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resources,
+    }))
 }
 
 /// What `run` on AWS needs (and an Airflow execution role running the same

@@ -186,7 +186,10 @@ async fn the_serverless_lifecycle_drift_repaired_and_every_request_in_the_policy
     assert_eq!(made.subnet_ids(), ["subnet-aaa", "subnet-bbb"]);
     assert_eq!(made.security_group_ids(), ["sg-111"]);
     let ns = namespace(&hand).await;
-    assert_eq!(ns.iam_roles(), [COPY_ROLE]);
+    assert_eq!(
+        ns.iam_roles(),
+        [format!("IamRole(applyStatus=in-sync, iamRoleArn={COPY_ROLE})")]
+    );
     assert_eq!(ns.default_iam_role_arn(), Some(COPY_ROLE));
     assert_eq!(ns.db_name(), Some("showcase"));
     assert_eq!(ns.admin_username(), Some("showcase_admin"));
@@ -274,7 +277,10 @@ async fn the_serverless_lifecycle_drift_repaired_and_every_request_in_the_policy
     assert!(!tags(&hand, repaired.workgroup_arn().unwrap())
         .await
         .contains_key("team"));
-    assert_eq!(namespace(&hand).await.iam_roles(), [COPY_ROLE]);
+    assert_eq!(
+        namespace(&hand).await.iam_roles(),
+        [format!("IamRole(applyStatus=in-sync, iamRoleArn={COPY_ROLE})")]
+    );
     assert!(
         !session.plan().await.unwrap().has_changes(),
         "AWS's churn (versions) is not drift"

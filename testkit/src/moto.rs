@@ -2,6 +2,9 @@
 //! Gateway, Redshift, STS) on one local port, behind testkit's front
 //! (`moto_proxy`), which can also route Lambda `Invoke` and the Redshift Data
 //! API to testkit's stand-ins (`serve_lambda`, `serve_redshift_data`).
+//! Redshift Serverless, which moto lacks, is always served by testkit's
+//! stand-in (an empty account's, as on AWS: the tool looks for the stack's
+//! namespace and workgroup in every plan).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -62,6 +65,10 @@ impl MotoServer {
             while Instant::now() < deadline {
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                     let (front, stand_ins) = crate::moto_proxy::start(port, latency);
+                    stand_ins
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .redshift_serverless = Some(crate::RedshiftServerless::default());
                     return MotoServer {
                         child,
                         port,
@@ -136,7 +143,8 @@ impl MotoServer {
     }
 
     /// Routes Redshift Serverless (`X-Amz-Target: RedshiftServerless.*`) to
-    /// `stand_in` from now on (moto has no Redshift Serverless at all).
+    /// `stand_in` from now on, instead of the default one every server starts
+    /// with (moto has no Redshift Serverless at all).
     pub fn serve_redshift_serverless(&self, stand_in: &crate::RedshiftServerless) {
         self.stand_ins
             .write()

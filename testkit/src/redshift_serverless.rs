@@ -17,7 +17,8 @@
 //!   (`iamRoles`, `defaultIamRoleArn`, `manageAdminPassword`,
 //!   `adminUsername` + `adminUserPassword`), `DeleteNamespace`
 //!   (`finalSnapshotName`, `finalSnapshotRetentionPeriod`: the snapshot is
-//!   recorded and `GetSnapshot` finds it).
+//!   recorded and `GetSnapshot` finds it). A namespace's `iamRoles` are
+//!   answered as AWS does, `IamRole(applyStatus=in-sync, iamRoleArn=<arn>)`.
 //! - `CreateWorkgroup` (`workgroupName`, `namespaceName`, `baseCapacity`,
 //!   `maxCapacity`, `subnetIds`, `securityGroupIds`, `publiclyAccessible`,
 //!   `port`, `tags`), `GetWorkgroup`, `UpdateWorkgroup` (one parameter per
@@ -736,7 +737,12 @@ fn namespace_value(name: &str, namespace: &Namespace, status: Option<&str>) -> V
         "namespaceArn": namespace.arn,
         "adminUsername": namespace.admin_username,
         "dbName": namespace.db_name,
-        "iamRoles": namespace.iam_roles,
+        // As AWS answers them: a struct printed as text around each ARN.
+        "iamRoles": namespace
+            .iam_roles
+            .iter()
+            .map(|arn| format!("IamRole(applyStatus=in-sync, iamRoleArn={arn})"))
+            .collect::<Vec<_>>(),
         "logExports": [],
         "status": status,
         "creationDate": rfc3339(namespace.created),

@@ -8,6 +8,7 @@ use showcase_deploy::aws::Aws;
 use showcase_deploy::build;
 use showcase_deploy::config::{self, FunctionName, Stack, Vars};
 use showcase_deploy::engine::{DestroyOutcome, Event, Plan};
+use showcase_deploy::existing_warehouse::{self, ExistingCheck};
 use showcase_deploy::permissions;
 use showcase_deploy::report::{
     ApplyProgress, down_plan_text, drift_markdown, drift_text, github, interactive, plan_markdown,
@@ -109,22 +110,77 @@ pub(super) async fn session(stack: &Stack, code: BTreeMap<FunctionName, Code>) -
     Session::new(Aws::connect(&stack.region).await, stack.clone(), code)
 }
 
+/// The plan, and for `kind = "existing"` what the read of the user's
+/// warehouse found (whether the COPY role is attached).
+fn plan_and_existing(
+    stack: &Stack,
+    code: BTreeMap<FunctionName, Code>,
+) -> Result<(Plan, Option<ExistingCheck>), String> {
+    runtime()?.block_on(async {
+        let session = session(stack, code).await;
+        let plan = session.plan().await.map_err(|e| e.to_string())?;
+        let existing = match stack.warehouse.as_ref().map(|w| &w.kind) {
+            Some(config::WarehouseKind::Existing(_)) => {
+                let account = session.aws.account_id().await?;
+                existing_warehouse::check(&session.aws, stack, &account)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+            _ => None,
+        };
+        Ok((plan, existing))
+    })
+}
+
+/// The plan (or drift) as JSON, with the existing warehouse's check when there is one.
+fn with_existing(
+    mut value: serde_json::Value,
+    existing: Option<&ExistingCheck>,
+) -> serde_json::Value {
+    if let Some(existing) = existing {
+        value["existing_warehouse"] = serde_json::json!(existing);
+    }
+    value
+}
+
+/// Markdown's line about the existing warehouse.
+fn existing_markdown(existing: Option<&ExistingCheck>) -> String {
+    match existing {
+        None => String::new(),
+        Some(check) => match &check.attach_command {
+            None => format!(
+                "\nExisting warehouse {}: the COPY role is attached.\n",
+                check.warehouse
+            ),
+            Some(command) => format!(
+                "\n**Existing warehouse {}: the COPY role `{}` is not attached** (the pipeline's COPY cannot read the lake). Attach it with:\n\n```\n{command}\n```\n",
+                check.warehouse, check.copy_role_arn
+            ),
+        },
+    }
+}
+
 /// Exit 0: nothing to do; 2: changes pending (like `terraform plan -detailed-exitcode`).
 pub fn plan(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, false)?;
-    let plan = runtime()?
-        .block_on(async { session(&stack, code).await.plan().await })
-        .map_err(|e| e.to_string())?;
+    let (plan, existing) = plan_and_existing(&stack, code)?;
+    let markdown = plan_markdown(&plan) + &existing_markdown(existing.as_ref());
     if args.json {
-        print_json(&plan)?
+        print_json(&with_existing(
+            serde_json::to_value(&plan).map_err(|e| e.to_string())?,
+            existing.as_ref(),
+        ))?
     } else if args.markdown {
-        print!("{}", plan_markdown(&plan))
+        print!("{markdown}")
     } else {
-        print!("{}", plan_text(&plan))
+        print!("{}", plan_text(&plan));
+        if let Some(existing) = &existing {
+            print!("{}", existing.text());
+        }
     }
     if github::active() {
-        github::write_step_summary(&plan_markdown(&plan))?;
+        github::write_step_summary(&markdown)?;
     }
     Ok(if plan.has_changes() {
         CHANGES_PENDING
@@ -133,29 +189,35 @@ pub fn plan(args: &StackArgs) -> Result<Status, String> {
     })
 }
 
-/// Exit 0: in sync; 2: drift found.
+/// Exit 0: in sync; 2: drift found — an existing warehouse without the
+/// stack's COPY role attached included (the pipeline cannot load until it is).
 pub fn drift(args: &StackArgs) -> Result<Status, String> {
     let stack = load(args)?;
     let code = code(&stack, false)?;
-    let plan = runtime()?
-        .block_on(async { session(&stack, code).await.plan().await })
-        .map_err(|e| e.to_string())?;
+    let (plan, existing) = plan_and_existing(&stack, code)?;
+    let role_missing = existing.as_ref().is_some_and(|e| !e.copy_role_attached);
+    let drifted = plan.has_changes() || role_missing;
+    let markdown = drift_markdown(&plan) + &existing_markdown(existing.as_ref());
     if args.json {
-        print_json(
-            &serde_json::json!({ "drifted": plan.has_changes(), "resources": plan.changes }),
-        )?;
+        print_json(&with_existing(
+            serde_json::json!({ "drifted": drifted, "resources": plan.changes }),
+            existing.as_ref(),
+        ))?;
     } else if args.markdown {
-        print!("{}", drift_markdown(&plan));
+        print!("{markdown}");
     } else {
         print!("{}", drift_text(&plan));
+        if let Some(existing) = &existing {
+            print!("{}", existing.text());
+        }
     }
     if github::active() {
         for line in github::drift_annotations(&plan) {
             println!("{line}");
         }
-        github::write_step_summary(&drift_markdown(&plan))?;
+        github::write_step_summary(&markdown)?;
     }
-    Ok(if plan.has_changes() {
+    Ok(if drifted {
         CHANGES_PENDING
     } else {
         0

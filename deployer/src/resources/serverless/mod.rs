@@ -36,6 +36,21 @@ pub fn name(stack: &Stack) -> String {
     format!("{}-warehouse", stack.name)
 }
 
+/// The role ARN in one of a namespace's `iamRoles`: AWS answers them as
+/// `IamRole(applyStatus=in-sync, iamRoleArn=arn:…)`, or now and then as the
+/// bare ARN.
+pub fn role_arn(entry: &str) -> String {
+    let entry = entry.trim();
+    if entry.starts_with("arn:") {
+        return entry.to_owned();
+    }
+    entry
+        .split_once("iamRoleArn=")
+        .map(|(_, rest)| rest.split([',', ')']).next().unwrap_or_default().trim())
+        .unwrap_or(entry)
+        .to_owned()
+}
+
 fn sorted(mut items: Vec<String>) -> FieldValue {
     items.sort();
     FieldValue::Json(serde_json::Value::from(items))
@@ -157,4 +172,23 @@ fn arns(stack: &Stack, account: &str, kind: &str) -> Vec<String> {
         "arn:aws:redshift-serverless:{}:{account}:{kind}/*",
         stack.region
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_arn;
+
+    #[test]
+    fn a_namespace_s_roles_are_read_as_their_arns() {
+        let arn = "arn:aws:iam::123456789012:role/service-role/copy";
+        assert_eq!(
+            role_arn(&format!("IamRole(applyStatus=in-sync, iamRoleArn={arn})")),
+            arn
+        );
+        assert_eq!(
+            role_arn(&format!("IamRole(iamRoleArn={arn}, applyStatus=adding)")),
+            arn
+        );
+        assert_eq!(role_arn(arn), arn);
+    }
 }

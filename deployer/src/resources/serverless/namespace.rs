@@ -125,7 +125,8 @@ impl NamespaceId {
             Err(foreign) => return Ok(Some(foreign)),
         };
         let text = |v: Option<&str>| FieldValue::Text(v.unwrap_or(super::AWS_CHOICE).to_owned());
-        fields.insert(field::IAM_ROLES, sorted(namespace.iam_roles().to_vec()));
+        let roles = namespace.iam_roles().iter().map(|r| super::role_arn(r));
+        fields.insert(field::IAM_ROLES, sorted(roles.collect()));
         fields.insert(
             field::DEFAULT_IAM_ROLE,
             text(namespace.default_iam_role_arn()),
