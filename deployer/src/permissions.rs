@@ -500,6 +500,43 @@ mod tests {
     }
 
     #[test]
+    fn an_existing_warehouse_is_only_read_and_a_serverless_one_runs_as_its_secret() {
+        let parse = |warehouse: &str| {
+            let text = format!("[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\n{warehouse}\n");
+            crate::config::parse(
+                &text,
+                std::path::Path::new("stack.toml"),
+                &crate::config::Vars::default(),
+            )
+            .unwrap()
+        };
+        let existing = parse("kind = \"existing\"\ncluster = \"theirs\"");
+        for access in [Access::Read, Access::Write] {
+            let policy = policy(&existing, "123456789012", access);
+            let read = policy["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "ReadExistingWarehouse")
+                .unwrap()
+                .clone();
+            assert_eq!(read["Action"], "redshift:DescribeClusters");
+            assert_eq!(
+                read["Resource"],
+                "arn:aws:redshift:eu-west-1:123456789012:cluster:theirs"
+            );
+            // Their cluster is named once: in the read, never in a write.
+            assert_eq!(policy.to_string().matches(":cluster:theirs").count(), 1);
+        }
+        let serverless = run_policy(&parse("kind = \"serverless\""), "123456789012").to_string();
+        assert!(
+            serverless.contains("secret:redshift!demo-warehouse-*")
+                && serverless.contains("redshift-serverless:GetWorkgroup"),
+            "{serverless}"
+        );
+    }
+
+    #[test]
     fn roles_are_passed_to_lambda_only_and_only_the_stacks() {
         let pass = statements(Access::Write)
             .into_iter()
