@@ -502,7 +502,9 @@ mod tests {
     #[test]
     fn an_existing_warehouse_is_only_read_and_a_serverless_one_runs_as_its_secret() {
         let parse = |warehouse: &str| {
-            let text = format!("[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\n{warehouse}\n");
+            let text = format!(
+                "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n[warehouse]\n{warehouse}\n"
+            );
             crate::config::parse(
                 &text,
                 std::path::Path::new("stack.toml"),

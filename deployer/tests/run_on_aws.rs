@@ -782,7 +782,10 @@ async fn up_then_run_on_a_serverless_stack_equals_run_local() {
     stage.moto.serve_redshift_serverless(&serverless);
     let dir = tempfile::tempdir().unwrap();
     let stack = dir.path().join("stack.toml");
-    let toml = STACK_TOML.replace("kind = \"cluster\"", "kind = \"serverless\"\nbase_capacity = 4");
+    let toml = STACK_TOML.replace(
+        "kind = \"cluster\"",
+        "kind = \"serverless\"\nbase_capacity = 4",
+    );
     std::fs::write(&stack, &toml).unwrap();
     let parsed = config::parse(&toml, &stack, &Vars::default()).unwrap();
     Session::new(stage.aws.clone(), parsed, code(dir.path()))
@@ -871,9 +874,8 @@ async fn up_then_run_on_a_serverless_stack_equals_run_local() {
     );
 
     let dags = tempfile::tempdir().unwrap();
-    let output = tokio::task::block_in_place(|| {
-        run(&["dag", "--out", dags.path().to_str().unwrap()])
-    });
+    let output =
+        tokio::task::block_in_place(|| run(&["dag", "--out", dags.path().to_str().unwrap()]));
     assert!(
         output.status.success(),
         "{}",

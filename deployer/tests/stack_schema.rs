@@ -167,6 +167,10 @@ publicly_accessible = false
             "{common}\n[warehouse]\nkind = \"existing\"\ndatabase = \"dev\"\ncluster = \"seed-cluster\"\n"
         ),
         format!("{common}\n[warehouse]\nkind = \"existing\"\nworkgroup = \"seed\"\n"),
+        format!("{common}\n[warehouse]\nkind = \"serverless\"\n"),
+        format!(
+            "{common}\n[warehouse]\nkind = \"serverless\"\ndatabase = \"dwh\"\nadmin_user = \"admin\"\nport = 5431\nbase_capacity = 4\nmax_capacity = 512\nsubnet_ids = [\"subnet-0a1\"]\nsecurity_group_ids = [\"sg-0b2\"]\nencrypted = true\npublicly_accessible = false\n"
+        ),
     ]
 }
 
@@ -186,7 +190,8 @@ const BAD_WAREHOUSES: &[&str] = &[
     "kind = \"existing\"\n",
     "kind = \"existing\"\ncluster = \"a\"\nworkgroup = \"b\"\n",
     "kind = \"existing\"\ncluster = \"a\"\nnode_type = \"ra3.large\"\n",
-    "kind = \"serverless\"\n",
+    "kind = \"serverless\"\nbase_capacity = 2\n",
+    "kind = \"serverless\"\nbase_capacity = 16\nmax_capacity = 8\n",
     "kind = \"serverless\"\nbase_capacity = 12\n",
     "kind = \"serverless\"\nnode_type = \"ra3.large\"\n",
     "database = \"x\"\n",

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Output;
 
 use showcase_deploy::aws::Aws;
-use showcase_deploy::config::{self, Vars};
 use showcase_deploy::config::FunctionName;
+use showcase_deploy::config::{self, Vars};
 use showcase_deploy::existing_warehouse::check;
 use showcase_deploy::resources::function::Code;
 use showcase_deploy::session::Session;
@@ -25,7 +25,12 @@ fn stack_toml(existing: &str) -> String {
 }
 
 fn stack(existing: &str) -> config::Stack {
-    config::parse(&stack_toml(existing), Path::new("stack.toml"), &Vars::default()).unwrap()
+    config::parse(
+        &stack_toml(existing),
+        Path::new("stack.toml"),
+        &Vars::default(),
+    )
+    .unwrap()
 }
 
 /// `showcase-deploy ARGS --stack <dir>/stack.toml` against moto, as a CI job
@@ -144,7 +149,11 @@ async fn an_existing_cluster_is_read_and_the_missing_copy_role_is_drift_with_its
         &["drift"],
     );
     let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "in sync once attached: {text}");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "in sync once attached: {text}"
+    );
     assert!(
         text.contains("existing warehouse cluster their-attached: the COPY role")
             && text.contains("is attached"),
@@ -233,7 +242,8 @@ async fn an_existing_workgroup_is_read_through_its_namespace() {
         .await
         .unwrap_err();
     assert!(
-        missing.to_string().contains("workgroup no-such-wg") && missing.to_string().contains("does not exist"),
+        missing.to_string().contains("workgroup no-such-wg")
+            && missing.to_string().contains("does not exist"),
         "{missing}"
     );
 }

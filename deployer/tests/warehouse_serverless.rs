@@ -188,7 +188,9 @@ async fn the_serverless_lifecycle_drift_repaired_and_every_request_in_the_policy
     let ns = namespace(&hand).await;
     assert_eq!(
         ns.iam_roles(),
-        [format!("IamRole(applyStatus=in-sync, iamRoleArn={COPY_ROLE})")]
+        [format!(
+            "IamRole(applyStatus=in-sync, iamRoleArn={COPY_ROLE})"
+        )]
     );
     assert_eq!(ns.default_iam_role_arn(), Some(COPY_ROLE));
     assert_eq!(ns.db_name(), Some("showcase"));
@@ -274,12 +276,16 @@ async fn the_serverless_lifecycle_drift_repaired_and_every_request_in_the_policy
     assert_eq!(repaired.max_capacity(), Some(64));
     assert_eq!(repaired.subnet_ids(), ["subnet-aaa", "subnet-bbb"]);
     assert_eq!(repaired.security_group_ids(), ["sg-111"]);
-    assert!(!tags(&hand, repaired.workgroup_arn().unwrap())
-        .await
-        .contains_key("team"));
+    assert!(
+        !tags(&hand, repaired.workgroup_arn().unwrap())
+            .await
+            .contains_key("team")
+    );
     assert_eq!(
         namespace(&hand).await.iam_roles(),
-        [format!("IamRole(applyStatus=in-sync, iamRoleArn={COPY_ROLE})")]
+        [format!(
+            "IamRole(applyStatus=in-sync, iamRoleArn={COPY_ROLE})"
+        )]
     );
     assert!(
         !session.plan().await.unwrap().has_changes(),
@@ -323,8 +329,7 @@ async fn the_serverless_lifecycle_drift_repaired_and_every_request_in_the_policy
 
     // Every request is in the table; reads in the read-only policy.
     let stack = &session.stack;
-    let read_only: String =
-        permissions::policy(stack, "123456789012", Access::Read).to_string();
+    let read_only: String = permissions::policy(stack, "123456789012", Access::Read).to_string();
     let full: String = permissions::policy(stack, "123456789012", Access::Write).to_string();
     let distinct = |requests: &[showcase_deploy::aws::Request]| -> BTreeSet<(String, String)> {
         requests
@@ -504,7 +509,11 @@ async fn down_with_skip_final_snapshot_leaves_none() {
             .await
             .is_err()
     );
-    assert!(stand_in.snapshots().is_empty(), "{:?}", stand_in.snapshots());
+    assert!(
+        stand_in.snapshots().is_empty(),
+        "{:?}",
+        stand_in.snapshots()
+    );
 
     let cluster_stack = STACK
         .replace("kind = \"serverless\"", "kind = \"cluster\"")

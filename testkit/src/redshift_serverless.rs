@@ -491,7 +491,9 @@ impl RedshiftServerless {
             iam_roles: strings(input, "iamRoles")?.unwrap_or_default(),
             default_iam_role_arn: text(input, "defaultIamRoleArn")?,
             secret_arn: managed.then(|| {
-                format!("arn:aws:secretsmanager:{region}:{account}:secret:redshift!{name}-admin-AbCdEf")
+                format!(
+                    "arn:aws:secretsmanager:{region}:{account}:secret:redshift!{name}-admin-AbCdEf"
+                )
             }),
             created: SystemTime::now(),
             busy_until: None,

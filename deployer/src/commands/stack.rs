@@ -217,11 +217,7 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
         }
         github::write_step_summary(&markdown)?;
     }
-    Ok(if drifted {
-        CHANGES_PENDING
-    } else {
-        0
-    })
+    Ok(if drifted { CHANGES_PENDING } else { 0 })
 }
 
 /// `delete_data`: lake buckets no longer in stack.toml are deleted with their
@@ -340,7 +336,9 @@ fn confirm_down(stack: &Stack, delete_data: bool, skip_final_snapshot: bool) -> 
         );
     }
     let data = match (delete_data, skip_final_snapshot) {
-        (true, false) => " AND the data in its lake bucket and warehouse (a final snapshot of the warehouse is kept)",
+        (true, false) => {
+            " AND the data in its lake bucket and warehouse (a final snapshot of the warehouse is kept)"
+        }
         (true, true) => " AND the data in its lake bucket and warehouse, with no final snapshot",
         _ => "",
     };

@@ -513,7 +513,12 @@ mod tests {
         assert_eq!(serverless.base_capacity, 4);
         assert_eq!(serverless.max_capacity, Some(64));
         assert_eq!(serverless.network.subnet_ids, ["subnet-1"]);
-        let WarehouseKind::Serverless(defaults) = with("kind = \"serverless\"\n").unwrap().warehouse.unwrap().kind else {
+        let WarehouseKind::Serverless(defaults) = with("kind = \"serverless\"\n")
+            .unwrap()
+            .warehouse
+            .unwrap()
+            .kind
+        else {
             panic!("serverless")
         };
         assert_eq!(defaults.base_capacity, 8);

@@ -330,7 +330,9 @@ fn warehouse_resources(
     let config = match &warehouse.kind {
         WarehouseKind::Cluster(config) => config,
         WarehouseKind::Serverless(config) => {
-            resources.extend(serverless_resources(stack, warehouse, config, account, tags));
+            resources.extend(serverless_resources(
+                stack, warehouse, config, account, tags,
+            ));
             return resources;
         }
         // An existing warehouse is the user's: only the role is the stack's.

@@ -89,10 +89,11 @@ impl NamespaceId {
 
     /// Its status, `None` once gone.
     async fn status(&self, aws: &Aws) -> Result<Option<String>, ResourceError> {
-        Ok(self
-            .get(aws)
-            .await?
-            .map(|n| n.status().map(|s| s.as_str().to_owned()).unwrap_or_default()))
+        Ok(self.get(aws).await?.map(|n| {
+            n.status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default()
+        }))
     }
 
     async fn wait_until_available(&self, aws: &Aws) -> Result<(), ResourceError> {

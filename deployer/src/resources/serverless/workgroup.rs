@@ -92,10 +92,11 @@ impl WorkgroupId {
     }
 
     async fn status(&self, aws: &Aws) -> Result<Option<String>, ResourceError> {
-        Ok(self
-            .get(aws)
-            .await?
-            .map(|w| w.status().map(|s| s.as_str().to_owned()).unwrap_or_default()))
+        Ok(self.get(aws).await?.map(|w| {
+            w.status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default()
+        }))
     }
 
     async fn wait_until_available(&self, aws: &Aws) -> Result<(), ResourceError> {
@@ -317,10 +318,7 @@ impl Resource for Workgroup {
         fields.insert(field::PUBLICLY_ACCESSIBLE, FieldValue::Bool(false));
         fields.insert(field::SUBNETS, self.desired_subnets());
         fields.insert(field::SECURITY_GROUPS, self.desired_security_groups());
-        fields.insert(
-            field::PORT,
-            FieldValue::Number(i64::from(self.config.port)),
-        );
+        fields.insert(field::PORT, FieldValue::Number(i64::from(self.config.port)));
         fields.insert(field::NAMESPACE, FieldValue::Text(self.namespace.clone()));
         fields
     }
@@ -336,7 +334,8 @@ impl Resource for Workgroup {
                     live.fields.insert(field::SUBNETS, aws_choice.clone());
                 }
                 if self.config.network.security_group_ids.is_empty() {
-                    live.fields.insert(field::SECURITY_GROUPS, aws_choice.clone());
+                    live.fields
+                        .insert(field::SECURITY_GROUPS, aws_choice.clone());
                 }
                 if self.config.max_capacity.is_none() {
                     live.fields.insert(field::MAX_CAPACITY, aws_choice);
