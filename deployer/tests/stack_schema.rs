@@ -191,7 +191,6 @@ const BAD_WAREHOUSES: &[&str] = &[
     "kind = \"existing\"\ncluster = \"a\"\nworkgroup = \"b\"\n",
     "kind = \"existing\"\ncluster = \"a\"\nnode_type = \"ra3.large\"\n",
     "kind = \"serverless\"\nbase_capacity = 2\n",
-    "kind = \"serverless\"\nbase_capacity = 16\nmax_capacity = 8\n",
     "kind = \"serverless\"\nbase_capacity = 12\n",
     "kind = \"serverless\"\nnode_type = \"ra3.large\"\n",
     "database = \"x\"\n",
