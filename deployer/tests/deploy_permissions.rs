@@ -17,6 +17,8 @@ use showcase_deploy::resources::function::Code;
 use showcase_deploy::session::Session;
 use showcase_testkit::{MotoServer, Mwaa, MwaaEnvironment};
 
+mod user_warehouse;
+
 const REGION: &str = "eu-west-1";
 
 const V1: &str = r#"
@@ -336,6 +338,8 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
         .send()
         .await
         .unwrap();
+    // The user's serverless warehouse the DAG names (kind = "existing").
+    user_warehouse::make_workgroup(&hand, "perm-ns", "perm-analytics").await;
     let dir = tempfile::tempdir().unwrap();
     let code = fake_code(dir.path());
     let (v1, v2) = (stack(V1), stack(V2));

@@ -15,6 +15,8 @@ use showcase_deploy::resources::{Owned, Resource};
 use showcase_deploy::stack::Context;
 use showcase_testkit::{MotoServer, Mwaa, MwaaEnvironment};
 
+mod user_warehouse;
+
 const STACK: &str = r#"
 [stack]
 name = "mw"
@@ -60,6 +62,7 @@ async fn setup() -> Setup {
     );
     let s3 = aws_sdk_s3::Client::new(&config);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    user_warehouse::make_workgroup(&config, "analytics-ns", "analytics").await;
     let stack = config::parse(STACK, Path::new("stack.toml"), &Vars::default()).unwrap();
     Setup {
         _moto: moto,

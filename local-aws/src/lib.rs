@@ -17,7 +17,7 @@ pub use redshift_data::{
 pub use runtime_api::{Invocation, Outcome, RuntimeApi};
 
 /// A random version-4 UUID (lower case, as the services' ids).
-pub(crate) fn new_uuid() -> String {
+pub fn new_uuid() -> String {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -18,9 +18,9 @@ pub use mwaa::{Mwaa, MwaaCall, MwaaEnvironment};
 pub use postgres::Postgres;
 // The Lambda Invoke and Redshift Data API stand-ins live in showcase-local-aws
 // (the product serves them too, for `airflow --local`).
+pub use redshift_serverless::{RedshiftServerless, RedshiftServerlessSettings};
 pub use showcase_local_aws::{
     Invocation, InvokeRecord, LakeDirectory, LambdaFunction, LambdaInvoke, ObjectSource, Outcome,
     RedshiftData, RedshiftDataSettings, RuntimeApi, S3Objects, StatementRecord,
 };
-pub use redshift_serverless::{RedshiftServerless, RedshiftServerlessSettings};
 pub use tools::{free_port, tool, workspace_root};

@@ -113,7 +113,12 @@ impl DagContext {
         let environment = environment.map_err(|e| e.to_string())?;
         let target = match target {
             Ok(target) => target,
-            Err(TargetError::NoCluster(_) | TargetError::NotAvailable { .. }) => return Ok(None),
+            Err(
+                TargetError::NoCluster(_)
+                | TargetError::NotAvailable { .. }
+                | TargetError::NoWorkgroup(_)
+                | TargetError::WorkgroupNotAvailable { .. },
+            ) => return Ok(None),
             Err(e) => return Err(format!("[orchestrator]: the DAG needs the warehouse: {e}")),
         };
         let files = crate::dag::render(&crate::dag::DagInput {
@@ -453,7 +458,9 @@ mod tests {
             .into_iter()
             .flat_map(|kind| {
                 let stack = crate::config::parse(
-                    &format!("{base}kind = \"{kind}\"\n[orchestrator]\nmwaa_environment = \"env\"\n"),
+                    &format!(
+                        "{base}kind = \"{kind}\"\n[orchestrator]\nmwaa_environment = \"env\"\n"
+                    ),
                     std::path::Path::new("stack.toml"),
                     &crate::config::Vars::default(),
                 )

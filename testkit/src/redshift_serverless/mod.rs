@@ -178,7 +178,7 @@ impl RedshiftServerless {
             "content-type",
             HeaderValue::from_static("application/x-amz-json-1.1"),
         );
-        if let Ok(id) = HeaderValue::from_str(&crate::tools::new_uuid()) {
+        if let Ok(id) = HeaderValue::from_str(&showcase_local_aws::new_uuid()) {
             response.headers_mut().insert("x-amzn-requestid", id);
         }
         response

@@ -26,7 +26,7 @@ impl RedshiftServerless {
                 "You can't use adminUserPassword if manageAdminPassword is true",
             ));
         }
-        let id = crate::tools::new_uuid();
+        let id = showcase_local_aws::new_uuid();
         let account = &self.settings.account;
         let namespace = Namespace {
             arn: format!("arn:aws:redshift-serverless:{region}:{account}:namespace/{id}"),

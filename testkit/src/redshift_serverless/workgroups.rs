@@ -40,7 +40,7 @@ impl RedshiftServerless {
         let security_group_ids = strings(input, "securityGroupIds")?
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| vec![DEFAULT_SECURITY_GROUP.to_owned()]);
-        let id = crate::tools::new_uuid();
+        let id = showcase_local_aws::new_uuid();
         let workgroup = Workgroup {
             arn: format!(
                 "arn:aws:redshift-serverless:{region}:{}:workgroup/{id}",
