@@ -4,6 +4,7 @@
 #     (Lambda builds for Amazon Linux 2023) and jsonschema (the stack.toml
 #     schema's test) into ./.venv;
 #   - PostgreSQL 15 (Redshift's SQL stand-in) and binutils from apt when missing;
+#   - chromium from apt when missing (the local Airflow's graph page test);
 #   - actionlint and zizmor (the workflows' and action.yml's linters) into ./.venv;
 #   - apache-airflow 2.11.0 and 3.0.6 (MWAA's pins) into $HOME/.cache/showcase-deploy/airflow-*.
 # Safe to rerun: each step checks first.
@@ -18,6 +19,12 @@ if ! command -v objdump >/dev/null || ! { command -v initdb >/dev/null || ls /us
   log "installing postgresql and binutils (apt)"
   as_root apt-get update -qq >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql binutils >&2
+fi
+# Debian's chromium: the airflow --local test loads the DAG's graph page in it.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  log "installing chromium (apt; a few minutes the first time)"
+  as_root apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
 fi
 
 if [ ! -x "$venv/bin/python" ]; then
