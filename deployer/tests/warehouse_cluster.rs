@@ -177,6 +177,53 @@ async fn the_cluster_lifecycle() {
     assert_eq!(cluster.number_of_nodes(), Some(2));
     assert!(!session.plan().await.unwrap().has_changes());
 
+    // By hand: another role attached, then the COPY role detached. Drift
+    // says so; up attaches the COPY role again and detaches the other.
+    let copy_role = "arn:aws:iam::123456789012:role/wh-warehouse-copy-role";
+    let theirs = "arn:aws:iam::123456789012:role/someone-elses";
+    redshift
+        .modify_cluster_iam_roles()
+        .cluster_identifier("wh-warehouse")
+        .add_iam_roles(theirs)
+        .send()
+        .await
+        .unwrap();
+    redshift
+        .modify_cluster_iam_roles()
+        .cluster_identifier("wh-warehouse")
+        .remove_iam_roles(copy_role)
+        .send()
+        .await
+        .unwrap();
+    let roles = |cluster: &aws_sdk_redshift::types::Cluster| -> Vec<String> {
+        cluster
+            .iam_roles()
+            .iter()
+            .filter_map(|r| r.iam_role_arn().map(str::to_owned))
+            .collect()
+    };
+    let described = redshift
+        .describe_clusters()
+        .cluster_identifier("wh-warehouse")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(roles(&described.clusters()[0]), [theirs]);
+    let drift = session.plan().await.unwrap();
+    assert_eq!(
+        fields_of(change_of(&drift, "redshift_cluster.wh-warehouse")),
+        ["iam_roles"]
+    );
+    session.up(false, &no_plan, &quiet).await.unwrap();
+    let described = redshift
+        .describe_clusters()
+        .cluster_identifier("wh-warehouse")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(roles(&described.clusters()[0]), [copy_role]);
+    assert!(!session.plan().await.unwrap().has_changes());
+
     // `down` without --delete-data keeps the cluster (and says so first).
     let (prepared, plan) = session.down_plan().await.unwrap();
     let text = showcase_deploy::report::down_plan_text(&plan, false);

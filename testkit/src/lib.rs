@@ -4,6 +4,7 @@
 
 pub mod black_hole;
 mod cargo;
+mod cluster_iam_roles;
 mod moto;
 mod moto_proxy;
 mod mwaa;

@@ -20,6 +20,8 @@
 //!   API's `/resources`, a plan's `/keys`) as API Gateway does, by `limit`
 //!   and an opaque `position`: moto answers every item at once, so without
 //!   this a client that stops after the first page would pass every test.
+//! - it answers Redshift's `ModifyClusterIamRoles`, which moto lacks, and
+//!   shows the roles it set in `DescribeClusters` (see `cluster_iam_roles`).
 //! - once a test asks (`MotoServer::add_cloudformation_bucket_tags`), a
 //!   bucket carries CloudFormation's `aws:` system tags as on AWS (see
 //!   `system_tags`).
@@ -67,6 +69,28 @@ struct Upstream {
     client: reqwest::Client,
     latency: Duration,
     stand_ins: SharedStandIns,
+    /// Roles set through `ModifyClusterIamRoles` (see `cluster_iam_roles`).
+    cluster_roles: Arc<RwLock<crate::cluster_iam_roles::ClusterRoles>>,
+}
+
+/// A Redshift query-protocol request (a POSTed form with an `Action`).
+fn redshift_query(
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+) -> Option<crate::cluster_iam_roles::QueryRequest> {
+    let form = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let redshift = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("/redshift/aws4_request"));
+    (parts.method == axum::http::Method::POST && form && redshift)
+        .then(|| crate::cluster_iam_roles::QueryRequest::parse(body))
+        .flatten()
 }
 
 /// Starts the proxy on its own thread and runtime (so sync and async tests
@@ -99,6 +123,7 @@ pub fn start(upstream_port: u16, latency: Duration) -> (SocketAddr, SharedStandI
                 client: reqwest::Client::new(),
                 latency,
                 stand_ins: routes,
+                cluster_roles: Arc::default(),
             };
             let app = Router::new().fallback(forward).with_state(upstream);
             let _ = axum::serve(listener, app).await;
@@ -170,6 +195,26 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     if let Some(response) = stand_in(&upstream, &parts, &body).await {
         return response;
     }
+    let query = redshift_query(&parts, &body);
+    if let Some(query) = &query {
+        if query.is_modify_roles() {
+            return crate::cluster_iam_roles::modify(
+                &upstream.client,
+                &upstream.base,
+                &parts.headers,
+                query,
+                &upstream.cluster_roles,
+            )
+            .await;
+        }
+        if query.resets_roles() {
+            upstream
+                .cluster_roles
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&query.cluster);
+        }
+    }
     let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
     let system_tags = crate::system_tags::tagging_bucket(host, parts.uri.path(), parts.uri.query())
         .and_then(|bucket| {
@@ -226,6 +271,16 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
         {
             bytes = crate::system_tags::add_to_answer(moto_set, system);
             status = StatusCode::OK;
+        }
+    }
+    if query.is_some_and(|q| q.action == "DescribeClusters") && status.is_success() {
+        let roles = upstream
+            .cluster_roles
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !roles.is_empty() {
+            let text = String::from_utf8_lossy(&bytes);
+            bytes = Bytes::from(crate::cluster_iam_roles::rewrite_describe(&text, &roles));
         }
     }
     let page_size = upstream
