@@ -7,10 +7,15 @@
 //! `showcase-deploy unlock` removes it for a person who knows that run is
 //! gone. A no-op `up` never takes it: it stays read-only.
 //!
-//! Limits: the lease is not renewed while a run works, so it must outlast the
-//! longest run (default one hour; a new cluster takes up to 45 minutes); and
-//! two runs that find the same expired lock at the same instant may both take
-//! it over (the window is one request long).
+//! A run that changes the stack keeps its lock renewed ([`Lock::renewed`]):
+//! every third of the lease its end moves a whole lease ahead, so a run longer
+//! than the lease (a new cluster takes up to 45 minutes) keeps it, and a
+//! killed run's lock still expires one lease after its last renewal.
+//!
+//! Limits: two runs that find the same expired lock at the same instant may
+//! both take it over (the window is one request long); a renewal that fails
+//! (the network down for a third of the lease) is tried again at the next
+//! tick, and if the lease runs out meanwhile another run may take the lock.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -105,6 +110,12 @@ pub enum LockError {
 pub struct Lock {
     name: String,
     holder: Holder,
+    /// The task that renews the lease ([`Lock::renewed`]) and what stops it
+    /// (dropped: the task ends before its next renewal).
+    renewal: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 fn now() -> u64 {
@@ -203,13 +214,27 @@ impl Lock {
                 .send()
                 .await;
             match created {
-                Ok(_) => return Ok(Lock { name, holder }),
+                Ok(_) => {
+                    return Ok(Lock {
+                        name,
+                        holder,
+                        renewal: None,
+                    });
+                }
                 Err(e) if error_code(&e) == Some("ParameterAlreadyExists") => {}
                 Err(e) => return Err(error("PutParameter", describe(&e))),
             }
             let Some(current) = Lock::holder(aws, &name).await? else {
                 continue; // released in between: try again
             };
+            if current.token == holder.token {
+                // Our own create, whose answer was lost: the SDK's retry found it.
+                return Ok(Lock {
+                    name,
+                    holder,
+                    renewal: None,
+                });
+            }
             if current.until > now() && !current.is_dead_here() {
                 return Err(LockError::Held {
                     stack: stack.name.clone(),
@@ -264,9 +289,55 @@ impl Lock {
         }
     }
 
+    /// The same lock, its lease renewed every third of the lease until it is
+    /// released or dropped (what a run that changes the stack holds). A
+    /// renewal first checks that the lock is still this run's: after an
+    /// `unlock` and another run's take-over it stops.
+    pub fn renewed(mut self, aws: &Aws) -> Lock {
+        let lease = lease();
+        let every = (lease / 3).max(Duration::from_secs(1));
+        let (aws, name, mut holder) = (aws.clone(), self.name.clone(), self.holder.clone());
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let renew = async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+                match Lock::holder(&aws, &name).await {
+                    Ok(Some(current)) if current.token == holder.token => {}
+                    Ok(_) => return,    // no longer ours
+                    Err(_) => continue, // tried again at the next tick
+                }
+                holder.until = now() + lease.as_secs();
+                let Ok(value) = serde_json::to_string(&holder) else {
+                    return;
+                };
+                // Overwrite keeps the parameter's tags (SSM takes none with it).
+                let _ = aws
+                    .ssm
+                    .put_parameter()
+                    .name(&name)
+                    .r#type(ParameterType::String)
+                    .value(value)
+                    .overwrite(true)
+                    .send()
+                    .await;
+            }
+        };
+        let address = format!("lock.{}", self.name);
+        self.renewal = Some((stop, tokio::spawn(crate::aws::acting_on(address, renew))));
+        self
+    }
+
     /// Gives the lock back, unless it is no longer this run's (its lease ran
     /// out and another run took it over).
-    pub async fn release(self, aws: &Aws) -> Result<(), LockError> {
+    pub async fn release(mut self, aws: &Aws) -> Result<(), LockError> {
+        // Stopped and waited for, so that no renewal lands after the delete.
+        if let Some((stop, renewal)) = self.renewal.take() {
+            drop(stop);
+            let _ = renewal.await;
+        }
         match Lock::holder(aws, &self.name).await? {
             Some(current) if current.token == self.holder.token => {}
             _ => return Ok(()),

@@ -175,7 +175,8 @@ impl Session {
             if plan.has_changes() && lock.is_none() {
                 *lock = Some(
                     self.locked(Lock::acquire(&self.aws, &self.stack, "up"))
-                        .await?,
+                        .await?
+                        .renewed(&self.aws),
                 );
                 // Read again under the lock: another run may have just finished.
                 (prepared, plan) = self.read_plan().await?;
@@ -240,7 +241,8 @@ impl Session {
     ) -> Result<Vec<(Address, DestroyOutcome)>, SessionError> {
         let lock = self
             .locked(Lock::acquire(&self.aws, &self.stack, "down"))
-            .await?;
+            .await?
+            .renewed(&self.aws);
         let destroyed = crate::resources::final_snapshot::skipping(
             skip_final_snapshot,
             engine::destroy_planned(

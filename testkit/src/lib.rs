@@ -5,6 +5,7 @@
 pub mod black_hole;
 mod cargo;
 mod cluster_iam_roles;
+pub mod faults;
 mod moto;
 mod moto_proxy;
 mod mwaa;

@@ -194,6 +194,14 @@ impl MotoServer {
             .insert(bucket.to_owned(), tags);
     }
 
+    /// From now on the front injects `faults` (see `faults`); `None` stops it.
+    pub fn inject_faults(&self, faults: Option<crate::faults::Faults>) {
+        self.stand_ins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .faults = faults;
+    }
+
     /// What moto logged: the real reason behind an SDK parse error is here.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()

@@ -25,6 +25,9 @@
 //! - once a test asks (`MotoServer::add_cloudformation_bucket_tags`), a
 //!   bucket carries CloudFormation's `aws:` system tags as on AWS (see
 //!   `system_tags`).
+//! - once a test asks (`MotoServer::inject_faults`), it injects the faults
+//!   `faults` describes (throttling, 500s, dropped connections, denials, a
+//!   kill point) before forwarding.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -35,6 +38,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
+
+use crate::faults::Verdict;
 
 /// moto's generic roots and the ones S3 documents.
 const ROOT_FIXES: &[(&str, &str)] = &[
@@ -59,6 +64,7 @@ pub(crate) struct StandIns {
     pub(crate) api_gateway_page: Option<usize>,
     /// Buckets that carry CloudFormation's system tags (see `system_tags`).
     pub(crate) system_tags: std::collections::BTreeMap<String, Vec<(String, String)>>,
+    pub(crate) faults: Option<crate::faults::Faults>,
 }
 
 pub(crate) type SharedStandIns = Arc<RwLock<StandIns>>;
@@ -192,7 +198,43 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    if let Some(response) = stand_in(&upstream, &parts, &body).await {
+    let faults = upstream
+        .stand_ins
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .faults
+        .clone();
+    let verdict = faults.map(|faults| faults.decide(&parts, &body));
+    let after = match verdict {
+        Some(Verdict::Answer(response)) => return response,
+        Some(Verdict::CloseUnsent) => crate::faults::close_connection(),
+        Some(Verdict::Hold(release)) => return held(&release).await,
+        other => other,
+    };
+    let response = forward_to_moto(&upstream, parts, body).await;
+    match after {
+        Some(Verdict::CloseAfter) => crate::faults::close_connection(),
+        Some(Verdict::HoldAfter(release)) => held(&release).await,
+        _ => response,
+    }
+}
+
+/// A request held at a kill point: answered (a 502 its killed client never
+/// reads) once the test lets go, or after ten minutes.
+async fn held(release: &tokio::sync::Notify) -> Response {
+    let _ = tokio::time::timeout(Duration::from_secs(600), release.notified()).await;
+    Response::builder()
+        .status(StatusCode::BAD_GATEWAY)
+        .body(Body::empty())
+        .unwrap_or_default()
+}
+
+async fn forward_to_moto(
+    upstream: &Upstream,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+) -> Response {
+    if let Some(response) = stand_in(upstream, &parts, &body).await {
         return response;
     }
     let query = redshift_query(&parts, &body);
