@@ -21,6 +21,9 @@ pub struct RetryPolicy {
     pub retries: usize,
     pub first_delay: Duration,
     pub max_delay: Duration,
+    /// One attempt, the page read in full: an API that takes the request and
+    /// never answers is given up on after this, and retried.
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -29,6 +32,7 @@ impl Default for RetryPolicy {
             retries: 5,
             first_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -72,7 +76,7 @@ impl ApiClient {
     ) -> ApiClient {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
+            .timeout(retry.attempt_timeout)
             .build()
             // Building fails only when the TLS backend cannot initialise, a broken
             // build rather than a runtime condition; a default client still works for http.

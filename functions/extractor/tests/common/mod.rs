@@ -50,6 +50,7 @@ pub fn settings(api: &str, lake: LakeLocation) -> ExtractorSettings {
             retries: 3,
             first_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
+            ..RetryPolicy::default()
         },
     }
 }
