@@ -63,14 +63,76 @@ security_group_ids = ["sg-1"]
 /// Pieces a mutation inserts: TOML's punctuation, the schema's keys and
 /// sections, values of every type, odd text.
 const PIECES: &[&str] = &[
-    "=", "\"", "'", "[", "]", "[[", "]]", "{", "}", ",", ".", "\n", "#", " ", "\t", "\r\n", "\\",
-    "\"\"\"", "'''", "[stack]", "[lake]", "[api]", "[warehouse]", "[functions.extractor]",
-    "[functions.data-api]", "[functions.loader]", "name", "region", "bucket", "prefix", "tags",
-    "memory_mb", "timeout_s", "routes", "stage", "kind", "nodes", "port", "lifecycle",
-    "environment", "quota_period", "expire_days", "= 1", "= -1", "= 0", "= 99999999999999999999",
-    "= 1.5", "= nan", "= inf", "= true", "= \"\"", "= []", "= {}", "= [1, \"a\"]",
-    "= 1979-05-27T07:32:00Z", "= \"${var.x}\"", "${var.", "${", "}", "= \"${var.bucket}\"",
-    "é", "😀", "\u{0}", "\u{feff}", "\u{202e}", "0x1F", "1_000", "+", "-", "_",
+    "=",
+    "\"",
+    "'",
+    "[",
+    "]",
+    "[[",
+    "]]",
+    "{",
+    "}",
+    ",",
+    ".",
+    "\n",
+    "#",
+    " ",
+    "\t",
+    "\r\n",
+    "\\",
+    "\"\"\"",
+    "'''",
+    "[stack]",
+    "[lake]",
+    "[api]",
+    "[warehouse]",
+    "[functions.extractor]",
+    "[functions.data-api]",
+    "[functions.loader]",
+    "name",
+    "region",
+    "bucket",
+    "prefix",
+    "tags",
+    "memory_mb",
+    "timeout_s",
+    "routes",
+    "stage",
+    "kind",
+    "nodes",
+    "port",
+    "lifecycle",
+    "environment",
+    "quota_period",
+    "expire_days",
+    "= 1",
+    "= -1",
+    "= 0",
+    "= 99999999999999999999",
+    "= 1.5",
+    "= nan",
+    "= inf",
+    "= true",
+    "= \"\"",
+    "= []",
+    "= {}",
+    "= [1, \"a\"]",
+    "= 1979-05-27T07:32:00Z",
+    "= \"${var.x}\"",
+    "${var.",
+    "${",
+    "}",
+    "= \"${var.bucket}\"",
+    "é",
+    "😀",
+    "\u{0}",
+    "\u{feff}",
+    "\u{202e}",
+    "0x1F",
+    "1_000",
+    "+",
+    "-",
+    "_",
 ];
 
 #[derive(Debug, Clone)]
@@ -171,17 +233,15 @@ fn seeds() -> Vec<String> {
 /// A real file with a few mutations.
 fn mutated() -> impl Strategy<Value = String> {
     let seeds = seeds();
-    (
-        0..seeds.len(),
-        proptest::collection::vec(mutation(), 1..6),
-    )
-        .prop_map(move |(seed, mutations)| {
+    (0..seeds.len(), proptest::collection::vec(mutation(), 1..6)).prop_map(
+        move |(seed, mutations)| {
             let mut text = seeds[seed].clone();
             for mutation in &mutations {
                 apply(&mut text, mutation);
             }
             text
-        })
+        },
+    )
 }
 
 const TABLES: &[&str] = &[
@@ -198,12 +258,42 @@ const TABLES: &[&str] = &[
 ];
 
 const KEYS: &[&str] = &[
-    "name", "region", "tags", "bucket", "prefix", "versioning", "lifecycle", "memory_mb",
-    "timeout_s", "architecture", "reserved_concurrency", "log_retention_days", "environment",
-    "stage", "routes", "rate_limit", "burst_limit", "quota_limit", "quota_period", "kind",
-    "database", "node_type", "nodes", "admin_user", "port", "subnet_ids", "security_group_ids",
-    "cluster", "workgroup", "expire_days", "noncurrent_expire_days",
-    "abort_incomplete_upload_days", "AWS_REGION", "API_KEY", "password", "x",
+    "name",
+    "region",
+    "tags",
+    "bucket",
+    "prefix",
+    "versioning",
+    "lifecycle",
+    "memory_mb",
+    "timeout_s",
+    "architecture",
+    "reserved_concurrency",
+    "log_retention_days",
+    "environment",
+    "stage",
+    "routes",
+    "rate_limit",
+    "burst_limit",
+    "quota_limit",
+    "quota_period",
+    "kind",
+    "database",
+    "node_type",
+    "nodes",
+    "admin_user",
+    "port",
+    "subnet_ids",
+    "security_group_ids",
+    "cluster",
+    "workgroup",
+    "expire_days",
+    "noncurrent_expire_days",
+    "abort_incomplete_upload_days",
+    "AWS_REGION",
+    "API_KEY",
+    "password",
+    "x",
 ];
 
 /// Any TOML value, a few levels deep.
@@ -216,9 +306,20 @@ fn value() -> impl Strategy<Value = String> {
         "[a-z0-9${}./_ -]{0,30}".prop_map(|s| format!("{s:?}")),
         any::<String>().prop_map(|s| format!("{s:?}")),
         prop::sample::select(vec![
-            "\"eu-west-1\"", "\"showcase\"", "\"x86_64\"", "\"arm64\"", "\"DAY\"", "\"cluster\"",
-            "\"existing\"", "\"serverless\"", "\"/sales\"", "\"${var.bucket}\"", "\"${var.}\"",
-            "\"aws:x\"", "\"showcase:stack\"", "1979-05-27",
+            "\"eu-west-1\"",
+            "\"showcase\"",
+            "\"x86_64\"",
+            "\"arm64\"",
+            "\"DAY\"",
+            "\"cluster\"",
+            "\"existing\"",
+            "\"serverless\"",
+            "\"/sales\"",
+            "\"${var.bucket}\"",
+            "\"${var.}\"",
+            "\"aws:x\"",
+            "\"showcase:stack\"",
+            "1979-05-27",
         ])
         .prop_map(str::to_owned),
     ];
@@ -286,7 +387,10 @@ fn check(text: &str) -> Result<(), TestCaseError> {
         );
         let shown = error.to_string();
         prop_assert!(
-            shown.starts_with(&format!("fuzz/stack.toml:{}:{}: ", error.line, error.column)),
+            shown.starts_with(&format!(
+                "fuzz/stack.toml:{}:{}: ",
+                error.line, error.column
+            )),
             "{}",
             shown
         );
@@ -322,11 +426,22 @@ fn every_stack_file_parses_or_fails_with_a_located_error() {
     runner(total / 4)
         .run(&generated(), |text| check(&text))
         .unwrap();
-    println!(
+    let row = format!(
         "| stack files | {mutated_cases} mutated, {} generated | no panic, every error located | {:.1} s |",
         total / 4,
         started.elapsed().as_secs_f64()
     );
+    println!("{row}");
+    // The bench command collects the figures (bench/reliability.sh).
+    if let Ok(path) = std::env::var("SHOWCASE_RELIABILITY_REPORT") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        writeln!(file, "{row}").unwrap();
+    }
 }
 
 #[test]

@@ -21,12 +21,14 @@ region = "us-east-1"
 bucket = "rel-lake"
 "#;
 
-/// The same stack with a change in each kind that updates in place.
+/// The same stack with changes that update in place: the bucket's lifecycle,
+/// a function's memory and its log group's retention, the API's throttling.
+/// (Not the stack's tags: moto 5.2.5 routes API Gateway's TagResource only
+/// for stage ARNs, so a REST API's tags cannot change on it.)
 pub const STACK_CHANGED: &str = r#"
 [stack]
 name = "rel"
 region = "us-east-1"
-tags = { team = "data" }
 
 [lake]
 bucket = "rel-lake"
