@@ -168,3 +168,56 @@ async fn access_denied_fails_at_once_naming_the_resource_and_the_operation() {
         error
     ));
 }
+
+/// Every mutating request's first answer lost after AWS acted (the retry
+/// finds the work done): `up` from nothing, `up` after a change and `down`
+/// each finish in one run, with exactly one of everything — no create sent
+/// twice where AWS lets names repeat (REST API, API key, usage plan).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_first_answer_lost_makes_no_duplicate() {
+    let bench = Bench::new();
+    let faults = Faults::counting();
+    faults.lose_each_first_answer();
+    bench.moto.inject_faults(Some(faults.clone()));
+    let mut outcomes = Vec::new();
+    for (what, args, expected) in [
+        ("up", &["up", "--skip-build"][..], Inventory::DEPLOYED),
+        (
+            "up after a change",
+            &["up", "--skip-build"][..],
+            Inventory::DEPLOYED,
+        ),
+        (
+            "down",
+            &["down", "--delete-data", "--yes"][..],
+            Inventory::EMPTY,
+        ),
+    ] {
+        if what == "up after a change" {
+            bench.write_stack(STACK_CHANGED);
+        }
+        let lost_before = faults.counts().dropped_after;
+        let run = bench.run(args);
+        faults.set_enabled(false);
+        let inventory = bench.inventory().await;
+        let drift = bench.run(&["drift"]);
+        faults.set_enabled(true);
+        let lost = faults.counts().dropped_after - lost_before;
+        outcomes.push(format!("{what}: {lost} answers lost, exit {:?}", run.code));
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{what} with {lost} answers lost: {}",
+            run.text
+        );
+        assert_eq!(inventory, expected, "{what}: {}", run.text);
+        if what != "down" {
+            assert_eq!(drift.code, Some(0), "drift after {what}: {}", drift.text);
+        }
+        assert!(lost > 0, "{what}: no answer was lost");
+    }
+    report(&format!(
+        "| lost answers | every mutating request's first answer | {} | no duplicate, nothing left |",
+        outcomes.join("; ")
+    ));
+}

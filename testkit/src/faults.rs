@@ -66,6 +66,9 @@ struct Settings {
     drop_per_mille: u64,
     /// Operations (`CreateRole`) answered `AccessDenied`.
     denied: Vec<String>,
+    /// The first of each distinct mutating request reaches moto and its
+    /// answer is lost; the retry goes through.
+    lose_first_answers: bool,
     enabled: bool,
 }
 
@@ -156,6 +159,14 @@ impl Faults {
         self.settings().denied.push(operation.to_owned());
     }
 
+    /// From now on the first of each distinct mutating request (method, path,
+    /// operation) is done by moto and its answer lost: every create, put and
+    /// delete meets its retry finding its own work done (but for the deletes
+    /// moto answers wrongly when repeated: `moto_cannot_repeat`).
+    pub fn lose_each_first_answer(&self) {
+        self.settings().lose_first_answers = true;
+    }
+
     /// Injects (and counts) only while enabled: a test turns it off to look
     /// at what the tool left behind.
     pub fn set_enabled(&self, enabled: bool) {
@@ -226,6 +237,14 @@ impl Faults {
             self.0.denied.fetch_add(1, Ordering::SeqCst);
             return Verdict::Answer(access_denied(protocol, operation));
         }
+        if settings.lose_first_answers && mutating && !moto_cannot_repeat(parts) {
+            let first = self.first_time(parts, operation.as_deref());
+            if first {
+                self.0.dropped_after.fetch_add(1, Ordering::SeqCst);
+                return Verdict::CloseAfter;
+            }
+            return Verdict::Forward;
+        }
         let draw = self.draw(settings.seed, parts, operation.as_deref(), body) % 1000;
         if draw < settings.drop_per_mille {
             // Half before, half after moto acted.
@@ -281,6 +300,16 @@ impl Faults {
         Some(Verdict::HoldAfter(point.release.clone()))
     }
 
+    /// Whether this is the first request of its method, path and operation.
+    fn first_time(&self, parts: &Parts, operation: Option<&str>) -> bool {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        ("first", parts.method.as_str(), parts.uri.path(), operation).hash(&mut hasher);
+        let mut seen = self.0.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = seen.entry(hasher.finish()).or_insert(0);
+        *count += 1;
+        *count == 1
+    }
+
     /// The seeded draw for this request and how often it was seen before.
     fn draw(&self, seed: u64, parts: &Parts, operation: Option<&str>, body: &[u8]) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -298,6 +327,17 @@ impl Faults {
         };
         splitmix(seed ^ splitmix(request ^ splitmix(occurrence)))
     }
+}
+
+/// Deletes whose repetition moto 5.2.5 answers wrongly: a repeated delete
+/// of an API Gateway usage plan (or its key), API key or REST API is a 500
+/// (a KeyError) where API Gateway says 404 NotFound, so a lost answer there
+/// cannot show what the tool does on AWS (it takes the 404 for done).
+fn moto_cannot_repeat(parts: &Parts) -> bool {
+    parts.method == Method::DELETE
+        && ["/usageplans", "/apikeys", "/restapis"]
+            .iter()
+            .any(|prefix| parts.uri.path().starts_with(prefix))
 }
 
 fn splitmix(x: u64) -> u64 {

@@ -4,7 +4,9 @@
 //! API key and a usage plan with throttling and quota. One resource, because
 //! its parts only exist together and share the API's generated id.
 
+mod delete;
 mod live;
+mod once;
 mod write;
 
 use std::collections::BTreeMap;

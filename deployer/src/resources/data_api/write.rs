@@ -8,10 +8,10 @@ use aws_sdk_apigateway::types::{
     QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
-use super::{DataApi, DataApiId, Found, PERMISSION_ID, field};
+use super::{DataApi, Found, PERMISSION_ID, field, once};
 use crate::aws::{Aws, describe, error_code};
 use crate::config::QuotaPeriod;
-use crate::resources::{Deleted, FieldChange, Live, Owned, Resource, ResourceError};
+use crate::resources::{FieldChange, Live, Resource, ResourceError};
 
 fn patch(path: &str, value: String) -> PatchOperation {
     PatchOperation::builder()
@@ -22,18 +22,6 @@ fn patch(path: &str, value: String) -> PatchOperation {
 }
 
 impl DataApi {
-    /// The id a `Create*` answered with: an answer without one is an error at
-    /// that call, never an empty id passed on to the next.
-    fn created_id(
-        &self,
-        operation: &'static str,
-        id: Option<&str>,
-    ) -> Result<String, ResourceError> {
-        id.filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .ok_or_else(|| self.error(operation, "the answer carried no id".into()))
-    }
-
     /// The REST API's id, as the read found it.
     fn api_id<'l>(&self, live: &'l Live) -> Result<&'l str, ResourceError> {
         live.handle
@@ -47,24 +35,33 @@ impl DataApi {
             // A crashed earlier run created it (tagged at creation, so it was adopted by the plan).
             Some((id, _)) => id,
             None => {
-                let created = aws
-                    .apigateway
-                    .create_rest_api()
-                    .name(&self.name)
-                    .description(format!(
-                        "showcase-deploy: the data API of stack {}",
-                        self.stack
-                    ))
-                    .endpoint_configuration(
-                        EndpointConfiguration::builder()
-                            .types(EndpointType::Regional)
-                            .build(),
-                    )
-                    .set_tags(Some(self.tags.clone().into_iter().collect()))
-                    .send()
-                    .await
-                    .map_err(|e| self.error("CreateRestApi", describe(&e)))?;
-                self.created_id("CreateRestApi", created.id())?
+                once::create_once(
+                    || async {
+                        let created = aws
+                            .apigateway
+                            .create_rest_api()
+                            .name(&self.name)
+                            .description(format!(
+                                "showcase-deploy: the data API of stack {}",
+                                self.stack
+                            ))
+                            .endpoint_configuration(
+                                EndpointConfiguration::builder()
+                                    .types(EndpointType::Regional)
+                                    .build(),
+                            )
+                            .set_tags(Some(self.tags.clone().into_iter().collect()))
+                            .customize()
+                            .config_override(once::no_retries())
+                            .send()
+                            .await
+                            .map_err(|e| once::Failure::of(&e))?;
+                        once::answered_id(created.id())
+                    },
+                    || async { Ok(self.find_api(aws).await?.map(|(id, _)| id)) },
+                    |detail| self.error("CreateRestApi", detail),
+                )
+                .await?
             }
         };
         self.sync_routes(aws, &api_id).await?;
@@ -160,11 +157,14 @@ impl DataApi {
             .ok_or_else(|| self.error("GetResources", "the API has no root resource".into()))?
             .to_owned();
         let wanted: BTreeSet<&str> = self.api.routes.iter().map(String::as_str).collect();
+        // A path the stack does not route, or a second resource of one it does
+        // (a create sent twice): deleted; the first of each wanted path is kept.
+        let mut kept = BTreeSet::new();
         for resource in &resources {
             let (Some(path), Some(id)) = (resource.path(), resource.id()) else {
                 continue;
             };
-            if path != "/" && !wanted.contains(path) {
+            if path != "/" && (!wanted.contains(path) || !kept.insert(path)) {
                 gateway
                     .delete_resource()
                     .rest_api_id(api_id)
@@ -183,15 +183,34 @@ impl DataApi {
                 .map(str::to_owned);
             let id = match existing {
                 Some(id) => id,
-                None => gateway
-                    .create_resource()
-                    .rest_api_id(api_id)
-                    .parent_id(&root)
-                    .path_part(path.trim_start_matches('/'))
-                    .send()
-                    .await
-                    .map_err(|e| self.error("CreateResource", describe(&e)))
-                    .and_then(|out| self.created_id("CreateResource", out.id()))?,
+                None => {
+                    once::create_once(
+                        || async {
+                            let created = gateway
+                                .create_resource()
+                                .rest_api_id(api_id)
+                                .parent_id(&root)
+                                .path_part(path.trim_start_matches('/'))
+                                .customize()
+                                .config_override(once::no_retries())
+                                .send()
+                                .await
+                                .map_err(|e| once::Failure::of(&e))?;
+                            once::answered_id(created.id())
+                        },
+                        || async {
+                            Ok(self
+                                .api_resources(aws, api_id)
+                                .await?
+                                .iter()
+                                .find(|r| r.path() == Some(path))
+                                .and_then(|r| r.id())
+                                .map(str::to_owned))
+                        },
+                        |detail| self.error("CreateResource", detail),
+                    )
+                    .await?
+                }
             };
             // PutMethod replaces a method only after it is deleted (UpdateMethod needs
             // patch paths per setting); a missing method is fine.
@@ -246,7 +265,8 @@ impl DataApi {
             Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
             Err(e) => return Err(self.error("RemovePermission", describe(&e))),
         }
-        aws.lambda
+        match aws
+            .lambda
             .add_permission()
             .function_name(&self.function_name)
             .statement_id(PERMISSION_ID)
@@ -255,8 +275,13 @@ impl DataApi {
             .source_arn(self.source_arn(&aws.region, api_id))
             .send()
             .await
-            .map_err(|e| self.error("AddPermission", describe(&e)))?;
-        Ok(())
+        {
+            Ok(_) => Ok(()),
+            // Removed just before: the statement there is this call's own, a
+            // retry whose first answer was lost.
+            Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(()),
+            Err(e) => Err(self.error("AddPermission", describe(&e))),
+        }
     }
 
     /// A new deployment to the stage, then the stage's throttling.
@@ -314,15 +339,26 @@ impl DataApi {
                     .map_err(|e| self.error("UpdateApiKey", describe(&e)))?;
                 id
             }
-            None => gateway
-                .create_api_key()
-                .name(self.key_name())
-                .enabled(true)
-                .set_tags(Some(self.tags.clone().into_iter().collect()))
-                .send()
-                .await
-                .map_err(|e| self.error("CreateApiKey", describe(&e)))
-                .and_then(|out| self.created_id("CreateApiKey", out.id()))?,
+            None => {
+                once::create_once(
+                    || async {
+                        let created = gateway
+                            .create_api_key()
+                            .name(self.key_name())
+                            .enabled(true)
+                            .set_tags(Some(self.tags.clone().into_iter().collect()))
+                            .customize()
+                            .config_override(once::no_retries())
+                            .send()
+                            .await
+                            .map_err(|e| once::Failure::of(&e))?;
+                        once::answered_id(created.id())
+                    },
+                    || async { Ok(self.key_id(aws).await?.map(|(id, _, _)| id)) },
+                    |detail| self.error("CreateApiKey", detail),
+                )
+                .await?
+            }
         };
         let throttle = ThrottleSettings::builder()
             .rate_limit(self.api.rate_limit)
@@ -341,101 +377,44 @@ impl DataApi {
         {
             self.delete_plan(aws, &id).await?;
         }
-        let plan_id = gateway
-            .create_usage_plan()
-            .name(self.plan_name())
-            .api_stages(stage)
-            .throttle(throttle)
-            .set_quota(self.quota())
-            .set_tags(Some(self.tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| self.error("CreateUsagePlan", describe(&e)))
-            .and_then(|out| self.created_id("CreateUsagePlan", out.id()))?;
-        gateway
+        let plan_id = once::create_once(
+            || async {
+                let created = gateway
+                    .create_usage_plan()
+                    .name(self.plan_name())
+                    .api_stages(stage.clone())
+                    .throttle(throttle.clone())
+                    .set_quota(self.quota())
+                    .set_tags(Some(self.tags.clone().into_iter().collect()))
+                    .customize()
+                    .config_override(once::no_retries())
+                    .send()
+                    .await
+                    .map_err(|e| once::Failure::of(&e))?;
+                once::answered_id(created.id())
+            },
+            || async {
+                Ok(self
+                    .usage_plan(aws)
+                    .await?
+                    .and_then(|plan| plan.id().map(str::to_owned)))
+            },
+            |detail| self.error("CreateUsagePlan", detail),
+        )
+        .await?;
+        match gateway
             .create_usage_plan_key()
             .usage_plan_id(plan_id)
             .key_id(key_id)
             .key_type("API_KEY")
             .send()
             .await
-            .map_err(|e| self.error("CreateUsagePlanKey", describe(&e)))?;
-        Ok(())
-    }
-}
-
-impl DataApiId {
-    /// Deletes the copies besides the ones in use: plans first (they name the
-    /// keys and stages), then keys, then APIs.
-    async fn delete_copies(&self, aws: &Aws) -> Result<(), ResourceError> {
-        let copies = self.copies(aws).await?;
-        for plan_id in &copies.usage_plans {
-            self.delete_plan(aws, plan_id).await?;
-        }
-        for key_id in &copies.api_keys {
-            self.delete_key(aws, key_id).await?;
-        }
-        for api_id in &copies.rest_apis {
-            self.delete_rest_api(aws, api_id).await?;
-        }
-        Ok(())
-    }
-
-    async fn delete_key(&self, aws: &Aws, key_id: &str) -> Result<(), ResourceError> {
-        aws.apigateway
-            .delete_api_key()
-            .api_key(key_id)
-            .send()
-            .await
-            .map_err(|e| self.error("DeleteApiKey", describe(&e)))?;
-        Ok(())
-    }
-
-    async fn delete_rest_api(&self, aws: &Aws, api_id: &str) -> Result<(), ResourceError> {
-        aws.apigateway
-            .delete_rest_api()
-            .rest_api_id(api_id)
-            .send()
-            .await
-            .map_err(|e| self.error("DeleteRestApi", describe(&e)))?;
-        Ok(())
-    }
-
-    async fn delete_plan(&self, aws: &Aws, plan_id: &str) -> Result<(), ResourceError> {
-        for key_id in self.usage_plan_key_ids(aws, plan_id).await? {
-            aws.apigateway
-                .delete_usage_plan_key()
-                .usage_plan_id(plan_id)
-                .key_id(key_id)
-                .send()
-                .await
-                .map_err(|e| self.error("DeleteUsagePlanKey", describe(&e)))?;
-        }
-        aws.apigateway
-            .delete_usage_plan()
-            .usage_plan_id(plan_id)
-            .send()
-            .await
-            .map_err(|e| self.error("DeleteUsagePlan", describe(&e)))?;
-        Ok(())
-    }
-
-    pub(super) async fn delete_all(&self, aws: &Aws) -> Result<Deleted, ResourceError> {
-        self.delete_copies(aws).await?;
-        if let Some(id) = self
-            .usage_plan(aws)
-            .await?
-            .and_then(|plan| plan.id().map(str::to_owned))
         {
-            self.delete_plan(aws, &id).await?;
+            Ok(_) => Ok(()),
+            // The key is in the plan already: a retry whose first answer was lost.
+            Err(e) if error_code(&e) == Some("ConflictException") => Ok(()),
+            Err(e) => Err(self.error("CreateUsagePlanKey", describe(&e))),
         }
-        if let Some((key_id, _, _)) = self.key_id(aws).await? {
-            self.delete_key(aws, &key_id).await?;
-        }
-        if let Some((api_id, _)) = self.find_api(aws).await? {
-            self.delete_rest_api(aws, &api_id).await?;
-        }
-        Ok(Deleted::Deleted)
     }
 }
 
@@ -443,6 +422,7 @@ impl DataApiId {
 mod tests {
     #[test]
     fn an_answer_without_an_id_is_an_error_at_that_call() {
+        use crate::resources::Resource;
         let api = crate::stack::data_api(
             &crate::config::parse(
                 "[stack]\nname = \"demo\"\nregion = \"eu-west-1\"\n[lake]\nbucket = \"demo-lake\"\n",
@@ -453,12 +433,15 @@ mod tests {
             "123456789012",
         );
         for missing in [None, Some("")] {
-            let error = api.created_id("CreateApiKey", missing).unwrap_err();
+            let Err(failure) = super::once::answered_id(missing) else {
+                panic!("an id from {missing:?}");
+            };
+            assert!(!failure.transient, "not tried again");
             assert_eq!(
-                error.to_string(),
+                api.error("CreateApiKey", failure.detail).to_string(),
                 "data_api.demo-data-api: CreateApiKey failed: the answer carried no id"
             );
         }
-        assert_eq!(api.created_id("CreateApiKey", Some("k1")).unwrap(), "k1");
+        assert!(matches!(super::once::answered_id(Some("k1")), Ok(id) if id == "k1"));
     }
 }
