@@ -354,6 +354,30 @@ impl Lock {
     }
 }
 
+/// Removes the stack's lock if its holder has let go without giving it back
+/// (a killed run: its lease is over, or its process on this machine is
+/// gone); says whose it was. A live holder's lock is left alone. What a
+/// rerun that finds nothing else to do (a no-op `up`, a `down` with nothing
+/// left) does, so that no killed run's lock outlives the stack.
+pub async fn clear_stale(aws: &Aws, stack: &Stack) -> Result<Option<String>, LockError> {
+    let name = name(stack);
+    let Some(holder) = Lock::holder(aws, &name).await? else {
+        return Ok(None);
+    };
+    if holder.until > now() && !holder.is_dead_here() {
+        return Ok(None);
+    }
+    match aws.ssm.delete_parameter().name(&name).send().await {
+        Ok(_) => Ok(Some(holder.describe())),
+        Err(e) if error_code(&e) == Some("ParameterNotFound") => Ok(None),
+        Err(e) => Err(LockError::Aws {
+            name,
+            operation: "DeleteParameter",
+            detail: describe(&e),
+        }),
+    }
+}
+
 /// Removes the stack's lock whoever holds it; says whose it was.
 pub async fn unlock(aws: &Aws, stack: &Stack) -> Result<Option<String>, LockError> {
     let name = name(stack);

@@ -148,9 +148,11 @@ impl Session {
         let applied = self
             .apply_passes(delete_data, on_plan, on_event, &mut lock)
             .await;
-        // Given back whatever happened (a killed run's lock expires on its own).
+        // Given back whatever happened (a killed run's lock expires on its own,
+        // and a rerun with nothing to change removes it).
         let released = match lock {
             Some(lock) => self.locked(lock.release(&self.aws)).await,
+            None if applied.is_ok() => self.clear_stale_lock().await.map(|_| ()),
             None => Ok(()),
         };
         let plans = applied?;
@@ -207,6 +209,12 @@ impl Session {
     ) -> Result<T, SessionError> {
         let address = format!("lock.{}", crate::lock::name(&self.stack));
         Ok(crate::aws::acting_on(address, work).await?)
+    }
+
+    /// Removes a killed run's lock (see [`crate::lock::clear_stale`]); whose it was.
+    pub async fn clear_stale_lock(&self) -> Result<Option<String>, SessionError> {
+        self.locked(crate::lock::clear_stale(&self.aws, &self.stack))
+            .await
     }
 
     /// What `down` will delete and keep, read before it asks.

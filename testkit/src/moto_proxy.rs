@@ -6,6 +6,8 @@
 //!   GetBucketVersioning. boto3 ignores the root, the Rust SDK does not. The
 //!   proxy renames those roots; nothing else is touched. (A test-side
 //!   workaround for the emulator: the product speaks real S3.)
+//! - it applies the tags a CreateBucket carries, which S3 applies in that
+//!   call and moto 5.2.5 ignores (`create_bucket_tags`).
 //! - optionally it delays every request, to measure against a real region's
 //!   round trip.
 //! - it routes what moto cannot serve to testkit's stand-ins, once a test has
@@ -291,6 +293,7 @@ async fn forward_to_moto(
             outgoing = outgoing.header(name, value);
         }
     }
+    let tags = create_bucket_tags(&parts, &body);
     let answer = match outgoing.body(body).send().await {
         Ok(answer) => answer,
         Err(error) => {
@@ -301,6 +304,9 @@ async fn forward_to_moto(
         }
     };
     let mut status = answer.status();
+    if let Some(tags) = tags.filter(|_| status.is_success()) {
+        tag_new_bucket(upstream, &parts, tags).await;
+    }
     let headers = answer.headers().clone();
     let mut bytes = answer.bytes().await.unwrap_or_default();
     if let Some(system) = &system_tags
@@ -348,6 +354,46 @@ async fn forward_to_moto(
         .header("content-length", length)
         .body(Body::from(fixed))
         .unwrap_or_default()
+}
+
+/// The `<Tag>`s of a CreateBucket (`PUT /{bucket}` whose configuration
+/// carries `<Tags>`): S3 tags the bucket in the same call, moto 5.2.5 ignores
+/// them, so the front applies them right after (else a run killed between
+/// CreateBucket and PutBucketTagging leaves on moto an untagged bucket that it
+/// would not leave on S3).
+fn create_bucket_tags(parts: &axum::http::request::Parts, body: &Bytes) -> Option<String> {
+    let path = parts.uri.path().trim_matches('/');
+    if parts.method != axum::http::Method::PUT
+        || parts.uri.query().is_some()
+        || path.is_empty()
+        || path.contains('/')
+    {
+        return None;
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Tags>")? + "<Tags>".len();
+    let end = text[start..].find("</Tags>")? + start;
+    Some(text[start..end].to_owned())
+}
+
+async fn tag_new_bucket(upstream: &Upstream, parts: &axum::http::request::Parts, tags: String) {
+    let mut tagging = upstream.client.put(format!(
+        "{}{}?tagging",
+        upstream.base,
+        parts.uri.path().trim_end_matches('/')
+    ));
+    // moto tells S3 from the credential scope; it checks no signature.
+    for name in ["authorization", "x-amz-date", "x-amz-security-token"] {
+        if let Some(value) = parts.headers.get(name) {
+            tagging = tagging.header(name, value);
+        }
+    }
+    let _ = tagging
+        .body(format!(
+            "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{tags}</TagSet></Tagging>"
+        ))
+        .send()
+        .await;
 }
 
 fn fix_root(body: &Bytes) -> Bytes {

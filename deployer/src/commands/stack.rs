@@ -291,6 +291,15 @@ pub fn down(
             .iter()
             .any(|c| matches!(c.action, showcase_deploy::engine::Action::Delete { .. }));
         if !deletes {
+            // A killed run's lock is all that may be left: removed too.
+            if let Some(holder) = session
+                .clear_stale_lock()
+                .await
+                .map_err(|e| e.to_string())?
+                && !args.json
+            {
+                println!("Removed the lock a killed run left: {holder}.");
+            }
             if args.json {
                 print_json(&Vec::<serde_json::Value>::new())?;
             }
