@@ -110,10 +110,23 @@ pub(crate) enum Verdict {
     CloseUnsent,
     /// Forwarded, then the connection closed.
     CloseAfter,
-    /// Forwarded, then held until the test releases the kill point.
-    HoldAfter(Arc<tokio::sync::Notify>),
+    /// Forwarded, then the test told (once moto has acted), then held until
+    /// the test releases the kill point.
+    HoldAfter(Arc<tokio::sync::Notify>, Option<Reached>),
     /// Not forwarded, held until released.
     Hold(Arc<tokio::sync::Notify>),
+}
+
+/// The kill point's message to the test, sent once the request is done.
+pub(crate) struct Reached {
+    sender: std::sync::mpsc::Sender<String>,
+    what: String,
+}
+
+impl Reached {
+    pub(crate) fn tell(self) {
+        let _ = self.sender.send(self.what);
+    }
 }
 
 /// The wire protocol a request speaks, for the error's shape.
@@ -248,7 +261,7 @@ impl Faults {
         let draw = self.draw(settings.seed, parts, operation.as_deref(), body) % 1000;
         if draw < settings.drop_per_mille {
             // Half before, half after moto acted.
-            return if draw % 2 == 0 {
+            return if draw.is_multiple_of(2) {
                 self.0.dropped_unsent.fetch_add(1, Ordering::SeqCst);
                 Verdict::CloseUnsent
             } else {
@@ -289,15 +302,16 @@ impl Faults {
             return Some(Verdict::Forward);
         }
         point.holding = true;
-        if let Some(reached) = point.reached.take() {
-            let _ = reached.send(format!(
+        let reached = point.reached.take().map(|sender| Reached {
+            sender,
+            what: format!(
                 "{} {} {}",
                 parts.method,
                 parts.uri.path(),
                 operation.unwrap_or_default()
-            ));
-        }
-        Some(Verdict::HoldAfter(point.release.clone()))
+            ),
+        });
+        Some(Verdict::HoldAfter(point.release.clone(), reached))
     }
 
     /// Whether this is the first request of its method, path and operation.

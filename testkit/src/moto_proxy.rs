@@ -216,7 +216,14 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     let response = forward_to_moto(&upstream, parts, body).await;
     match after {
         Some(Verdict::CloseAfter) => crate::faults::close_connection(),
-        Some(Verdict::HoldAfter(release)) => held(&release).await,
+        Some(Verdict::HoldAfter(release, reached)) => {
+            // Told only now that moto has acted: the test kills the client
+            // next, and a killed client's request is dropped where it is.
+            if let Some(reached) = reached {
+                reached.tell();
+            }
+            held(&release).await
+        }
         _ => response,
     }
 }
