@@ -540,7 +540,34 @@ async fn up_then_run_from_d1_to_d5_on_the_stack_equals_run_local() {
     );
     let days: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(days.as_array().unwrap().len(), 4, "{days}");
+    let json_run = output;
     let output = run(vec!["run", "--date", "2024-03-05"]).await;
+    // The data API's key (the extractor reads it from SSM inside the Lambda)
+    // shows nowhere in what `run` prints, in JSON or in text.
+    let keys = stage
+        .aws
+        .apigateway
+        .get_api_keys()
+        .include_values(true)
+        .send()
+        .await
+        .unwrap();
+    let key_values: Vec<&str> = keys.items().iter().filter_map(|k| k.value()).collect();
+    assert!(!key_values.is_empty(), "up made the data API's key");
+    for printed in [
+        &json_run.stdout,
+        &json_run.stderr,
+        &output.stdout,
+        &output.stderr,
+    ] {
+        let printed = String::from_utf8_lossy(printed);
+        for key in &key_values {
+            assert!(
+                !printed.contains(key),
+                "the API key in run's output:\n{printed}"
+            );
+        }
+    }
     let last_line = String::from_utf8_lossy(&output.stdout)
         .trim_end()
         .to_owned();
