@@ -61,6 +61,15 @@ impl Drop for Stage {
     }
 }
 
+/// A file the extractor wrote under `lake`, as the object of the bucket the
+/// directory stands for (`s3://local-lake/<key>`); anything else as it is.
+fn lake_url(lake: &Path, file: &str) -> String {
+    match Path::new(file).strip_prefix(lake) {
+        Ok(key) => format!("s3://{BUCKET}/{}", key.to_string_lossy()),
+        Err(_) => file.to_owned(),
+    }
+}
+
 async fn listen() -> Result<(tokio::net::TcpListener, String), StageError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -103,11 +112,13 @@ impl Stage {
         let extracted = Extracted::default();
         let lambda = LambdaInvoke::new();
         let record = extracted.clone();
+        let lake_dir = lake.to_owned();
         lambda.register(
             FUNCTION,
             LambdaFunction::in_process(move |payload: Bytes| {
                 let extractor = extractor.clone();
                 let record = record.clone();
+                let lake_dir = lake_dir.clone();
                 Box::pin(async move {
                     let event: serde_json::Value = serde_json::from_slice(&payload)
                         .map_err(|e| ("InvalidEvent".to_owned(), e.to_string()))?;
@@ -115,7 +126,16 @@ impl Stage {
                         .invoke_event(None, event)
                         .await
                         .map_err(|e| ("ExtractError".to_owned(), e.to_string()))?;
-                    let body = serde_json::to_vec(&summary)
+                    // Named as the Lambda names them on AWS (the bucket the
+                    // Data API's COPY reads, not the directory standing for
+                    // it): the DAG's extract tasks check the key the load reads.
+                    let mut answer = summary.clone();
+                    answer.keys = answer
+                        .keys
+                        .iter()
+                        .map(|key| lake_url(&lake_dir, key))
+                        .collect();
+                    let body = serde_json::to_vec(&answer)
                         .map_err(|e| ("ExtractError".to_owned(), e.to_string()))?;
                     let mut days = record.lock().unwrap_or_else(PoisonError::into_inner);
                     let day = days.entry(summary.date).or_default();
@@ -191,5 +211,30 @@ impl Stage {
             .get(&day)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-process extractor's keys are the objects the DAG's extract
+    /// tasks expect: `run`'s lake names for the local bucket.
+    #[test]
+    fn extracted_files_are_named_as_the_dag_expects() {
+        let lake = Path::new("/state/lake");
+        let day: Day = "2024-03-01".parse().unwrap_or_else(|e| panic!("{e:?}"));
+        let names = crate::aws_run::LakeNames {
+            bucket: BUCKET.to_owned(),
+            prefix: String::new(),
+        };
+        for entity in showcase_extractor::Entity::ALL {
+            let file = lake.join(KeyLayout::default().key(day, entity));
+            assert_eq!(
+                lake_url(lake, &file.to_string_lossy()),
+                names.object(day, entity)
+            );
+        }
+        assert_eq!(lake_url(lake, "/elsewhere/x"), "/elsewhere/x");
     }
 }
