@@ -14,9 +14,10 @@ cd "$(dirname "$0")/.."
 tool=$(cd "$(dirname "${1:?usage: $0 path/to/showcase-deploy}")" && pwd)/$(basename "$1")
 [ -x "$tool" ] || { echo "no showcase-deploy at $1" >&2; exit 1; }
 tmp=$(mktemp -d)
-moto=""
+moto="" serverless=""
 cleanup() {
   if [ -n "$moto" ]; then kill "$moto" 2>/dev/null || true; fi
+  if [ -n "$serverless" ]; then kill "$serverless" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -33,6 +34,26 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# Redshift Serverless, which moto lacks: the stack here has no serverless
+# warehouse, so AWS answers each lookup of one ResourceNotFoundException
+# (JSON 1.1); this stand-in answers every request that way and nothing else.
+sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$sport" >"$tmp/serverless.log" 2>&1 <<'PY' &
+import http.server, sys
+class NotFound(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b'{"__type":"ResourceNotFoundException","message":"not found"}'
+        self.send_response(400)
+        self.send_header("content-type", "application/x-amz-json-1.1")
+        self.send_header("x-amzn-errortype", "ResourceNotFoundException")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), NotFound).serve_forever()
+PY
+serverless=$!
+
 # step NAME COMMAND [STACK_FILE]: one run of the action's step; exit code in $tmp/NAME.code.
 step() {
   local name=$1 command=$2 stack=${3:-} code=0
@@ -41,7 +62,8 @@ step() {
   env COMMAND="$command" STACK_FILE="$stack" VARS=$'lake_bucket=acme-showcase-lake\n' ARGS="" \
     SHOWCASE_DEPLOY="$tool" GITHUB_ACTIONS=true \
     GITHUB_OUTPUT="$tmp/$name.out" GITHUB_STEP_SUMMARY="$tmp/$name.summary" RUNNER_TEMP="$tmp/runner" \
-    AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+    AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS="http://127.0.0.1:$sport" \
+    AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
     AWS_REGION=eu-west-1 AWS_EC2_METADATA_DISABLED=true \
     timeout 300 scripts/action-run.sh >"$tmp/$name.log" 2>&1 || code=$?
   echo "$code" >"$tmp/$name.code"
