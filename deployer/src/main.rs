@@ -69,6 +69,11 @@ enum Command {
         /// stack's tag) with every object in it; without this it is kept.
         #[arg(long)]
         delete_data: bool,
+        /// Let up update the MWAA environment when the stack's requirements.txt
+        /// changed ([orchestrator] requirements): a 20–30 minute update of the
+        /// user's environment, which the plan announces; without this up refuses it.
+        #[arg(long)]
+        allow_env_update: bool,
     },
     /// Compare the live resources with stack.toml, field by field. Exit 0: in sync, 2: drifted.
     ///
@@ -492,7 +497,8 @@ fn main() -> ExitCode {
             stack,
             skip_build,
             delete_data,
-        } => commands::up(&stack.args(), skip_build, delete_data),
+            allow_env_update,
+        } => commands::up(&stack.args(), skip_build, delete_data, allow_env_update),
         Command::Drift(stack) => commands::drift(&stack.args()),
         Command::Down {
             stack,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::Aws;
 use crate::config::{FunctionName, Stack};
-use crate::engine::{self, DestroyOutcome, EngineError, Event, Plan};
+use crate::engine::{self, Consent, DestroyOutcome, EngineError, Event, Plan};
 use crate::lock::{Lock, LockError};
 use crate::resources::function::Code;
 use crate::resources::{Address, Owned, Resource, ResourceError};
@@ -144,9 +144,24 @@ impl Session {
         on_plan: &(dyn Fn(&Plan) + Sync),
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<Vec<Plan>, SessionError> {
+        let consent = Consent {
+            delete_data,
+            ..Consent::NONE
+        };
+        self.up_with(consent, on_plan, on_event).await
+    }
+
+    /// [`Session::up`] with all the user allowed: also changes that disrupt
+    /// what runs outside the stack (`--allow-env-update`).
+    pub async fn up_with(
+        &self,
+        consent: Consent,
+        on_plan: &(dyn Fn(&Plan) + Sync),
+        on_event: &(dyn Fn(Event) + Sync),
+    ) -> Result<Vec<Plan>, SessionError> {
         let mut lock = None;
         let applied = self
-            .apply_passes(delete_data, on_plan, on_event, &mut lock)
+            .apply_passes(consent, on_plan, on_event, &mut lock)
             .await;
         // Given back whatever happened (a killed run's lock expires on its own,
         // and a rerun with nothing to change removes it).
@@ -164,7 +179,7 @@ impl Session {
     /// `up` stays read-only) and held until the last pass.
     async fn apply_passes(
         &self,
-        delete_data: bool,
+        consent: Consent,
         on_plan: &(dyn Fn(&Plan) + Sync),
         on_event: &(dyn Fn(Event) + Sync),
         lock: &mut Option<Lock>,
@@ -173,7 +188,7 @@ impl Session {
         for _pass in 0..MAX_PASSES {
             let (mut prepared, mut plan) = self.read_plan().await?;
             // Refused plans stop before the lock: nothing is written at all.
-            engine::admissible(&plan, delete_data)?;
+            engine::admissible(&plan, consent)?;
             if plan.has_changes() && lock.is_none() {
                 *lock = Some(
                     self.locked(Lock::acquire(&self.aws, &self.stack, "up"))
@@ -189,7 +204,7 @@ impl Session {
                 &prepared.declared,
                 &prepared.leftovers,
                 &plan,
-                delete_data,
+                consent,
                 on_event,
             )
             .await?;

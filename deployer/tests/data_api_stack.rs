@@ -69,7 +69,7 @@ fn resources(text: &str, context: &Context) -> Vec<Box<dyn Resource>> {
 
 async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
     let plan = engine::plan(aws, resources, &[]).await.unwrap();
-    engine::apply(aws, resources, &[], &plan, false, &quiet)
+    engine::apply(aws, resources, &[], &plan, engine::Consent::NONE, &quiet)
         .await
         .unwrap();
     plan

@@ -42,6 +42,7 @@ workgroup = "perm-analytics"
 
 [orchestrator]
 mwaa_environment = "perm-env"
+requirements = ["tomli==2.0.1"]
 "#;
 
 /// Every kind changes: lifecycle gone, memory and reserved concurrency,
@@ -76,6 +77,7 @@ workgroup = "perm-analytics"
 [orchestrator]
 mwaa_environment = "perm-env"
 start_date = "2024-02-01"
+requirements = ["tomli==2.0.1", "pendulum>=3"]
 "#;
 
 fn stack(text: &str) -> Stack {
@@ -106,10 +108,14 @@ async fn read_plan(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>
     session(aws, stack, code).plan().await.unwrap()
 }
 
-/// What up does.
+/// What up does (`--allow-env-update` too: the requirements change).
 async fn up(aws: &Aws, stack: &Stack, code: &BTreeMap<FunctionName, Code>, delete_data: bool) {
+    let consent = engine::Consent {
+        delete_data,
+        disruption: true,
+    };
     session(aws, stack, code)
-        .up(delete_data, &|_| {}, &quiet)
+        .up_with(consent, &|_| {}, &quiet)
         .await
         .unwrap();
 }
@@ -338,6 +344,19 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
         .send()
         .await
         .unwrap();
+    // MWAA's source bucket is versioned (requirements are installed by version).
+    aws_sdk_s3::Client::new(&hand)
+        .put_bucket_versioning()
+        .bucket("perm-airflow")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    mwaa.set_update_delay(std::time::Duration::from_millis(300));
     // The user's serverless warehouse the DAG names (kind = "existing").
     user_warehouse::make_workgroup(&hand, "perm-ns", "perm-analytics").await;
     let dir = tempfile::tempdir().unwrap();
@@ -438,6 +457,7 @@ async fn every_request_the_tool_makes_is_in_its_policy() {
         "DeleteFunctionUrlConfig",
         "PutObject",
         "DeleteObject",
+        "UpdateEnvironment",
     ] {
         assert!(
             written.contains(expected),

@@ -94,9 +94,16 @@ impl Setup {
 
     async fn up(&self) -> engine::Plan {
         let plan = self.plan().await;
-        engine::apply(&self.aws, &self.resources, &[], &plan, false, &quiet)
-            .await
-            .unwrap();
+        engine::apply(
+            &self.aws,
+            &self.resources,
+            &[],
+            &plan,
+            engine::Consent::NONE,
+            &quiet,
+        )
+        .await
+        .unwrap();
         plan
     }
 

@@ -111,9 +111,16 @@ impl Setup {
             .await
             .unwrap();
         self.aws.requests.clear();
-        engine::apply(&self.aws, &declared, &leftovers, &plan, false, &quiet)
-            .await
-            .unwrap();
+        engine::apply(
+            &self.aws,
+            &declared,
+            &leftovers,
+            &plan,
+            engine::Consent::NONE,
+            &quiet,
+        )
+        .await
+        .unwrap();
         let requests = self.aws.requests.all();
         assert!(
             !requests.iter().any(|r| r.operation == "GetEnvironment"),
@@ -315,10 +322,17 @@ async fn the_dag_in_the_environment_s_folder_through_its_life() {
     let plan = engine::plan(&setup.aws, &declared, &leftovers)
         .await
         .unwrap();
-    let error = engine::apply(&setup.aws, &declared, &leftovers, &plan, false, &quiet)
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = engine::apply(
+        &setup.aws,
+        &declared,
+        &leftovers,
+        &plan,
+        engine::Consent::NONE,
+        &quiet,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("runs Airflow 2.10.3"), "{error}");
     assert!(error.contains("2.11.0 or 3.0.6"), "{error}");
     setup
@@ -344,10 +358,17 @@ async fn the_dag_in_the_environment_s_folder_through_its_life() {
     let plan = engine::plan(&setup.aws, &declared, &leftovers)
         .await
         .unwrap();
-    let error = engine::apply(&setup.aws, &declared, &leftovers, &plan, false, &quiet)
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = engine::apply(
+        &setup.aws,
+        &declared,
+        &leftovers,
+        &plan,
+        engine::Consent::NONE,
+        &quiet,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("UPDATE_FAILED"), "{error}");
     assert!(error.contains("never changes the environment"), "{error}");
     setup

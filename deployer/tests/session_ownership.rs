@@ -470,7 +470,7 @@ mod data_rule {
             text.contains("± warehouse.w  replace: deletes data, refused without --delete-data"),
             "{text}"
         );
-        let refused = engine::apply(&aws, &declared, &[], &plan, false, &|_| {})
+        let refused = engine::apply(&aws, &declared, &[], &plan, engine::Consent::NONE, &|_| {})
             .await
             .unwrap_err();
         assert!(
@@ -479,9 +479,16 @@ mod data_rule {
         );
         assert!(refused.to_string().contains("warehouse.w"), "{refused}");
         assert!(calls.lock().unwrap().is_empty(), "touched before refusing");
-        engine::apply(&aws, &declared, &[], &plan, true, &|_| {})
-            .await
-            .unwrap();
+        engine::apply(
+            &aws,
+            &declared,
+            &[],
+            &plan,
+            engine::Consent::DELETE_DATA,
+            &|_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(*calls.lock().unwrap(), ["delete true", "create"]);
     }
 }

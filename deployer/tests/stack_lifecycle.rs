@@ -80,7 +80,7 @@ async fn context(aws: &Aws, dir: &Path, label: &str) -> Context {
 
 async fn up(aws: &Aws, resources: &[Box<dyn Resource>]) -> engine::Plan {
     let plan = engine::plan(aws, resources, &[]).await.unwrap();
-    engine::apply(aws, resources, &[], &plan, false, &quiet)
+    engine::apply(aws, resources, &[], &plan, engine::Consent::NONE, &quiet)
         .await
         .unwrap();
     plan
@@ -205,7 +205,7 @@ async fn the_lake_bucket_lifecycle() {
     let plan = engine::plan(&aws, &changed, &[]).await.unwrap();
     assert_eq!(changed_fields(&plan), ["lifecycle"]);
     aws.requests.clear();
-    engine::apply(&aws, &changed, &[], &plan, false, &quiet)
+    engine::apply(&aws, &changed, &[], &plan, engine::Consent::NONE, &quiet)
         .await
         .unwrap();
     let writes: Vec<String> = aws
@@ -310,7 +310,7 @@ async fn a_bucket_of_the_same_name_without_the_tag_is_refused_and_untouched() {
         "{plan:?}"
     );
     aws.requests.clear();
-    let error = engine::apply(&aws, &resources, &[], &plan, false, &quiet)
+    let error = engine::apply(&aws, &resources, &[], &plan, engine::Consent::NONE, &quiet)
         .await
         .unwrap_err();
     assert!(matches!(error, EngineError::Refused(_)), "{error}");

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use showcase_deploy::aws::Aws;
 use showcase_deploy::build;
 use showcase_deploy::config::{self, FunctionName, Stack, Vars};
-use showcase_deploy::engine::{DestroyOutcome, Event, Plan};
+use showcase_deploy::engine::{Consent, DestroyOutcome, Event, Plan};
 use showcase_deploy::existing_warehouse::{self, ExistingCheck};
 use showcase_deploy::permissions;
 use showcase_deploy::report::{
@@ -221,8 +221,18 @@ pub fn drift(args: &StackArgs) -> Result<Status, String> {
 }
 
 /// `delete_data`: lake buckets no longer in stack.toml are deleted with their
-/// objects (otherwise kept), and a replacement that deletes data is allowed.
-pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Status, String> {
+/// objects (otherwise kept), and a replacement that deletes data is allowed;
+/// `allow_env_update`: the MWAA environment may be updated.
+pub fn up(
+    args: &StackArgs,
+    skip_build: bool,
+    delete_data: bool,
+    allow_env_update: bool,
+) -> Result<Status, String> {
+    let consent = Consent {
+        delete_data,
+        disruption: allow_env_update,
+    };
     let stack = load(args)?;
     github::start_group("showcase-deploy up: build");
     let code = code(&stack, !skip_build);
@@ -249,13 +259,16 @@ pub fn up(args: &StackArgs, skip_build: bool, delete_data: bool) -> Result<Statu
             }
         };
         let session = session(&stack, code).await;
-        let plans = session.up(delete_data, &show, &report).await.map_err(|e| {
-            let message = e.to_string();
-            if github::active() {
-                println!("{}", github::error_annotation("up", &message));
-            }
-            message
-        })?;
+        let plans = session
+            .up_with(consent, &show, &report)
+            .await
+            .map_err(|e| {
+                let message = e.to_string();
+                if github::active() {
+                    println!("{}", github::error_annotation("up", &message));
+                }
+                message
+            })?;
         if github::active()
             && let Some(first) = plans.first()
         {

@@ -24,7 +24,7 @@ pub fn drift(_: &StackArgs) -> Result<Status, String> {
     unavailable()
 }
 
-pub fn up(_: &StackArgs, _: bool, _: bool) -> Result<Status, String> {
+pub fn up(_: &StackArgs, _: bool, _: bool, _: bool) -> Result<Status, String> {
     unavailable()
 }
 

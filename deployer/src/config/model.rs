@@ -32,6 +32,9 @@ pub struct OrchestratorConfig {
     pub start_date: String,
     /// A cron line that fires once a day, in UTC (`daily` is `0 0 * * *`).
     pub schedule: String,
+    /// Python packages the environment installs beyond MWAA's image (pip
+    /// requirement lines): the stack's `requirements.txt`, empty for none.
+    pub requirements: Vec<String>,
 }
 
 /// The Redshift warehouse the pipeline loads the lake into.
@@ -189,6 +192,8 @@ pub(crate) mod raw {
         pub mwaa_environment: Option<Spanned<String>>,
         pub start_date: Option<Spanned<String>>,
         pub schedule: Option<Spanned<String>>,
+        #[serde(default)]
+        pub requirements: Vec<Spanned<String>>,
     }
 
     #[derive(Debug, Deserialize)]

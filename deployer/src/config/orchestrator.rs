@@ -14,6 +14,9 @@ pub(crate) const DEFAULT_SCHEDULE: &str = "daily";
 /// MWAA's environment names: a letter, then letters, digits, `-` or `_`.
 pub(crate) const ENVIRONMENT_NAME_MAX: usize = 80;
 pub(crate) const ENVIRONMENT_NAME_PATTERN: &str = "^[a-zA-Z][0-9a-zA-Z_-]{0,79}$";
+/// A pip requirement line without options, URLs or markers: a package name,
+/// maybe extras, maybe version specifiers.
+pub(crate) const REQUIREMENT_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]*(\\[[A-Za-z0-9._,-]+\\])?( *(==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]+( *, *(==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]+)*)?$";
 /// A cron line firing once a day: minute and hour fixed, every day.
 pub(crate) const DAILY_CRON_PATTERN: &str =
     "^([0-9]|[1-5][0-9]) ([0-9]|1[0-9]|2[0-3]) \\* \\* \\*$";
@@ -56,11 +59,87 @@ pub(super) fn orchestrator(
             }
         }
     };
+    let requirements = requirements(check, raw, mwaa_environment.is_some());
     OrchestratorConfig {
         mwaa_environment,
         start_date,
         schedule,
+        requirements,
     }
+}
+
+/// `requirements`: one package per entry, only with an MWAA environment.
+fn requirements(
+    check: &mut Checker<'_>,
+    raw: &OrchestratorSection,
+    has_environment: bool,
+) -> Vec<String> {
+    const KEY: &str = "orchestrator.requirements";
+    let mut lines = Vec::new();
+    for value in &raw.requirements {
+        let Some(line) = check.text(value, KEY) else {
+            continue;
+        };
+        if !has_environment {
+            check.fail(
+                value.span(),
+                KEY,
+                "requirements are installed by an MWAA environment: set orchestrator.mwaa_environment, or remove them",
+            );
+        } else if !is_requirement(&line) {
+            check.fail(
+                value.span(),
+                KEY,
+                format!("'{line}' is not a package requirement: a package name and maybe extras and versions, e.g. \"apache-airflow-providers-slack==9.1.0\" (no pip options, URLs or markers)"),
+            );
+        } else if lines.contains(&line) {
+            check.fail(value.span(), KEY, format!("'{line}' is listed twice"));
+        } else {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Whether `line` matches [`REQUIREMENT_PATTERN`] (checked by hand: the
+/// config has no regex engine).
+fn is_requirement(line: &str) -> bool {
+    let name_end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+        .unwrap_or(line.len());
+    let (name, mut rest) = line.split_at(name_end);
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    if let Some(extras) = rest.strip_prefix('[') {
+        let Some((inside, after)) = extras.split_once(']') else {
+            return false;
+        };
+        if inside.is_empty()
+            || !inside
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._,-".contains(c))
+        {
+            return false;
+        }
+        rest = after;
+    }
+    if rest.trim().is_empty() {
+        return rest.is_empty();
+    }
+    rest.split(',').all(|clause| {
+        let clause = clause.trim_matches(' ');
+        let operator = ["==", ">=", "<=", "~=", "!=", "<", ">"]
+            .into_iter()
+            .find(|op| clause.starts_with(op));
+        operator.is_some_and(|op| {
+            let version = clause[op.len()..].trim_start_matches(' ');
+            !version.is_empty()
+                && version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".*+!_-".contains(c))
+        })
+    })
 }
 
 fn start_date(check: &mut Checker<'_>, value: &Spanned<String>) -> Option<String> {
@@ -149,6 +228,53 @@ mod tests {
         assert_eq!(orchestrator.mwaa_environment, None);
         assert_eq!(orchestrator.start_date, "2024-03-01");
         assert_eq!(orchestrator.schedule, "30 2 * * *");
+    }
+
+    #[test]
+    fn requirements_are_package_lines_for_an_environment() {
+        let text = format!(
+            "{BASE}[orchestrator]\nmwaa_environment = \"my-env\"\nrequirements = [\"apache-airflow-providers-slack==9.1.0\", \"pandas[parquet] >=2.1, <3\", \"tomli\"]\n"
+        );
+        let stack = parse(&text, std::path::Path::new("stack.toml"), &Vars::default()).unwrap();
+        assert_eq!(
+            stack.orchestrator.unwrap().requirements,
+            [
+                "apache-airflow-providers-slack==9.1.0",
+                "pandas[parquet] >=2.1, <3",
+                "tomli"
+            ]
+        );
+        for bad in [
+            "-r other.txt",
+            "--index-url https://evil.example/simple",
+            "git+https://github.com/x/y",
+            "pkg @ https://x/y.whl",
+            "pkg==",
+            "pkg; python_version<'3.11'",
+            "pkg[]",
+            "",
+        ] {
+            let error = first_error(&format!(
+                "{BASE}[orchestrator]\nmwaa_environment = \"my-env\"\nrequirements = [\"tomli\", \"{bad}\"]\n"
+            ));
+            assert!(error.contains("stack.toml:8:26"), "{bad}: {error}");
+            assert!(
+                error.contains("not a package requirement"),
+                "{bad}: {error}"
+            );
+        }
+        let error = first_error(&format!(
+            "{BASE}[orchestrator]\nmwaa_environment = \"my-env\"\nrequirements = [\"tomli\", \"tomli\"]\n"
+        ));
+        assert!(error.contains("listed twice"), "{error}");
+        let error = first_error(&format!(
+            "{BASE}[orchestrator]\nrequirements = [\"tomli\"]\n"
+        ));
+        assert!(error.contains("stack.toml:7:17"), "{error}");
+        assert!(
+            error.contains("set orchestrator.mwaa_environment"),
+            "{error}"
+        );
     }
 
     #[test]

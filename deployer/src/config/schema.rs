@@ -412,6 +412,7 @@ fn warehouse() -> Value {
 fn orchestrator() -> Value {
     use super::orchestrator::{
         DAILY_CRON_PATTERN, DEFAULT_SCHEDULE, ENVIRONMENT_NAME_PATTERN, FIRST_START_DATE,
+        REQUIREMENT_PATTERN,
     };
     doc(
         strict_object(
@@ -430,6 +431,11 @@ fn orchestrator() -> Value {
                     substituted(json!({"type": "string", "anyOf": [{"const": DEFAULT_SCHEDULE}, {"pattern": DAILY_CRON_PATTERN}]})),
                     "\"daily\" (midnight UTC) or a cron line firing once a day, \"MINUTE HOUR * * *\" in UTC.",
                     Some(json!(DEFAULT_SCHEDULE)),
+                ),
+                "requirements": doc(
+                    json!({"type": "array", "uniqueItems": true, "items": substituted(json!({"type": "string", "pattern": REQUIREMENT_PATTERN}))}),
+                    "Python packages the MWAA environment installs beyond its image (pip requirement lines, e.g. \"apache-airflow-providers-slack==9.1.0\"); the DAG itself needs none. The stack writes them to its requirements.txt; a change updates the environment (20–30 minutes), which `up` does only with --allow-env-update.",
+                    Some(json!([])),
                 ),
             }),
             &[],

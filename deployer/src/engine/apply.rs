@@ -1,6 +1,6 @@
 use futures_util::future::join_all;
 
-use super::plan::{Action, Plan};
+use super::plan::{Action, Consent, Plan};
 use crate::aws::Aws;
 use crate::layers::layers;
 use crate::resources::{Address, Deleted, Live, Owned, Resource, ResourceError};
@@ -30,6 +30,8 @@ pub enum EngineError {
     Refused(Vec<String>),
     #[error("refusing to replace resources that hold data without --delete-data (replacing deletes them and everything in them):\n  {}", .0.join("\n  "))]
     WouldDeleteData(Vec<String>),
+    #[error("refusing changes that disrupt what runs outside the stack without --allow-env-update:\n  {}", .0.join("\n  "))]
+    WouldDisrupt(Vec<String>),
     #[error("the resource graph is broken: {0}")]
     Graph(String),
 }
@@ -84,9 +86,10 @@ async fn delete_reported(
 }
 
 /// Whether `plan` may be applied at all: nothing refused (what is not the
-/// stack's), and no replacement that deletes data without `delete_data`.
-/// Checked before anything is written, the stack's lock included.
-pub fn admissible(plan: &Plan, delete_data: bool) -> Result<(), EngineError> {
+/// stack's), no replacement that deletes data and no disruptive change
+/// without the user's consent. Checked before anything is written, the
+/// stack's lock included.
+pub fn admissible(plan: &Plan, consent: Consent) -> Result<(), EngineError> {
     let refused: Vec<String> = plan
         .refusals()
         .iter()
@@ -103,25 +106,34 @@ pub fn admissible(plan: &Plan, delete_data: bool) -> Result<(), EngineError> {
         .iter()
         .map(|c| c.address.to_string())
         .collect();
-    if !losing.is_empty() && !delete_data {
+    if !losing.is_empty() && !consent.delete_data {
         return Err(EngineError::WouldDeleteData(losing));
+    }
+    let disrupting: Vec<String> = plan
+        .disruptions()
+        .iter()
+        .filter_map(|c| Some(format!("{}: {}", c.address, c.disrupts?)))
+        .collect();
+    if !disrupting.is_empty() && !consent.disruption {
+        return Err(EngineError::WouldDisrupt(disrupting));
     }
     Ok(())
 }
 
 /// Applies `plan`: dependencies first, independent resources concurrently;
 /// then deletes the leftovers it marked (dependents first). Data-holding
-/// leftovers are kept unless `delete_data`. Safe to rerun after a crash: a
-/// rerun plans from what exists.
+/// leftovers are kept unless `consent.delete_data`. Safe to rerun after a
+/// crash: a rerun plans from what exists.
 pub async fn apply(
     aws: &Aws,
     declared: &[Box<dyn Resource>],
     leftovers: &[Box<dyn Owned>],
     plan: &Plan,
-    delete_data: bool,
+    consent: Consent,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<(), EngineError> {
-    admissible(plan, delete_data)?;
+    admissible(plan, consent)?;
+    let delete_data = consent.delete_data;
     // Changes waiting for a value known after apply are left to a later pass.
     let action_of = |address: &Address| {
         plan.changes

@@ -9,4 +9,6 @@ mod apply;
 mod plan;
 
 pub use apply::{DestroyOutcome, EngineError, Event, admissible, apply, destroy, destroy_planned};
-pub use plan::{Action, Plan, PlannedChange, decide, destroy_plan, plan, read, read_leftovers};
+pub use plan::{
+    Action, Consent, Plan, PlannedChange, decide, destroy_plan, plan, read, read_leftovers,
+};

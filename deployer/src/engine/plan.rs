@@ -43,12 +43,45 @@ pub struct PlannedChange {
     /// created: `up` applies this change in a later pass, when they are known.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub known_after_apply: Vec<&'static str>,
+    /// What the change disrupts outside the stack (the kind's words): `up`
+    /// applies it only with [`Consent::disruption`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disrupts: Option<&'static str>,
+}
+
+/// What the user allowed beyond a plain `up`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Consent {
+    /// Deleting data: replacing a data-holding resource, deleting a leftover
+    /// one (`--delete-data`).
+    pub delete_data: bool,
+    /// Changes that disrupt something outside the stack (`--allow-env-update`).
+    pub disruption: bool,
+}
+
+impl Consent {
+    /// Nothing beyond a plain `up`.
+    pub const NONE: Consent = Consent {
+        delete_data: false,
+        disruption: false,
+    };
+
+    /// Consent to delete data, and nothing else.
+    pub const DELETE_DATA: Consent = Consent {
+        delete_data: true,
+        disruption: false,
+    };
 }
 
 impl PlannedChange {
     /// Decides one resource's change from its desired and live state (pure).
     pub fn decide(resource: &dyn Resource, live: Option<&Live>) -> PlannedChange {
         let action = Plan::decide(resource, live);
+        let disrupts = match &action {
+            Action::Create | Action::Replace { .. } => resource.disruption(None),
+            Action::Update { fields } => resource.disruption(Some(fields)),
+            _ => None,
+        };
         let known_after_apply = match action {
             Action::Create | Action::Update { .. } | Action::Replace { .. } => resource
                 .desired()
@@ -62,6 +95,7 @@ impl PlannedChange {
             address: resource.address(),
             action,
             known_after_apply,
+            disrupts,
         }
     }
 
@@ -120,6 +154,15 @@ impl Plan {
                     }
                 )
             })
+            .collect()
+    }
+
+    /// Changes that disrupt something outside the stack: refused unless
+    /// [`Consent::disruption`].
+    pub fn disruptions(&self) -> Vec<&PlannedChange> {
+        self.changes
+            .iter()
+            .filter(|c| c.disrupts.is_some())
             .collect()
     }
 
@@ -233,6 +276,7 @@ pub fn decide(
                     holds_data: resource.holds_data(),
                 },
                 known_after_apply: Vec::new(),
+                disrupts: None,
             });
             plan.lives.insert(resource.address(), live);
         }
@@ -286,6 +330,7 @@ pub async fn destroy_plan(
             address: resource.address(),
             action,
             known_after_apply: Vec::new(),
+            disrupts: None,
         });
         plan.lives.insert(resource.address(), live);
     }
@@ -468,6 +513,7 @@ mod tests {
                 },
                 action: Action::Delete { holds_data: true },
                 known_after_apply: Vec::new(),
+                disrupts: None,
             },
             PlannedChange {
                 address: Address {
@@ -476,6 +522,7 @@ mod tests {
                 },
                 action: Action::Delete { holds_data: false },
                 known_after_apply: Vec::new(),
+                disrupts: None,
             },
         ]);
         let down = crate::report::down_plan_text(&plan, false);

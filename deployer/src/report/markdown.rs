@@ -55,6 +55,10 @@ pub fn plan_markdown(plan: &Plan) -> String {
         let (action, detail) = match &change.action {
             Action::NoChange => continue,
             Action::Create => ("➕ create", after_apply(change)),
+            Action::Update { fields } if change.disrupts.is_some() => (
+                "⚠️ update (disrupts: refused without `--allow-env-update`)",
+                field_changes(fields),
+            ),
             Action::Update { fields } => ("✏️ update", field_changes(fields)),
             Action::Replace {
                 fields,
@@ -177,16 +181,19 @@ mod tests {
                     }],
                 },
                 known_after_apply: Vec::new(),
+                disrupts: None,
             },
             PlannedChange {
                 address: address("lake_bucket", "old-lake"),
                 action: Action::Delete { holds_data: true },
                 known_after_apply: Vec::new(),
+                disrupts: None,
             },
             PlannedChange {
                 address: address("log_group", "/aws/lambda/demo-x"),
                 action: Action::NoChange,
                 known_after_apply: Vec::new(),
+                disrupts: None,
             },
         ]);
         assert_eq!(

@@ -83,6 +83,11 @@ pub fn plan_text(plan: &Plan) -> String {
                 out.push_str(&format!("  ! {}  refused: {reason}\n", change.address));
             }
         }
+        if let Some(disrupts) = change.disrupts {
+            out.push_str(&format!(
+                "      ⚠ {disrupts}: refused without --allow-env-update\n"
+            ));
+        }
     }
     if plan.has_changes() {
         out.push_str(&format!("Plan: {create} to create, {update} to update, {replace} to replace, {delete} to delete, {refuse} refused.\n"));

@@ -15,6 +15,7 @@ pub mod function;
 pub mod function_role;
 pub mod lake_bucket;
 pub mod log_group;
+pub mod mwaa_requirements;
 pub mod role;
 pub mod serverless;
 pub mod subnet_group;
@@ -40,6 +41,7 @@ pub const KINDS: &[&Kind] = &[
     &subnet_group::SPEC,
     &cluster::SPEC,
     &dag_objects::SPEC,
+    &mwaa_requirements::SPEC,
     &serverless::namespace::SPEC,
     &serverless::workgroup::SPEC,
 ];
@@ -278,6 +280,14 @@ pub trait Resource: Send + Sync {
     /// (which stage to look at, say) reads more.
     fn read<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<Option<Live>, ResourceError>> {
         self.id().read(aws)
+    }
+
+    /// What creating it (`changed` `None`) or updating these fields disrupts
+    /// outside the stack — an environment that restarts for half an hour, say
+    /// — or `None`. `up` makes such a change only with the user's consent
+    /// (`--allow-env-update`), and the plan says so first.
+    fn disruption(&self, _changed: Option<&[FieldChange]>) -> Option<&'static str> {
+        None
     }
 
     fn create<'a>(&'a self, aws: &'a Aws) -> BoxFuture<'a, Result<(), ResourceError>>;

@@ -54,6 +54,18 @@ pub fn claim(mut tags: BTreeMap<String, String>, stack: &str) -> Result<Fields, 
     }
 }
 
+/// Tags as S3's `x-amz-tagging` header takes them with an object's write
+/// (`k1=v1&k2=v2`, URL-encoded): the object is never without its tags.
+pub fn query_string(tags: &BTreeMap<String, String>) -> String {
+    let encode = |text: &str| {
+        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    tags.iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Whether AWS reserves the tag key (`aws:` prefix, any case): it refuses to
 /// add, change or remove such tags.
 pub fn is_aws_reserved(key: &str) -> bool {

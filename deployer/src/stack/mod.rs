@@ -317,6 +317,12 @@ pub fn resources(stack: &Stack, context: &Context) -> Vec<Box<dyn Resource>> {
     ) {
         resources.push(Box::new(object));
     }
+    if let Some(requirements) = crate::resources::mwaa_requirements::desired(
+        stack,
+        tags(crate::resources::mwaa_requirements::KIND),
+    ) {
+        resources.push(Box::new(requirements));
+    }
     resources
 }
 
@@ -459,7 +465,7 @@ mod tests {
             .flat_map(|kind| {
                 let stack = crate::config::parse(
                     &format!(
-                        "{base}kind = \"{kind}\"\n[orchestrator]\nmwaa_environment = \"env\"\n"
+                        "{base}kind = \"{kind}\"\n[orchestrator]\nmwaa_environment = \"env\"\nrequirements = [\"tomli\"]\n"
                     ),
                     std::path::Path::new("stack.toml"),
                     &crate::config::Vars::default(),

@@ -7,7 +7,8 @@
 //!   `DagS3Path`, `ExecutionRoleArn`, `RequirementsS3Path`,
 //!   `RequirementsS3ObjectVersion`, `CreatedAt`, `LastUpdate`).
 //! - `UpdateEnvironment`: `PATCH /environments/{Name}` → `{"Arn"}`; the
-//!   environment is `UPDATING` for [`Mwaa::set_update_delay`] (default 1 s),
+//!   environment is `UPDATING` (`LastUpdate.Status` `PENDING`) for
+//!   [`Mwaa::set_update_delay`] (default 1 s),
 //!   then `AVAILABLE` with the new settings, or, when the test asked
 //!   ([`Mwaa::fail_next_update`]), back to `UPDATE_FAILED` with
 //!   `LastUpdate.Error` and the old settings, as MWAA rolls back. An update of
@@ -30,7 +31,11 @@
 //! product sends MWAA's real requests with the real prefix.
 //!
 //! **Limits.** Signatures are not checked; the environment's settings are the
-//! test's (no VPC, no webserver, no real Airflow behind it). `InvokeRestApi`
+//! test's (no VPC, no webserver, no real Airflow behind it). An update takes
+//! any requirements path and version without looking at the bucket (MWAA
+//! checks the object exists), and never installs anything: a failure comes
+//! only from [`Mwaa::fail_next_update`]. While it runs, `GetEnvironment`
+//! shows the old settings. `InvokeRestApi`
 //! answers from an in-memory model of Airflow's REST API (v1 and v2 shapes
 //! alike), not a real Airflow: `POST /dags/{id}/dagRuns` creates a run of the
 //! tasks the test registered ([`Mwaa::register_dag`]), which finish one
@@ -422,6 +427,8 @@ async fn update_environment(
         next.execution_role_arn = role;
     }
     env.settings.status = "UPDATING".to_owned();
+    env.last_update =
+        Some(json!({"Status": "PENDING", "CreatedAt": epoch_seconds(), "Source": "Customer"}));
     let outcome = match failure {
         Some(failure) => Err(failure),
         None => Ok(next),

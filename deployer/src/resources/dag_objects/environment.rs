@@ -20,6 +20,14 @@ pub struct Environment {
     pub execution_role_arn: String,
     /// `AVAILABLE`, `UPDATING`, `UPDATE_FAILED`, …
     pub status: String,
+    /// The requirements file it installs (`RequirementsS3Path`), if any.
+    pub requirements_path: Option<String>,
+    /// Which version of that file (`RequirementsS3ObjectVersion`).
+    pub requirements_version: Option<String>,
+    /// How its last update went: `SUCCESS`, `PENDING`, `FAILED` (`LastUpdate.Status`).
+    pub last_update_status: Option<String>,
+    /// The last update's error, `CODE: message` (`LastUpdate.Error`).
+    pub last_update_error: Option<String>,
 }
 
 impl Environment {
@@ -38,7 +46,9 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Environment, ResourceError> {
     crate::aws::shared(format!("mwaa:GetEnvironment:{name}"), read_now(aws, name)).await
 }
 
-async fn read_now(aws: &Aws, name: &str) -> Result<Environment, ResourceError> {
+/// The environment as it is now, never a read phase's earlier answer (for
+/// following an update).
+pub async fn read_now(aws: &Aws, name: &str) -> Result<Environment, ResourceError> {
     let fail = |detail: String| ResourceError::Aws {
         address: crate::resources::Address {
             kind: KIND,
@@ -81,5 +91,24 @@ async fn read_now(aws: &Aws, name: &str) -> Result<Environment, ResourceError> {
             .status()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
+        requirements_path: environment
+            .requirements_s3_path()
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned),
+        requirements_version: environment
+            .requirements_s3_object_version()
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
+        last_update_status: environment
+            .last_update()
+            .and_then(|u| u.status())
+            .map(|s| s.as_str().to_owned()),
+        last_update_error: environment.last_update().and_then(|u| u.error()).map(|e| {
+            format!(
+                "{}: {}",
+                e.error_code().unwrap_or("(no code)"),
+                e.error_message().unwrap_or("(no message)")
+            )
+        }),
     })
 }

@@ -7,7 +7,8 @@
 //!   files up by itself, so no environment update is needed.
 //! - The DAG is written only for the Airflow versions it is tested on
 //!   ([`AIRFLOW_VERSIONS`]), whose MWAA images ship everything it imports:
-//!   so no `requirements.txt`, and never an environment update.
+//!   so the DAG needs no `requirements.txt` (the user's extra packages are
+//!   [`super::mwaa_requirements`]'s), and its files no environment update.
 //! - Each object carries the stack's tags and `showcase:airflow-version`, the
 //!   environment's Airflow version it was written for. Fields: its content's
 //!   sha256 (read back from S3, so an edit by hand shows), its tags, that
@@ -224,11 +225,7 @@ impl DagObject {
         let key = format!("{folder}{}", self.id.path);
         let mut tags = self.tags.clone();
         tags.insert(AIRFLOW_VERSION_TAG.to_owned(), version.clone());
-        let tagging = tags
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let tagging = super::tags::query_string(&tags);
         let content_type = if self.id.path.ends_with(".py") {
             "text/x-python"
         } else {
@@ -246,10 +243,6 @@ impl DagObject {
             .map_err(|e| self.error("PutObject", describe(&e)))?;
         Ok(())
     }
-}
-
-fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 impl Resource for DagObject {
