@@ -55,10 +55,6 @@ pub fn plan_markdown(plan: &Plan) -> String {
         let (action, detail) = match &change.action {
             Action::NoChange => continue,
             Action::Create => ("➕ create", after_apply(change)),
-            Action::Update { fields } if change.disrupts.is_some() => (
-                "⚠️ update (disrupts: refused without `--allow-env-update`)",
-                field_changes(fields),
-            ),
             Action::Update { fields } => ("✏️ update", field_changes(fields)),
             Action::Replace {
                 fields,
@@ -80,6 +76,17 @@ pub fn plan_markdown(plan: &Plan) -> String {
                 "not in stack.toml, carries the stack's tag".to_owned(),
             ),
             Action::Refuse { reason } => ("⛔ refused", cell(reason)),
+        };
+        let detail = match change.disrupts {
+            Some(disrupts) => {
+                let warning = format!("⚠️ {disrupts}: refused without `--allow-env-update`");
+                if detail.is_empty() {
+                    warning
+                } else {
+                    format!("{warning}<br>{detail}")
+                }
+            }
+            None => detail,
         };
         rows.push(format!("| `{}` | {action} | {detail} |", change.address));
     }
@@ -195,6 +202,12 @@ mod tests {
                 known_after_apply: Vec::new(),
                 disrupts: None,
             },
+            PlannedChange {
+                address: address("mwaa_requirements", "demo"),
+                action: Action::Create,
+                known_after_apply: Vec::new(),
+                disrupts: Some("updates the environment"),
+            },
         ]);
         assert_eq!(
             plan_markdown(&plan),
@@ -202,7 +215,8 @@ mod tests {
              | resource | action | changes |\n|---|---|---|\n\
              | `function.demo-extractor` | ✏️ update | **memory_mb**: `256` → `512` |\n\
              | `lake_bucket.old-lake` | 🗑️ delete | holds data: kept unless `--delete-data` |\n\
-             \n**0** to create, **1** to update, **0** to replace, **1** to delete, **0** refused.\n"
+             | `mwaa_requirements.demo` | ➕ create | ⚠️ updates the environment: refused without `--allow-env-update` |\n\
+             \n**1** to create, **1** to update, **0** to replace, **1** to delete, **0** refused.\n"
         );
         assert!(plan_markdown(&Plan::default()).contains("No changes"));
     }
