@@ -2,12 +2,14 @@
 //! server started on a free port and stopped when its handle drops. A missing
 //! stand-in fails the test with the command that installs it; nothing is skipped.
 
+mod api_gateway_pages;
 pub mod black_hole;
 mod cargo;
 mod cluster_iam_roles;
 pub mod faults;
 mod moto;
 mod moto_proxy;
+mod moto_s3_fixes;
 mod mwaa;
 mod postgres;
 mod redshift_serverless;

@@ -43,18 +43,6 @@ use axum::response::Response;
 
 use crate::faults::Verdict;
 
-/// moto's generic roots and the ones S3 documents.
-const ROOT_FIXES: &[(&str, &str)] = &[
-    ("GetBucketVersioningResponse", "VersioningConfiguration"),
-    ("GetBucketTaggingResponse", "Tagging"),
-    ("GetObjectTaggingResponse", "Tagging"),
-    (
-        "GetBucketLifecycleConfigurationResponse",
-        "LifecycleConfiguration",
-    ),
-    ("ListObjectVersionsResponse", "ListVersionsResult"),
-];
-
 /// The stand-ins a test installed on the front.
 #[derive(Clone, Default)]
 pub(crate) struct StandIns {
@@ -300,7 +288,7 @@ async fn forward_to_moto(
             outgoing = outgoing.header(name, value);
         }
     }
-    let tags = create_bucket_tags(&parts, &body);
+    let tags = crate::moto_s3_fixes::create_bucket_tags(&parts, &body);
     let answer = match outgoing.body(body).send().await {
         Ok(answer) => answer,
         Err(error) => {
@@ -345,10 +333,15 @@ async fn forward_to_moto(
         .api_gateway_page;
     let fixed = match page_size {
         Some(size) if parts.method == axum::http::Method::GET && status.is_success() => {
-            page_listing(parts.uri.path(), parts.uri.query(), size, &bytes)
-                .unwrap_or_else(|| fix_root(&bytes))
+            crate::api_gateway_pages::page_listing(
+                parts.uri.path(),
+                parts.uri.query(),
+                size,
+                &bytes,
+            )
+            .unwrap_or_else(|| crate::moto_s3_fixes::fix_root(&bytes))
         }
-        _ => fix_root(&bytes),
+        _ => crate::moto_s3_fixes::fix_root(&bytes),
     };
     let mut response = Response::builder().status(status);
     for (name, value) in &headers {
@@ -361,26 +354,6 @@ async fn forward_to_moto(
         .header("content-length", length)
         .body(Body::from(fixed))
         .unwrap_or_default()
-}
-
-/// The `<Tag>`s of a CreateBucket (`PUT /{bucket}` whose configuration
-/// carries `<Tags>`): S3 tags the bucket in the same call, moto 5.2.5 ignores
-/// them, so the front applies them right after (else a run killed between
-/// CreateBucket and PutBucketTagging leaves on moto an untagged bucket that it
-/// would not leave on S3).
-fn create_bucket_tags(parts: &axum::http::request::Parts, body: &Bytes) -> Option<String> {
-    let path = parts.uri.path().trim_matches('/');
-    if parts.method != axum::http::Method::PUT
-        || parts.uri.query().is_some()
-        || path.is_empty()
-        || path.contains('/')
-    {
-        return None;
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    let start = text.find("<Tags>")? + "<Tags>".len();
-    let end = text[start..].find("</Tags>")? + start;
-    Some(text[start..end].to_owned())
 }
 
 async fn tag_new_bucket(upstream: &Upstream, parts: &axum::http::request::Parts, tags: String) {
@@ -401,90 +374,4 @@ async fn tag_new_bucket(upstream: &Upstream, parts: &axum::http::request::Parts,
         ))
         .send()
         .await;
-}
-
-fn fix_root(body: &Bytes) -> Bytes {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return body.clone();
-    };
-    for (wrong, right) in ROOT_FIXES {
-        if text.contains(&format!("<{wrong}")) {
-            let fixed = text
-                .replacen(&format!("<{wrong}"), &format!("<{right}"), 1)
-                .replacen(&format!("</{wrong}>"), &format!("</{right}>"), 1);
-            return Bytes::from(fixed);
-        }
-    }
-    body.clone()
-}
-
-/// One page of an API Gateway listing, as API Gateway answers it: `item`
-/// cut to the page, `position` naming where the next one starts (absent on
-/// the last). `None` when the request is not such a listing.
-fn page_listing(path: &str, query: Option<&str>, page_size: usize, body: &Bytes) -> Option<Bytes> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let listing = matches!(
-        segments.as_slice(),
-        ["restapis"]
-            | ["apikeys"]
-            | ["usageplans"]
-            | ["restapis", _, "resources"]
-            | ["usageplans", _, "keys"]
-    );
-    if !listing {
-        return None;
-    }
-    let param = |name: &str| {
-        query?
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
-    };
-    let limit = param("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(25)
-        .min(page_size)
-        .max(1);
-    let start = param("position")
-        .and_then(|p| p.strip_prefix("p").and_then(|n| n.parse::<usize>().ok()))
-        .unwrap_or(0);
-    let mut document: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let items = document.get_mut("item")?.as_array_mut()?;
-    let total = items.len();
-    let page: Vec<serde_json::Value> = items.drain(..).skip(start).take(limit).collect();
-    document["item"] = serde_json::Value::Array(page);
-    if start + limit < total {
-        document["position"] = serde_json::Value::String(format!("p{}", start + limit));
-    }
-    serde_json::to_vec(&document).ok().map(Bytes::from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listings_are_cut_into_pages_with_a_position() {
-        let body = Bytes::from(r#"{"item":[{"id":"a"},{"id":"b"},{"id":"c"}]}"#);
-        let first: serde_json::Value = serde_json::from_slice(
-            &page_listing("/restapis", Some("limit=500"), 2, &body).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(first["item"].as_array().unwrap().len(), 2);
-        let next = first["position"].as_str().unwrap().to_owned();
-        let second: serde_json::Value = serde_json::from_slice(
-            &page_listing(
-                "/restapis",
-                Some(&format!("limit=500&position={next}")),
-                2,
-                &body,
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        assert_eq!(second["item"][0]["id"], "c");
-        assert!(second.get("position").is_none());
-        assert!(page_listing("/restapis/abc", None, 2, &body).is_none());
-    }
 }
