@@ -10,6 +10,7 @@
 mod process;
 mod rest;
 mod stage;
+mod state_lock;
 mod venv;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use showcase_dataset::Day;
 pub use process::{AirflowProcess, ProcessError, check_port};
 pub use rest::{AirflowApi, RestError, RunEnd, login};
 pub use stage::{STACK, Stage, StageError};
+pub use state_lock::{StateLock, StateLockError, lock as lock_state_dir};
 pub use venv::{AirflowVersion, VenvError};
 
 use crate::local::DayOutcome;

@@ -25,6 +25,8 @@ pub fn airflow_local(args: AirflowArgs) -> Result<(), String> {
         schema: args.schema,
         database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
     };
+    // Held until everything stopped: one `airflow --local` per state directory.
+    let _state = airflow::lock_state_dir(&settings.state_dir).map_err(|e| e.to_string())?;
     // Before the virtualenv (minutes the first time): a taken port fails now.
     airflow::check_port(settings.port).map_err(|e| e.to_string())?;
     let python = settings.python().map_err(|e| e.to_string())?;
