@@ -118,6 +118,8 @@ impl AirflowProcess {
             .env("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
             .env("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "False")
             .env("AIRFLOW_CONN_AWS_DEFAULT", connection.to_string())
+            // The local warehouse answers at once: no need to wait 5 s per statement.
+            .env(crate::dag::POLL_SECONDS_VARIABLE, "1")
             .env(
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
                 free_port()?.to_string(),

@@ -25,6 +25,8 @@
 
 mod python;
 
+pub use python::POLL_SECONDS_VARIABLE;
+
 use showcase_dataset::Day;
 
 use crate::aws_run::statements::{self, split};

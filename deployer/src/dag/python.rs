@@ -6,6 +6,10 @@ use std::fmt::Write;
 use super::{DagInput, DagTask, PROVIDER, edges, warehouse_kwargs};
 use crate::pipeline::Task;
 
+/// The environment variable that sets how often the SQL tasks look whether
+/// their statement finished (default 5 s).
+pub const POLL_SECONDS_VARIABLE: &str = "SHOWCASE_REDSHIFT_POLL_SECONDS";
+
 /// A Python string literal of `text`.
 fn py(text: &str) -> String {
     serde_json::Value::from(text).to_string()
@@ -14,6 +18,7 @@ fn py(text: &str) -> String {
 const HEADER: &str = r#"# Airflow 2.x and 3.x: the same ds (the run's day) on both, since the
 # schedule is an interval timetable (Airflow 3's "@daily" would shift it).
 # Light imports only: MWAA times out slow DAG parsing.
+import os
 from datetime import datetime, timezone
 
 try:
@@ -152,13 +157,20 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
     out.push_str(HEADER);
     let (year, month, day) = date_parts(&input.schedule.start_date);
     let _ = writeln!(out, "REGION = {}", py(input.region));
+    // Redshift statements take seconds: 5 s between looks, as the provider's
+    // default. A local Airflow whose warehouse answers at once sets 1.
+    let _ = writeln!(
+        out,
+        "POLL_SECONDS = int(os.environ.get({}, \"5\"))",
+        py(POLL_SECONDS_VARIABLE)
+    );
     let _ = writeln!(out, "REDSHIFT = {{");
     for (key, value) in warehouse_kwargs(target) {
         let _ = writeln!(out, "    {}: {},", py(key), py(&value));
     }
     let _ = writeln!(out, "    \"region_name\": REGION,");
     let _ = writeln!(out, "    \"wait_for_completion\": True,");
-    let _ = writeln!(out, "    \"poll_interval\": 5,");
+    let _ = writeln!(out, "    \"poll_interval\": POLL_SECONDS,");
     let _ = writeln!(out, "}}\n");
     let _ = writeln!(
         out,
