@@ -7,79 +7,20 @@
 //! process and no listening port; a taken port, a wrong virtualenv and a
 //! missing Python 3 fail clearly. One Airflow at a time: they are heavy.
 
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
+#[path = "common/airflow.rs"]
+mod airflow_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use airflow_common::{ONE_AIRFLOW, cli, interrupt, run_bounded, serve_airflow, text, venv};
 use showcase_testkit::{Postgres, free_port};
 use tokio_postgres::SimpleQueryMessage;
 
 const ROWS: &str = "50";
 const SCHEMA: &str = "showcase_data_pipeline";
 
-static ONE_AIRFLOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn venv(version: &str) -> Option<PathBuf> {
-    let variable = if version.starts_with('2') {
-        "SHOWCASE_AIRFLOW_VENV"
-    } else {
-        "SHOWCASE_AIRFLOW3_VENV"
-    };
-    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
-    let dir = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(format!(".cache/showcase-deploy/airflow-{version}")));
-    dir.join("bin/python").is_file().then_some(dir)
-}
-
-fn cli() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_showcase-deploy"));
-    command.stdin(Stdio::null());
-    command
-}
-
-/// Runs `command` in its own process group, killed whole past `limit`.
-fn run_bounded(command: &mut Command, limit: Duration) -> Output {
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let group = child.id() as i32;
-    let killer = std::thread::spawn(move || {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            // SAFETY: signal 0 only asks whether the group exists.
-            if unsafe { libc::kill(-group, 0) } != 0 {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        // SAFETY: kill(2) on the test's own child's process group.
-        unsafe { libc::kill(-group, libc::SIGKILL) };
-        true
-    });
-    let output = child.wait_with_output().unwrap();
-    // SAFETY: as above: nothing of the run may outlive it.
-    unsafe { libc::kill(-group, libc::SIGKILL) };
-    assert!(
-        !killer.join().unwrap(),
-        "{command:?} took over {limit:?}:\n{}",
-        text(&output)
-    );
-    output
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The lines a run printed for its days.
 fn day_lines(output: &Output) -> Vec<String> {
@@ -257,7 +198,7 @@ fn ctrl_c_stops_airflow_postgres_and_the_endpoints() {
     let venv = venv("2.11.0").expect("no Airflow 2.11.0: run scripts/stand-ins.sh");
     let _one = ONE_AIRFLOW.blocking_lock();
     let state = tempfile::tempdir().unwrap();
-    let (child, port) = serve_airflow(&venv, state.path(), &[]);
+    let (child, port) = serve_airflow("2.11.0", &venv, state.path(), &[]);
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     assert!(
         !processes_naming(state.path()).is_empty(),
@@ -338,64 +279,6 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Starts `airflow --local` serving (no days) and waits until it is up;
-/// the child and its port.
-fn serve_airflow(venv: &Path, state: &Path, env: &[(&str, &str)]) -> (std::process::Child, u16) {
-    let port = free_port();
-    let mut child = cli()
-        .args(["airflow", "--local", "--port", &port.to_string()])
-        .arg("--venv")
-        .arg(venv)
-        .arg("--state-dir")
-        .arg(state)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        match receiver.recv_timeout(Duration::from_secs(1)) {
-            Ok(line) => {
-                let up = line.contains("is up:");
-                seen.push(line);
-                if up {
-                    return (child, port);
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    // SAFETY: SIGINT to the child this test started: it stops what it started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let _ = child.wait();
-    panic!("Airflow did not come up:\n{}", seen.join("\n"));
-}
-
-/// Ctrl-C to `child`, and its end within a minute.
-fn interrupt(mut child: std::process::Child) {
-    // SAFETY: SIGINT to the child this test started, as Ctrl-C sends it.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let _ = child.kill();
-    panic!("still running 60 s after SIGINT");
-}
-
 /// The DAG's graph page in a real headless browser (Debian's chromium,
 /// driven by scripts/browser-page.py) shows every task id; the screenshot is
 /// written to
@@ -429,6 +312,7 @@ fn the_graph_page_shows_every_task_in_a_headless_browser() {
     )
     .unwrap();
     let (child, port) = serve_airflow(
+        "2.11.0",
         &venv,
         state.path(),
         &[("AIRFLOW__WEBSERVER__CONFIG_FILE", config.to_str().unwrap())],

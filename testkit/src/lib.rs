@@ -18,7 +18,7 @@ mod tools;
 
 pub use cargo::cargo_bin;
 pub use moto::MotoServer;
-pub use mwaa::{Mwaa, MwaaCall, MwaaEnvironment};
+pub use mwaa::{Mwaa, MwaaCall, MwaaEnvironment, RealAirflow};
 pub use postgres::Postgres;
 // The Lambda Invoke and Redshift Data API stand-ins live in showcase-local-aws
 // (the product serves them too, for `airflow --local`).

@@ -62,8 +62,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 mod airflow;
+mod forward;
+mod rest_api;
 
 use airflow::{DagRun, Dags};
+pub use forward::RealAirflow;
 
 /// An environment as the test sets it up.
 #[derive(Debug, Clone)]
@@ -124,6 +127,8 @@ struct Model {
     fail_next_update: HashMap<String, (String, String)>,
     dags: Dags,
     failing_tasks: HashMap<String, String>,
+    /// Forward mode: the environments whose `InvokeRestApi` goes to a real Airflow.
+    forwards: HashMap<String, RealAirflow>,
 }
 
 /// The stand-in: a local HTTP server, stopped with the test process.
@@ -163,7 +168,7 @@ impl Mwaa {
                         "/environments/{name}",
                         get(get_environment).patch(update_environment),
                     )
-                    .route("/restapi/{name}", post(invoke_rest_api))
+                    .route("/restapi/{name}", post(rest_api::invoke_rest_api))
                     .with_state(state);
                 let _ = axum::serve(listener, app).await;
             });
@@ -228,34 +233,6 @@ impl Mwaa {
         self.with(|m| {
             m.fail_next_update
                 .insert(name.to_owned(), (code.to_owned(), message.to_owned()))
-        });
-    }
-
-    /// The tasks of a DAG, in the order runs finish them (unpaused).
-    pub fn register_dag(&self, dag_id: &str, tasks: &[&str]) {
-        self.with(|m| {
-            m.dags.tasks.insert(
-                dag_id.to_owned(),
-                tasks.iter().map(|t| (*t).to_owned()).collect(),
-            )
-        });
-    }
-
-    /// Pauses a DAG, as MWAA creates new ones.
-    pub fn pause_dag(&self, dag_id: &str) {
-        self.with(|m| m.dags.paused.insert(dag_id.to_owned()));
-    }
-
-    /// How long each task of a run takes.
-    pub fn set_task_time(&self, time: Duration) {
-        self.with(|m| m.dags.task_time = time);
-    }
-
-    /// Runs of `dag_id` fail at `task_id`.
-    pub fn fail_task(&self, dag_id: &str, task_id: &str) {
-        self.with(|m| {
-            m.failing_tasks
-                .insert(dag_id.to_owned(), task_id.to_owned())
         });
     }
 
@@ -435,64 +412,4 @@ async fn update_environment(
     };
     env.pending = Some((Instant::now() + delay, outcome));
     ok(json!({"Arn": arn(&name)}))
-}
-
-async fn invoke_rest_api(
-    State(model): State<Shared>,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> Response {
-    let mut guard = model.lock().unwrap_or_else(PoisonError::into_inner);
-    let model = &mut *guard;
-    let text = String::from_utf8_lossy(&body).into_owned();
-    model.calls.push(MwaaCall {
-        operation: "InvokeRestApi",
-        environment: name.clone(),
-        body: text.clone(),
-    });
-    let request: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let (Some(method), Some(path)) = (
-        request.get("Method").and_then(Value::as_str),
-        request.get("Path").and_then(Value::as_str),
-    ) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "ValidationException",
-            "Method and Path are required",
-        );
-    };
-    let Some(env) = model.environments.get_mut(&name) else {
-        return not_found(&name);
-    };
-    let (status, response) = airflow::airflow(
-        &mut env.runs,
-        &model.dags,
-        &model.failing_tasks,
-        method,
-        path,
-        request.get("Body"),
-    );
-    if status >= 400 {
-        return (
-            if status >= 500 {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::BAD_REQUEST
-            },
-            [
-                (
-                    "x-amzn-ErrorType",
-                    if status >= 500 {
-                        "RestApiServerException"
-                    } else {
-                        "RestApiClientException"
-                    },
-                ),
-                ("content-type", "application/json"),
-            ],
-            json!({"RestApiStatusCode": status, "RestApiResponse": response}).to_string(),
-        )
-            .into_response();
-    }
-    ok(json!({"RestApiStatusCode": status, "RestApiResponse": response}))
 }
