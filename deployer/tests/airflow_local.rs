@@ -21,7 +21,6 @@ use tokio_postgres::SimpleQueryMessage;
 const ROWS: &str = "50";
 const SCHEMA: &str = "showcase_data_pipeline";
 
-
 /// The lines a run printed for its days.
 fn day_lines(output: &Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stdout)

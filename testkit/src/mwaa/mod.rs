@@ -15,8 +15,11 @@
 //!   an environment that is not `AVAILABLE`/`UPDATE_FAILED` is a 400
 //!   `ValidationException`.
 //! - `InvokeRestApi`: `POST /restapi/{Name}` with `Method`, `Path`,
-//!   `QueryParameters`, `Body` → `{"RestApiStatusCode", "RestApiResponse"}`;
-//!   an Airflow 4xx comes back as 400 `RestApiClientException` carrying both.
+//!   `QueryParameters`, `Body` → Airflow's answer wrapped as MWAA wraps it: a
+//!   2xx is a 200 `{"RestApiStatusCode", "RestApiResponse"}`; a 4xx a 400
+//!   `RestApiClientException` and a 5xx a 500 `RestApiServerException`,
+//!   each carrying both. "Airflow" is the in-memory model below, or in
+//!   forward mode a real one.
 //!
 //! Errors are `x-amzn-ErrorType` + `{"message"}`: an unknown environment is a
 //! 404 `ResourceNotFoundException`.
@@ -30,21 +33,37 @@
 //! the connection goes to the loopback address. A test setting only: the
 //! product sends MWAA's real requests with the real prefix.
 //!
+//! **Forward mode** ([`Mwaa::forward_to_airflow`] with a [`RealAirflow`]:
+//! base URL, version, user, password): `InvokeRestApi` for that environment
+//! calls `{base}/api/v1{Path}` (Airflow 2.x, basic auth) or
+//! `{base}/api/v2{Path}` (3.x, a bearer token from the simple auth manager's
+//! `POST /auth/token`, fetched again after a 401) with the request's method,
+//! query parameters and JSON body, and wraps the answer as above. An Airflow
+//! that does not answer is a 500 `InternalServerException`. Limits: what
+//! MWAA does on its side is not there (its IAM check of the caller's
+//! `airflow:InvokeRestApi` on the environment's role, its request size and
+//! rate limits, its webserver's own Airflow user); Airflow's answer is passed
+//! as JSON (a non-JSON answer as a string, an empty one as null).
+//!
 //! **Limits.** Signatures are not checked; the environment's settings are the
-//! test's (no VPC, no webserver, no real Airflow behind it). An update takes
+//! test's (no VPC, no webserver). An update takes
 //! any requirements path and version without looking at the bucket (MWAA
 //! checks the object exists), and never installs anything: a failure comes
 //! only from [`Mwaa::fail_next_update`]. While it runs, `GetEnvironment`
-//! shows the old settings. `InvokeRestApi`
-//! answers from an in-memory model of Airflow's REST API (v1 and v2 shapes
-//! alike), not a real Airflow: `POST /dags/{id}/dagRuns` creates a run of the
-//! tasks the test registered ([`Mwaa::register_dag`]), which finish one
-//! after another, each in [`Mwaa::set_task_time`] (default 100 ms): `success`,
-//! or `failed` for the task [`Mwaa::fail_task`] named, after which the rest
-//! are `upstream_failed` and the run `failed`. `GET /dags/{id}` says whether
-//! it is paused ([`Mwaa::pause_dag`]), `GET /dags/{id}/dagRuns/{run}` and
-//! `…/taskInstances` show the run and its tasks.
-//! No scheduling, dependencies, pools or logs; other paths are 404s from
+//! shows the old settings. Without forward mode `InvokeRestApi`
+//! answers from an in-memory model of Airflow's REST API (`airflow.rs`; its
+//! answers have real Airflow's shapes, v1's for a 2.x environment and v2's
+//! for 3.x, held to the same contract as real Airflow by
+//! `deployer/tests/mwaa_run_airflow.rs`): `POST /dags/{id}/dagRuns` creates a
+//! run of the tasks the test registered ([`Mwaa::register_dag`]), a run id
+//! or logical date already taken being a 409; the tasks have no state (null)
+//! at first, then finish one after another, each in [`Mwaa::set_task_time`]
+//! (default 100 ms): `success`, or `failed` for the task [`Mwaa::fail_task`]
+//! named, after which the rest are `upstream_failed` and the run `failed`.
+//! `GET /dags/{id}` says whether it is paused ([`Mwaa::pause_dag`]; a paused
+//! DAG's runs still progress here), `GET /dags/{id}/dagRuns/{run}` and
+//! `…/taskInstances` show the run and its tasks. No scheduling,
+//! dependencies, pools, logs or pagination; other paths are 404s from
 //! "Airflow". Nothing of `CreateEnvironment`, `DeleteEnvironment`, tokens,
 //! tags or metrics.
 
@@ -57,16 +76,18 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 mod airflow;
 mod forward;
 mod rest_api;
+mod wire;
 
 use airflow::{DagRun, Dags};
 pub use forward::RealAirflow;
+use wire::{arn, error, not_found, ok};
 
 /// An environment as the test sets it up.
 #[derive(Debug, Clone)]
@@ -278,39 +299,6 @@ fn epoch_seconds() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64().floor())
         .unwrap_or_default()
-}
-
-fn error(status: StatusCode, kind: &str, message: &str) -> Response {
-    (
-        status,
-        [
-            ("x-amzn-ErrorType", kind),
-            ("content-type", "application/json"),
-        ],
-        json!({"message": message}).to_string(),
-    )
-        .into_response()
-}
-
-fn ok(body: Value) -> Response {
-    (
-        StatusCode::OK,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-fn not_found(name: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "ResourceNotFoundException",
-        &format!("Environment {name} not found"),
-    )
-}
-
-fn arn(name: &str) -> String {
-    format!("arn:aws:airflow:us-east-1:123456789012:environment/{name}")
 }
 
 type Shared = Arc<Mutex<Model>>;

@@ -136,12 +136,17 @@ fn answer_or_forward(model: &Shared, name: &str, text: String) -> Next {
     if let Some(real) = model.forwards.get(name) {
         return Next::Forward(real.clone(), request);
     }
+    let major = if env.settings.airflow_version.starts_with('2') {
+        2
+    } else {
+        3
+    };
     let (status, response) = airflow::airflow(
         &mut env.runs,
         &model.dags,
         &model.failing_tasks,
-        method,
-        path,
+        major,
+        (method, path),
         request.get("Body"),
     );
     Next::Answer(wrapped(status, response))
