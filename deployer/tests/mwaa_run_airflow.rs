@@ -7,9 +7,11 @@
 //! `success`; Airflow holds the run `showcase__D` at D's logical date; a
 //! second `run` for D follows that run (Airflow's 409 for the repeated run
 //! id) instead of starting another; a DAG paused in Airflow is refused with
-//! the tool's "paused" message. The same contract (`airflow_answers_as_the_model`)
-//! is held against the stand-in's in-memory model in `mwaa_run.rs`'s world,
-//! here on the fast path too. One Airflow at a time, loopback only.
+//! the tool's "paused" message. Each call's answer the tool relies on is
+//! held to one contract (`answers_as_the_tool_expects`) by real Airflow and
+//! by the stand-in's in-memory model (which `mwaa_run.rs` runs against; a
+//! fast test here). One Airflow at a time, loopback only; without the
+//! virtualenvs the real-Airflow tests are skipped, except under CI.
 
 #[path = "common/airflow.rs"]
 mod airflow_common;
