@@ -10,6 +10,7 @@ usage: browser-page.py CHROMIUM URL SCREENSHOT TIMEOUT WORD...
 import base64
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -162,6 +163,7 @@ def main():
     finally:
         browser.kill()
         browser.wait()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":
