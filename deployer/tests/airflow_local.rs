@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use airflow_common::{ONE_AIRFLOW, cli, interrupt, run_bounded, serve_airflow, text, venv};
 use showcase_testkit::{Postgres, free_port};
-use tokio_postgres::SimpleQueryMessage;
 
 const ROWS: &str = "50";
 const SCHEMA: &str = "showcase_data_pipeline";
@@ -28,57 +27,6 @@ fn day_lines(output: &Output) -> Vec<String> {
         .filter(|l| l.starts_with("20"))
         .map(str::to_owned)
         .collect()
-}
-
-async fn rows(postgres: &Postgres, database: &str, query: &str) -> Vec<Vec<String>> {
-    let client = postgres.connect(database).await;
-    client
-        .simple_query(query)
-        .await
-        .unwrap_or_else(|e| panic!("{query}: {e:?}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).unwrap_or("NULL").to_owned())
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Every table of the schema, each fully ordered by all its columns.
-async fn dump(postgres: &Postgres, database: &str) -> Vec<Vec<String>> {
-    let tables = rows(
-        postgres,
-        database,
-        &format!(
-            "SELECT table_name, COUNT(*) FROM information_schema.columns \
-             WHERE table_schema = '{SCHEMA}' GROUP BY table_name ORDER BY table_name"
-        ),
-    )
-    .await;
-    assert!(tables.len() >= 10, "{tables:?}");
-    let mut all = Vec::new();
-    for table in tables {
-        let columns: usize = table[1].parse().unwrap();
-        let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
-        all.push(vec![format!("-- {}", table[0])]);
-        all.extend(
-            rows(
-                postgres,
-                database,
-                &format!(
-                    "SELECT * FROM {SCHEMA}.{} ORDER BY {}",
-                    table[0],
-                    order.join(", ")
-                ),
-            )
-            .await,
-        );
-    }
-    all
 }
 
 /// `airflow --local` for `days` (`--date D` or `--from A --to B`) with
@@ -148,9 +96,9 @@ async fn runs_as_run_local(version: &str, days: &[&str], limit: Duration) {
     let expected_days = if days[0] == "--date" { 1 } else { 3 };
     assert_eq!(lines.len(), expected_days, "{}", text(&airflow));
     assert_eq!(lines, day_lines(&local));
-    let on_airflow = dump(&postgres, "airflow").await;
+    let on_airflow = postgres.dump_schema("airflow", SCHEMA).await;
     assert!(on_airflow.len() > 50, "{} rows", on_airflow.len());
-    assert_eq!(on_airflow, dump(&postgres, "local").await);
+    assert_eq!(on_airflow, postgres.dump_schema("local", SCHEMA).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

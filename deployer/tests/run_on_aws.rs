@@ -28,7 +28,6 @@ use showcase_testkit::{
     LambdaFunction, LambdaInvoke, MotoServer, Postgres, RedshiftData, RedshiftDataSettings,
     cargo_bin,
 };
-use tokio_postgres::SimpleQueryMessage;
 
 const ROWS: u64 = 200;
 const SCHEMA: &str = "showcase_data_pipeline";
@@ -152,53 +151,12 @@ impl Stage {
     }
 
     async fn rows(&self, database: &str, query: &str) -> Vec<Vec<String>> {
-        let client = self.postgres.connect(database).await;
-        client
-            .simple_query(query)
-            .await
-            .unwrap_or_else(|e| panic!("{query}: {e:?}"))
-            .into_iter()
-            .filter_map(|m| match m {
-                SimpleQueryMessage::Row(row) => Some(
-                    (0..row.len())
-                        .map(|i| row.get(i).unwrap_or("NULL").to_owned())
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .collect()
+        self.postgres.rows(database, query).await
     }
 
     /// Every table of the schema, each fully ordered by all its columns.
     async fn dump(&self, database: &str) -> Vec<Vec<String>> {
-        let tables = self
-            .rows(
-                database,
-                &format!(
-                    "SELECT table_name, COUNT(*) FROM information_schema.columns \
-                     WHERE table_schema = '{SCHEMA}' GROUP BY table_name ORDER BY table_name"
-                ),
-            )
-            .await;
-        assert!(tables.len() >= 10, "{tables:?}");
-        let mut all = Vec::new();
-        for table in tables {
-            let columns: usize = table[1].parse().unwrap();
-            let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
-            all.push(vec![format!("-- {}", table[0])]);
-            all.extend(
-                self.rows(
-                    database,
-                    &format!(
-                        "SELECT * FROM {SCHEMA}.{} ORDER BY {}",
-                        table[0],
-                        order.join(", ")
-                    ),
-                )
-                .await,
-            );
-        }
-        all
+        self.postgres.dump_schema(database, SCHEMA).await
     }
 
     /// The star schema only (what a failed check must leave as it was).

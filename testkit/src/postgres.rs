@@ -115,6 +115,60 @@ impl Postgres {
         });
         client
     }
+
+    /// Every row `query` returns in `database`, each value as text (`NULL`
+    /// for a null): what tests compare warehouses by.
+    pub async fn rows(&self, database: &str, query: &str) -> Vec<Vec<String>> {
+        let client = self.connect(database).await;
+        client
+            .simple_query(query)
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e:?}"))
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or("NULL").to_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every table of `schema` (at least ten: the pipeline's), each under a
+    /// `-- table` line and fully ordered by all its columns: two warehouses
+    /// hold the same data exactly when their dumps are equal.
+    pub async fn dump_schema(&self, database: &str, schema: &str) -> Vec<Vec<String>> {
+        let tables = self
+            .rows(
+                database,
+                &format!(
+                    "SELECT table_name, COUNT(*) FROM information_schema.columns \
+                     WHERE table_schema = '{schema}' GROUP BY table_name ORDER BY table_name"
+                ),
+            )
+            .await;
+        assert!(tables.len() >= 10, "{tables:?}");
+        let mut all = Vec::new();
+        for table in tables {
+            let columns: usize = table[1].parse().unwrap_or_default();
+            let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
+            all.push(vec![format!("-- {}", table[0])]);
+            all.extend(
+                self.rows(
+                    database,
+                    &format!(
+                        "SELECT * FROM {schema}.{} ORDER BY {}",
+                        table[0],
+                        order.join(", ")
+                    ),
+                )
+                .await,
+            );
+        }
+        all
+    }
 }
 
 impl Drop for Postgres {
