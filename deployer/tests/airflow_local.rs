@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use airflow_common::{ONE_AIRFLOW, cli, interrupt, run_bounded, serve_airflow, text, venv};
+use airflow_common::{
+    ONE_AIRFLOW, cli, failed_task_logs, interrupt, run_bounded, serve_airflow, text, venv,
+};
 use showcase_testkit::{Postgres, free_port};
 
 const ROWS: &str = "50";
@@ -64,7 +66,12 @@ async fn runs_as_run_local(version: &str, days: &[&str], limit: Duration) {
             limit,
         )
     });
-    assert!(airflow.status.success(), "{}", text(&airflow));
+    assert!(
+        airflow.status.success(),
+        "{}\n{}",
+        text(&airflow),
+        failed_task_logs(&state.path().join("airflow/airflow-home/logs"))
+    );
     eprintln!(
         "airflow --local {} ran in {:.0} s",
         days.join(" "),

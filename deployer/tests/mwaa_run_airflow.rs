@@ -18,7 +18,9 @@ mod airflow_common;
 
 use std::time::{Duration, Instant};
 
-use airflow_common::{ONE_AIRFLOW, ServedAirflow, cli, run_bounded, text, venv_or_skip};
+use airflow_common::{
+    ONE_AIRFLOW, ServedAirflow, cli, failed_task_logs, run_bounded, text, venv_or_skip,
+};
 use serde_json::{Value, json};
 use showcase_deploy::airflow::{AirflowVersion, login};
 use showcase_deploy::pipeline::TASKS;
@@ -117,7 +119,11 @@ async fn runs_a_day_on_real_airflow(version: &str) {
     let started = Instant::now();
     let output = run(dir.path(), &mwaa, &["--date", DAY]);
     let shown = text(&output);
-    assert!(output.status.success(), "{shown}");
+    assert!(
+        output.status.success(),
+        "{shown}\n{}",
+        failed_task_logs(&state.path().join("airflow-home/logs"))
+    );
     eprintln!(
         "run --date {DAY} in {:.0} s",
         started.elapsed().as_secs_f64()

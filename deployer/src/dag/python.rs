@@ -164,6 +164,13 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
         "POLL_SECONDS = int(os.environ.get({}, \"5\"))",
         py(POLL_SECONDS_VARIABLE)
     );
+    // A synchronous invoke waits for the function's end (up to Lambda's 15
+    // minutes), not botocore's 60 s read timeout, after which it would invoke
+    // again while the first still runs.
+    let _ = writeln!(
+        out,
+        "INVOKE_CONFIG = {{\"read_timeout\": 900, \"connect_timeout\": 10, \"retries\": {{\"mode\": \"standard\", \"max_attempts\": 3}}}}"
+    );
     let _ = writeln!(out, "REDSHIFT = {{");
     for (key, value) in warehouse_kwargs(target) {
         let _ = writeln!(out, "    {}: {},", py(key), py(&value));
@@ -215,6 +222,7 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
         task_id={task_id},
         function_name={function},
         invocation_type=\"RequestResponse\",
+        botocore_config=INVOKE_CONFIG,
         payload={payload},
         entity={entity},
         expected_key={expected_key},

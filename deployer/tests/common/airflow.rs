@@ -196,3 +196,27 @@ impl Drop for ServedAirflow {
         let _ = child.wait();
     }
 }
+
+/// The logs of the tasks that failed (their last lines), for a failure's message.
+pub fn failed_task_logs(logs: &std::path::Path) -> String {
+    let mut out = String::new();
+    let mut pending = vec![logs.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(log) = std::fs::read_to_string(&path)
+                && (log.contains("ERROR") || log.contains("Traceback"))
+            {
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                out.push_str(&format!("--- {}\n{tail}\n", path.display()));
+            }
+        }
+    }
+    out
+}

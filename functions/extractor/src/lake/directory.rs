@@ -25,7 +25,11 @@ impl FileUpload {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temporary = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        // Unique per upload, not only per process: one process may extract the
+        // same object twice at once (`airflow --local` serves every invocation).
+        static UPLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let upload = UPLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = parent.join(format!(".{name}.partial-{}-{upload}", std::process::id()));
         let file = tokio::fs::File::create(&temporary).await.map_err(error)?;
         Ok(FileUpload {
             file,
