@@ -19,7 +19,7 @@ const HEADER: &str = r#"# Airflow 2.x and 3.x: the same ds (the run's day) on bo
 # schedule is an interval timetable (Airflow 3's "@daily" would shift it).
 # Light imports only: MWAA times out slow DAG parsing.
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 try:
     from airflow.sdk import DAG, Param
@@ -188,7 +188,9 @@ pub(super) fn dag_file(input: &DagInput<'_>, id: &str, tasks: &[(&Task, DagTask)
     start_date=datetime({year}, {month}, {day}, tzinfo=timezone.utc),
     catchup=True,
     max_active_runs=1,
-    default_args={{\"depends_on_past\": True}},
+    # One retry: a task that fails before it starts (Airflow 3.0 sometimes
+    # loses a task to a DAG being re-serialized) or meets a passing fault.
+    default_args={{\"depends_on_past\": True, \"retries\": 1, \"retry_delay\": timedelta(seconds=30)}},
     # The stack's names: a run triggered with other values is refused.
     params={{
         \"schema\": Param({schema}, const={schema}),

@@ -210,7 +210,10 @@ pub fn failed_task_logs(logs: &std::path::Path) -> String {
             if path.is_dir() {
                 pending.push(path);
             } else if let Ok(log) = std::fs::read_to_string(&path)
-                && (log.contains("ERROR") || log.contains("Traceback"))
+                && (log.contains("ERROR")
+                    || log.contains("Traceback")
+                    // Airflow 3's task logs are JSON lines.
+                    || log.contains("\"level\":\"error\""))
             {
                 let lines: Vec<&str> = log.lines().collect();
                 let tail = lines[lines.len().saturating_sub(40)..].join("\n");
