@@ -17,6 +17,7 @@ pub mod lake_bucket;
 pub mod log_group;
 pub mod mwaa_requirements;
 pub mod role;
+mod s3_object;
 pub mod serverless;
 pub mod subnet_group;
 pub(crate) mod tags;

@@ -28,14 +28,14 @@ pub use files::objects;
 use std::collections::BTreeMap;
 
 use futures_util::future::BoxFuture;
-use sha2::{Digest, Sha256};
 
+use super::s3_object::{self, sha256_hex};
 use super::tags::claim;
 use super::{
     Address, Deleted, Discovered, FieldChange, FieldSpec, FieldValue, Fields, Handle,
     KNOWN_AFTER_APPLY, Kind, Live, Owned, Resource, ResourceError,
 };
-use crate::aws::{Aws, describe, error_code};
+use crate::aws::{Aws, describe};
 use crate::config::Stack;
 use crate::permissions::{Grant, listing, read, write};
 
@@ -102,13 +102,6 @@ pub struct DagObject {
     pub tags: BTreeMap<String, String>,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 impl DagObjectId {
     fn is_dag_file(&self) -> bool {
         !self.path.contains('/') && self.path.ends_with(".py")
@@ -123,36 +116,18 @@ impl DagObjectId {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         let (environment, key) = self.locate(aws).await?;
         let bucket = environment.bucket.clone();
-        let object = match aws.s3.get_object().bucket(&bucket).key(&key).send().await {
-            Ok(object) => object,
-            Err(e) if error_code(&e) == Some("NoSuchKey") => return Ok(None),
-            Err(e) => return Err(self.error("GetObject", describe(&e))),
+        let Some(object) =
+            s3_object::read(aws, &bucket, &key, |op, detail| self.error(op, detail)).await?
+        else {
+            return Ok(None);
         };
-        let body = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| self.error("GetObject", e.to_string()))?
-            .into_bytes();
-        let tagging = aws
-            .s3
-            .get_object_tagging()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| self.error("GetObjectTagging", describe(&e)))?;
-        let mut tags: BTreeMap<String, String> = tagging
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect();
+        let mut tags = object.tags;
         let written_for = tags.remove(AIRFLOW_VERSION_TAG).unwrap_or_default();
         let mut fields = match claim(tags, &self.stack) {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        fields.insert(field::SHA256, FieldValue::Text(sha256_hex(&body)));
+        fields.insert(field::SHA256, FieldValue::Text(object.sha256));
         fields.insert(field::AIRFLOW_VERSION, FieldValue::Text(written_for));
         if self.is_dag_file() {
             fields.insert(

@@ -31,12 +31,13 @@ use std::collections::BTreeMap;
 use futures_util::future::BoxFuture;
 
 use super::dag_objects::environment::{self, Environment};
+use super::s3_object::{self, sha256_hex};
 use super::tags::claim;
 use super::{
     Address, Deleted, Discovered, FieldChange, FieldSpec, FieldValue, Fields, Handle, Kind, Live,
     Owned, Resource, ResourceError,
 };
-use crate::aws::{Aws, describe, error_code};
+use crate::aws::{Aws, describe};
 use crate::config::Stack;
 use crate::permissions::{Grant, read, write};
 
@@ -115,14 +116,6 @@ pub fn desired(stack: &Stack, tags: BTreeMap<String, String>) -> Option<MwaaRequ
     })
 }
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// What the environment installs, in the words of the `installed` field.
 fn installed(environment: &Environment, key: &str, version: Option<&str>) -> String {
     match (
@@ -149,43 +142,19 @@ impl RequirementsId {
     async fn read_live(&self, aws: &Aws) -> Result<Option<Live>, ResourceError> {
         let environment = environment::read(aws, &self.environment).await?;
         let key = self.key();
-        let object = match aws
-            .s3
-            .get_object()
-            .bucket(&environment.bucket)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(object) => object,
-            Err(e) if error_code(&e) == Some("NoSuchKey") => return Ok(None),
-            Err(e) => return Err(self.error("GetObject", describe(&e))),
+        let Some(object) = s3_object::read(aws, &environment.bucket, &key, |op, detail| {
+            self.error(op, detail)
+        })
+        .await?
+        else {
+            return Ok(None);
         };
-        let version = object.version_id().map(str::to_owned);
-        let body = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| self.error("GetObject", e.to_string()))?
-            .into_bytes();
-        let tagging = aws
-            .s3
-            .get_object_tagging()
-            .bucket(&environment.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| self.error("GetObjectTagging", describe(&e)))?;
-        let tags = tagging
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect();
-        let mut fields = match claim(tags, &self.stack) {
+        let version = object.version;
+        let mut fields = match claim(object.tags, &self.stack) {
             Ok(fields) => fields,
             Err(foreign) => return Ok(Some(foreign)),
         };
-        fields.insert(field::SHA256, FieldValue::Text(sha256_hex(&body)));
+        fields.insert(field::SHA256, FieldValue::Text(object.sha256));
         fields.insert(
             field::INSTALLED,
             FieldValue::Text(installed(&environment, &key, version.as_deref())),
